@@ -1,0 +1,304 @@
+/* The one settings table: each setting's environment name, default, validator and slot. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+typedef const char *(*validate_fn)(struct cp_config *cfg, const char *value);
+
+struct setting {
+    const char *name;
+    const char *default_value; /* NULL: unset unless given; "$PWD" is expanded for raw_uri */
+    size_t offset;             /* of the char * slot in struct cp_config */
+    validate_fn validate;      /* returns NULL when fine, else why not */
+    bool secret;
+    bool empty_means_unset; /* an empty value clears the setting instead of defaulting */
+};
+
+static const char *valid_pg_url(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    if (strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
+        return "must be a postgresql:// URL";
+    return NULL;
+}
+
+static const char *valid_redis_url(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    if (strncmp(v, "redis://", 8))
+        return "must be a redis://host:port/db URL, or empty to disable the cache";
+    return NULL;
+}
+
+static const char *valid_http_url(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+        return "must be an http:// or https:// URL";
+    return NULL;
+}
+
+static const char *valid_listen(struct cp_config *cfg, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v)
+        return "must be HOST:PORT";
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+        return "port must be a number from 0 to 65535";
+    free(cfg->listen_host);
+    const char *host = v;
+    size_t hostlen = (size_t)(colon - v);
+    if (host[0] == '[' && hostlen >= 2 && host[hostlen - 1] == ']') {
+        host++;
+        hostlen -= 2;
+    }
+    cfg->listen_host = cp_strndup(host, hostlen);
+    cfg->listen_port = (int)port;
+    return NULL;
+}
+
+static const char *valid_raw_uri(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    if (!strncmp(v, "file:///", 8))
+        return NULL;
+    if (!strncmp(v, "s3://", 5) && v[5] && v[5] != '/')
+        return NULL;
+    return "must be file:///absolute/path or s3://bucket[/prefix]";
+}
+
+static const char *valid_schedule(struct cp_config *cfg, const char *v)
+{
+    if (cp_schedule_parse(v, &cfg->schedule) != CP_OK)
+        return "must be daily@HH:MM or every N{s,m,h,d} (e.g. 'every 6h')";
+    return NULL;
+}
+
+static const char *valid_log_format(struct cp_config *cfg, const char *v)
+{
+    if (!strcmp(v, "text"))
+        cfg->log_format = CP_LOG_TEXT;
+    else if (!strcmp(v, "json"))
+        cfg->log_format = CP_LOG_JSON;
+    else
+        return "must be text or json";
+    return NULL;
+}
+
+static const char *valid_nonempty(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    return *v ? NULL : "must not be empty";
+}
+
+#define SLOT(field) offsetof(struct cp_config, field)
+
+static const struct setting settings[] = {
+    {"DATABASE_URL", "postgresql://chartpulse@127.0.0.1:54320/chartpulse", SLOT(database_url),
+     valid_pg_url, true, false},
+    {"API_DATABASE_URL", NULL, SLOT(api_database_url), valid_pg_url, true, true},
+    {"DATABASE_READ_URL", NULL, SLOT(database_read_url), valid_pg_url, true, true},
+    {"REDIS_URL", "redis://127.0.0.1:63790/0", SLOT(redis_url), valid_redis_url, true, true},
+    {"CHARTPULSE_LISTEN", "127.0.0.1:8080", SLOT(listen), valid_listen, false, false},
+    {"CHARTPULSE_RAW_URI", "file://$PWD/var/raw", SLOT(raw_uri), valid_raw_uri, false, false},
+    {"CHARTPULSE_S3_ENDPOINT", NULL, SLOT(s3_endpoint), valid_http_url, false, true},
+    {"AWS_ACCESS_KEY_ID", NULL, SLOT(aws_access_key_id), valid_nonempty, true, true},
+    {"AWS_SECRET_ACCESS_KEY", NULL, SLOT(aws_secret_access_key), valid_nonempty, true, true},
+    {"AWS_REGION", NULL, SLOT(aws_region), valid_nonempty, false, true},
+    {"SPOTIFY_CLIENT_ID", NULL, SLOT(spotify_client_id), valid_nonempty, true, true},
+    {"SPOTIFY_CLIENT_SECRET", NULL, SLOT(spotify_client_secret), valid_nonempty, true, true},
+    {"SPOTIFY_API_URL", "https://api.spotify.com/v1", SLOT(spotify_api_url), valid_http_url, false,
+     false},
+    {"SPOTIFY_ACCOUNTS_URL", "https://accounts.spotify.com", SLOT(spotify_accounts_url),
+     valid_http_url, false, false},
+    {"CHARTPULSE_ADMIN_TOKEN", NULL, SLOT(admin_token), valid_nonempty, true, true},
+    {"CHARTPULSE_SCHEDULE", NULL, SLOT(schedule_text), valid_schedule, false, true},
+    {"CHARTPULSE_LOG_FORMAT", NULL, SLOT(log_format_text), valid_log_format, false, true},
+};
+
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+static char **slot(struct cp_config *cfg, const struct setting *s)
+{
+    return (char **)((char *)cfg + s->offset);
+}
+
+static const struct setting *find_setting(const char *name)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (!strcmp(settings[i].name, name))
+            return &settings[i];
+    return NULL;
+}
+
+static char *expand_default(const char *def)
+{
+    const char *pwd = strstr(def, "$PWD");
+    if (!pwd)
+        return cp_strdup(def);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        snprintf(cwd, sizeof cwd, "/tmp");
+    return cp_asprintf("%.*s%s%s", (int)(pwd - def), def, cwd, pwd + 4);
+}
+
+static cp_status apply(struct cp_config *cfg, const struct setting *s, const char *value,
+                       char *err, size_t errlen)
+{
+    char **dst = slot(cfg, s);
+    free(*dst);
+    *dst = NULL;
+    if (value && !*value && s->empty_means_unset)
+        return CP_OK;
+    if (!value || (!*value && s->default_value)) {
+        if (!s->default_value)
+            return CP_OK;
+        *dst = expand_default(s->default_value);
+    } else {
+        *dst = cp_strdup(value);
+    }
+    const char *why = s->validate ? s->validate(cfg, *dst) : NULL;
+    if (why) {
+        if (s->secret)
+            snprintf(err, errlen, "%s: %s", s->name, why);
+        else
+            snprintf(err, errlen, "%s: %s (got '%s')", s->name, why, *dst);
+        return CP_ERR_INVALID;
+    }
+    return CP_OK;
+}
+
+static void derive(struct cp_config *cfg)
+{
+    if (!cfg->api_database_url &&
+        cp_pg_url_with_user(cfg->database_url, "chartpulse_api", &cfg->api_database_url) != CP_OK)
+        cfg->api_database_url = cp_strdup(cfg->database_url);
+    if (!cfg->log_format_text)
+        cfg->log_format = isatty(STDERR_FILENO) ? CP_LOG_TEXT : CP_LOG_JSON;
+    if (!cfg->schedule_text)
+        cfg->schedule.kind = CP_SCHEDULE_NONE;
+}
+
+cp_status cp_config_load(struct cp_config *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        cp_status st = apply(cfg, &settings[i], getenv(settings[i].name), err, errlen);
+        if (st != CP_OK) {
+            cp_config_cleanup(cfg);
+            return st;
+        }
+    }
+    derive(cfg);
+    return CP_OK;
+}
+
+cp_status cp_config_set(struct cp_config *cfg, const char *name, const char *value, char *err,
+                        size_t errlen)
+{
+    const struct setting *s = find_setting(name);
+    if (!s) {
+        snprintf(err, errlen, "%s: not a setting", name);
+        return CP_ERR_INVALID;
+    }
+    cp_status st = apply(cfg, s, value, err, errlen);
+    if (st == CP_OK && !strcmp(name, "DATABASE_URL") && !getenv("API_DATABASE_URL")) {
+        free(cfg->api_database_url);
+        cfg->api_database_url = NULL;
+        derive(cfg);
+    }
+    return st;
+}
+
+void cp_config_cleanup(struct cp_config *cfg)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char **dst = slot(cfg, &settings[i]);
+        free(*dst);
+        *dst = NULL;
+    }
+    free(cfg->listen_host);
+    cfg->listen_host = NULL;
+}
+
+cp_status cp_schedule_parse(const char *text, struct cp_schedule *out)
+{
+    int hh, mm, used = 0;
+    if (!strncmp(text, "daily@", 6)) {
+        if (sscanf(text + 6, "%2d:%2d%n", &hh, &mm, &used) != 2 || text[6 + used] || hh < 0 ||
+            hh > 23 || mm < 0 || mm > 59 || used != 5)
+            return CP_ERR_INVALID;
+        out->kind = CP_SCHEDULE_DAILY_AT;
+        out->minute_of_day = hh * 60 + mm;
+        out->interval_seconds = 0;
+        return CP_OK;
+    }
+    if (!strncmp(text, "every ", 6)) {
+        const char *p = text + 6;
+        if (!isdigit((unsigned char)*p))
+            return CP_ERR_INVALID;
+        char *end;
+        errno = 0;
+        long n = strtol(p, &end, 10);
+        if (errno || n <= 0 || n > 100000 || !end[0] || end[1])
+            return CP_ERR_INVALID;
+        long unit;
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: return CP_ERR_INVALID;
+        }
+        out->kind = CP_SCHEDULE_EVERY;
+        out->interval_seconds = n * unit;
+        out->minute_of_day = 0;
+        return CP_OK;
+    }
+    return CP_ERR_INVALID;
+}
+
+cp_status cp_pg_url_with_user(const char *url, const char *user, char **out)
+{
+    const char *rest;
+    if (!strncmp(url, "postgresql://", 13))
+        rest = url + 13;
+    else if (!strncmp(url, "postgres://", 11))
+        rest = url + 11;
+    else
+        return CP_ERR_INVALID;
+    size_t scheme_len = (size_t)(rest - url);
+    /* userinfo ends at the last '@' before the path starts */
+    const char *path = strchr(rest, '/');
+    const char *at = NULL;
+    for (const char *p = rest; *p && (!path || p < path); p++)
+        if (*p == '@')
+            at = p;
+    const char *hostpart = at ? at + 1 : rest;
+    *out = cp_asprintf("%.*s%s@%s", (int)scheme_len, url, user, hostpart);
+    return CP_OK;
+}
+
+void cp_config_describe(const struct cp_config *cfg, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_SETTINGS && used < outlen; i++) {
+        const char *v = *(char *const *)((const char *)cfg + settings[i].offset);
+        int n = snprintf(out + used, outlen - used, "%s=%s\n", settings[i].name,
+                         !v ? "(unset)" : settings[i].secret ? "(set)" : v);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}

@@ -1,0 +1,23 @@
+/* Helpers shared by the Check suites: fixture paths, the shared real-data folder, and the
+ * settings the test runner exports for the private PostgreSQL and Redis. */
+#ifndef CP_TESTUTIL_H
+#define CP_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <check.h>
+
+/* Absolute path of a file under tests/fixtures; caller frees. */
+char *tu_fixture_path(const char *name);
+/* Reads a whole file into a NUL-terminated buffer; caller frees. Fails the test if absent. */
+char *tu_read_file(const char *path, size_t *len);
+/* Absolute path of ../shared/data/real/<rel> if that folder exists, else NULL (and the
+ * caller should skip with a message). Caller frees. */
+char *tu_real_data_path(const char *rel);
+/* Environment variable or a default. */
+const char *tu_env(const char *name, const char *fallback);
+/* Runs a Check suite and returns the process exit status. */
+int tu_run_suite(Suite *s);
+
+#endif
