@@ -7,7 +7,9 @@
 
 #include <openssl/sha.h>
 
+#include "cli.h"
 #include "log.h"
+#include "pool.h"
 
 /* An arbitrary constant identifying chartpulse's migration lock. */
 #define MIGRATE_LOCK_KEY "724201119"
@@ -169,4 +171,41 @@ cp_status cp_migrate_pending(PGconn *conn, int *pending, char *err, size_t errle
     PQclear(res);
     *pending = missing;
     return CP_OK;
+}
+
+int cp_migrate_main(int argc, char **argv)
+{
+    const char *cmd = "migrate";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: chartpulse migrate\n\n"
+                   "Applies the schema migrations this binary carries (db/migrations) that the\n"
+                   "database at DATABASE_URL has not applied yet, each in its own transaction.\n"
+                   "Safe to run any number of times.\n");
+            return 0;
+        }
+        return cp_cli_fail(cmd, "unexpected argument '%s' (see --help)", argv[i]);
+    }
+    struct cp_config cfg;
+    if (!cp_cli_setup(cmd, &cfg))
+        return 1;
+    char err[2048];
+    int applied = 0, status = 1;
+    PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
+    if (!conn) {
+        cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
+        goto out;
+    }
+    if (cp_migrate_run(conn, &applied, err, sizeof err) != CP_OK) {
+        cp_cli_fail(cmd, "%s", err);
+        goto out;
+    }
+    fprintf(stderr, "migrate: %d migration%s applied, schema at version %d\n", applied,
+            applied == 1 ? "" : "s", cp_migrate_latest_version());
+    status = 0;
+out:
+    if (conn)
+        PQfinish(conn);
+    cp_config_cleanup(&cfg);
+    return status;
 }

@@ -31,4 +31,7 @@ cp_status cp_migrate_pending(PGconn *conn, int *pending, char *err, size_t errle
 /* The highest migration version this binary carries. */
 int cp_migrate_latest_version(void);
 
+/* The `chartpulse migrate` subcommand. */
+int cp_migrate_main(int argc, char **argv);
+
 #endif

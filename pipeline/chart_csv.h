@@ -37,20 +37,20 @@ struct cp_chart_meta {
 
 /* One validated chart row. Strings are borrowed: valid only during the callback. */
 struct cp_chart_row {
-    long line_no;                /* 1-based physical line where the row starts */
+    long line_no; /* 1-based physical line where the row starts */
     const char *chart_kind;
     const char *region;
     const char *period;
-    const char *chart_date;      /* YYYY-MM-DD */
-    int rank;                    /* >= 1 */
-    char track_id[23];           /* 22 base62 characters */
-    const char *track_name;      /* may be "" */
-    const char *artist_names;    /* may be "" */
-    const char *label;           /* NULL when the format has none */
-    long long streams;           /* -1 when absent (viral charts) */
-    int src_peak_rank;           /* -1 when the file does not say */
-    int src_previous_rank;       /* -1 when new/re-entry or when the file does not say */
-    int src_periods_on_chart;    /* -1 when the file does not say */
+    const char *chart_date;   /* YYYY-MM-DD */
+    int rank;                 /* >= 1 */
+    char track_id[23];        /* 22 base62 characters */
+    const char *track_name;   /* may be "" */
+    const char *artist_names; /* may be "" */
+    const char *label;        /* NULL when the format has none */
+    long long streams;        /* -1 when absent (viral charts) */
+    int src_peak_rank;        /* -1 when the file does not say */
+    int src_previous_rank;    /* -1 when new/re-entry or when the file does not say */
+    int src_periods_on_chart; /* -1 when the file does not say */
 };
 
 typedef void (*cp_chart_row_fn)(const struct cp_chart_row *row, void *ud);
@@ -77,10 +77,25 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
  * file could be read (even if some rows were rejected); CP_ERR_FORMAT with a message naming
  * the problem (unknown header, a missing required column, region/date not known and not in
  * the rows) when the file as a whole cannot be read. *warnings (may be NULL) receives a
- * newly allocated text of file-level warnings (ignored extra columns), or NULL. */
+ * newly allocated text of file-level warnings (ignored extra columns), or NULL.
+ *
+ * File-level values: for charts.spotify.com and legacy files meta's region and chart_date
+ * must be set (else CP_ERR_FORMAT "region not known: pass --region" / "date not known: pass
+ * --date"); a region may be a code or a country name. An empty chart_kind is "regional",
+ * except that a charts.spotify.com file without a streams column is read as "viral" (with
+ * a warning); an empty period is "weekly" when the file has weeks_on_chart, else "daily".
+ * For the Kaggle formats each row's date/region/chart win; meta's values only fill a row
+ * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when its rank was
+ * already taken on the same chart (kind, region, date) earlier in the file. */
 cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta *meta,
                         cp_chart_row_fn on_row, cp_chart_reject_fn on_reject, void *ud,
                         char **warnings, char *err, size_t errlen);
+
+/* Highest rank a chart row may carry (core.chart_entry.rank is checked 1..1000). */
+#define CP_CHART_RANK_MAX 1000
+
+/* True when s is a valid calendar date written YYYY-MM-DD (years 1900..9999). */
+bool cp_chart_date_valid(const char *s);
 
 /* True when s is exactly 22 base62 characters. */
 bool cp_track_id_valid(const char *s);

@@ -1,11 +1,53 @@
-/* chartpulse: argv -> subcommand. */
+/* chartpulse: argv -> subcommand, through one table. */
 #include <stdio.h>
 #include <string.h>
 
+#include "generate.h"
+#include "http.h"
+#include "ingest.h"
+#include "load.h"
+#include "migrate.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"serve", cp_server_main, "API + dashboard (+ the scheduler when CHARTPULSE_SCHEDULE is set)"},
+    {"migrate", cp_migrate_main, "apply database migrations (idempotent)"},
+    {"ingest", cp_ingest_main, "land chart files in the raw zone and the catalog"},
+    {"load", cp_load_main, "ETL: every cataloged raw object not yet loaded -> core tables"},
+    {"generate", cp_generate_main, "synthetic charts in the charts.spotify.com format"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: chartpulse COMMAND [OPTIONS]   (chartpulse COMMAND --help for more)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nSettings come from the environment (DATABASE_URL, REDIS_URL, "
+                 "CHARTPULSE_LISTEN, ...); see README.md.\n");
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "chartpulse: not yet\n");
-    return 1;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("chartpulse %s\n", CHARTPULSE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "chartpulse: unknown command '%s' (see chartpulse --help)\n", argv[1]);
+    return 2;
 }

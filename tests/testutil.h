@@ -17,6 +17,13 @@ char *tu_read_file(const char *path, size_t *len);
 char *tu_real_data_path(const char *rel);
 /* Environment variable or a default. */
 const char *tu_env(const char *name, const char *fallback);
+/* Creates (or recreates) database `name` as a copy of the migrated template database named
+ * in DATABASE_URL (the test runner's chartpulse_test), so a suite has data of its own.
+ * Returns the owner URL; *api_url (may be NULL) receives the same database as the
+ * chartpulse_api role. Callers free both. Fails the test when PostgreSQL is unreachable. */
+char *tu_fresh_database(const char *name, char **api_url);
+/* Like tu_fresh_database, but an empty database with no migrations applied. */
+char *tu_empty_database(const char *name);
 /* Runs a Check suite and returns the process exit status. */
 int tu_run_suite(Suite *s);
 

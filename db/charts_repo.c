@@ -1,0 +1,124 @@
+/* SQL for charts: one round trip reads the chart's date, the previous chart's date and the
+ * entries, through the primary keys of core.chart and core.chart_entry. */
+#include "charts_repo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* $4 is NULL for the newest chart. A chart without entries still yields one row (the left
+ * join), so "no such chart" is exactly "no rows". */
+static const char CHART_SQL[] =
+    "with chart as ("
+    "  select c.chart_date from core.chart c"
+    "  where c.chart_kind = $1 and c.region = $2 and c.period = $3"
+    "    and ($4::date is null or c.chart_date = $4::date)"
+    "  order by c.chart_date desc limit 1"
+    "), previous as ("
+    "  select max(p.chart_date) as chart_date from core.chart p, chart"
+    "  where p.chart_kind = $1 and p.region = $2 and p.period = $3"
+    "    and p.chart_date < chart.chart_date"
+    ")"
+    " select to_char(chart.chart_date, 'YYYY-MM-DD'),"
+    "        to_char(previous.chart_date, 'YYYY-MM-DD'),"
+    "        e.rank, e.track_id, e.track_name, e.artist_names, e.streams, e.previous_rank,"
+    "        e.movement, e.peak_rank, e.days_on_chart"
+    " from chart cross join previous"
+    " left join reporting.chart_entries e"
+    "   on e.chart_kind = $1 and e.region = $2 and e.period = $3"
+    "  and e.chart_date = chart.chart_date"
+    " order by e.rank"
+    " limit $5::integer";
+
+enum chart_column {
+    COL_DATE,
+    COL_PREVIOUS_DATE,
+    COL_RANK,
+    COL_TRACK_ID,
+    COL_TRACK_NAME,
+    COL_ARTIST_NAMES,
+    COL_STREAMS,
+    COL_PREVIOUS_RANK,
+    COL_MOVEMENT,
+    COL_PEAK_RANK,
+    COL_DAYS_ON_CHART,
+};
+
+/* An integer column; *present is false for NULL (and for text that is not a number, which
+ * the schema rules out). */
+static long long int_field(const PGresult *res, int row, int col, bool *present)
+{
+    *present = false;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *text = PQgetvalue(res, row, col);
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end)
+        return 0;
+    *present = true;
+    return v;
+}
+
+static void copy_message(char *err, size_t errlen, const char *message)
+{
+    snprintf(err, errlen, "%s", message);
+    err[strcspn(err, "\n")] = '\0';
+}
+
+cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct cp_chart *chart,
+                              char *err, size_t errlen)
+{
+    char limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", q->limit);
+    const char *params[] = {q->chart_kind, q->region, q->period, q->date, limit_text};
+    PGresult *res = PQexecParams(db, CHART_SQL, 5, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        copy_message(err, errlen, PQresultErrorMessage(res));
+        PQclear(res);
+        return CP_ERR_DB;
+    }
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return CP_ERR_NOT_FOUND;
+    }
+    memset(chart, 0, sizeof *chart);
+    chart->result = res;
+    snprintf(chart->date, sizeof chart->date, "%s", PQgetvalue(res, 0, COL_DATE));
+    if (!PQgetisnull(res, 0, COL_PREVIOUS_DATE))
+        snprintf(chart->previous_date, sizeof chart->previous_date, "%s",
+                 PQgetvalue(res, 0, COL_PREVIOUS_DATE));
+    chart->entries = cp_calloc((size_t)rows, sizeof *chart->entries);
+    for (int row = 0; row < rows; row++) {
+        bool present;
+        int rank = (int)int_field(res, row, COL_RANK, &present);
+        if (!present)
+            continue; /* the left join's row for a chart without entries */
+        struct cp_chart_entry *e = &chart->entries[chart->count++];
+        e->rank = rank;
+        e->track_id = PQgetvalue(res, row, COL_TRACK_ID);
+        e->track_name = PQgetvalue(res, row, COL_TRACK_NAME);
+        e->artist_names = PQgetvalue(res, row, COL_ARTIST_NAMES);
+        e->streams = int_field(res, row, COL_STREAMS, &e->has_streams);
+        e->previous_rank = (int)int_field(res, row, COL_PREVIOUS_RANK, &e->has_previous_rank);
+        e->movement =
+            PQgetisnull(res, row, COL_MOVEMENT) ? NULL : PQgetvalue(res, row, COL_MOVEMENT);
+        e->peak_rank = (int)int_field(res, row, COL_PEAK_RANK, &e->has_peak_rank);
+        e->days_on_chart = (int)int_field(res, row, COL_DAYS_ON_CHART, &e->has_days_on_chart);
+    }
+    return CP_OK;
+}
+
+void cp_charts_repo_cleanup(struct cp_chart *chart)
+{
+    free(chart->entries);
+    chart->entries = NULL;
+    chart->count = 0;
+    PQclear(chart->result);
+    chart->result = NULL;
+}

@@ -1,0 +1,59 @@
+/* Reading one published chart (a series' entries on one date) from the reporting schema. */
+#ifndef CP_CHARTS_REPO_H
+#define CP_CHARTS_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* One chart position as reporting.chart_entries has it. The strings are borrowed from the
+ * struct cp_chart that holds the entry and live until cp_charts_repo_cleanup. The has_*
+ * flags are false where the column is NULL (streams on viral charts, previous rank of a
+ * new entry, run columns the ETL has not computed yet). */
+struct cp_chart_entry {
+    int rank;
+    const char *track_id;
+    const char *track_name;
+    const char *artist_names; /* the credit line as the chart file printed it */
+    long long streams;
+    bool has_streams;
+    int previous_rank;
+    bool has_previous_rank;
+    const char *movement; /* up|down|same|new|re-entry, or NULL when not computed */
+    int peak_rank;
+    bool has_peak_rank;
+    int days_on_chart;
+    bool has_days_on_chart;
+};
+
+/* Which chart to read: a series (kind, region, period) and a date. */
+struct cp_chart_query {
+    const char *chart_kind; /* regional | viral */
+    const char *region;     /* global | two-letter code */
+    const char *period;     /* daily | weekly */
+    const char *date;       /* YYYY-MM-DD, or NULL for the series' newest chart */
+    int limit;              /* at most this many entries, by rank */
+};
+
+/* A chart read by cp_charts_repo_find. Owns entries and the strings they point at; release
+ * with cp_charts_repo_cleanup. */
+struct cp_chart {
+    char date[11];          /* YYYY-MM-DD */
+    char previous_date[11]; /* the series' chart before this one, "" when there is none */
+    struct cp_chart_entry *entries;
+    size_t count;
+    PGresult *result; /* private: backs the entry strings */
+};
+
+/* Reads the chart q names into *chart (up to q->limit entries ordered by rank). Returns
+ * CP_OK, CP_ERR_NOT_FOUND when the series has no chart on that date (or none at all for
+ * the newest), or CP_ERR_DB with the database's message in err. Only on CP_OK does *chart
+ * hold anything to clean up. */
+cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct cp_chart *chart,
+                              char *err, size_t errlen);
+void cp_charts_repo_cleanup(struct cp_chart *chart);
+
+#endif

@@ -1,0 +1,127 @@
+/* Load-step SQL: stage table, COPY, merge, commit. */
+#include "etl_repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cp_status db_error_text(const char *message, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", message);
+    size_t n = strlen(err);
+    while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+    return CP_ERR_DB;
+}
+
+static cp_status exec_command(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(conn, sql);
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    PQclear(res);
+    return st;
+}
+
+cp_status cp_etl_begin(PGconn *conn, char *err, size_t errlen)
+{
+    return exec_command(conn,
+                        "begin;"
+                        "set local client_min_messages = warning;"
+                        "create temp table stage_entry ("
+                        " line_no integer not null, chart_kind text not null, region text not null,"
+                        " period text not null, chart_date date not null, rank smallint not null,"
+                        " track_id text not null, track_name text not null,"
+                        " artist_names text not null, label text, streams bigint,"
+                        " src_peak_rank smallint, src_previous_rank smallint,"
+                        " src_periods_on_chart integer) on commit drop",
+                        err, errlen);
+}
+
+/* Runs a COPY ... FROM STDIN and feeds it text in chunks. */
+static cp_status copy_in(PGconn *conn, const char *sql, const char *text, size_t len, char *err,
+                         size_t errlen)
+{
+    PGresult *res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        PQclear(res);
+        return st;
+    }
+    PQclear(res);
+    const size_t chunk = 1 << 20;
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < chunk ? len - done : chunk;
+        if (PQputCopyData(conn, text + done, (int)n) != 1)
+            return db_error_text(PQerrorMessage(conn), err, errlen);
+        done += n;
+    }
+    if (PQputCopyEnd(conn, NULL) != 1)
+        return db_error_text(PQerrorMessage(conn), err, errlen);
+    cp_status st = CP_OK;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && st == CP_OK)
+            st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        PQclear(res);
+    }
+    return st;
+}
+
+cp_status cp_etl_copy_stage(PGconn *conn, const char *copy_text, size_t len, char *err,
+                            size_t errlen)
+{
+    return copy_in(conn,
+                   "copy pg_temp.stage_entry (line_no, chart_kind, region, period, chart_date, rank,"
+                   " track_id, track_name, artist_names, label, streams, src_peak_rank,"
+                   " src_previous_rank, src_periods_on_chart) from stdin",
+                   copy_text, len, err, errlen);
+}
+
+cp_status cp_etl_copy_rejects(PGconn *conn, long long object_id, const char *copy_text, size_t len,
+                              char *err, size_t errlen)
+{
+    char idbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%lld", object_id);
+    const char *params[] = {idbuf};
+    PGresult *res = PQexecParams(conn, "delete from etl.reject where object_id = $1", 1, NULL,
+                                 params, NULL, NULL, 0);
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    PQclear(res);
+    if (st != CP_OK || len == 0)
+        return st;
+    return copy_in(conn, "copy etl.reject (object_id, line_no, raw_text, reason) from stdin",
+                   copy_text, len, err, errlen);
+}
+
+cp_status cp_etl_merge_commit(PGconn *conn, long long object_id, long long *rows_loaded, char *err,
+                              size_t errlen)
+{
+    char idbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%lld", object_id);
+    const char *params[] = {idbuf};
+    PGresult *res =
+        PQexecParams(conn, "select etl.merge_stage($1)", 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        PQclear(res);
+        cp_etl_rollback(conn);
+        return st;
+    }
+    *rows_loaded = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    cp_status st = exec_command(conn, "commit", err, errlen);
+    if (st != CP_OK)
+        cp_etl_rollback(conn);
+    return st;
+}
+
+void cp_etl_rollback(PGconn *conn)
+{
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PGresult *res = PQexec(conn, "rollback");
+        PQclear(res);
+    }
+}

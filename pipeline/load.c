@@ -1,0 +1,352 @@
+/* `chartpulse load`: raw objects -> validation -> COPY staging -> merge, per object. */
+#include "load.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "chart_csv.h"
+#include "cli.h"
+#include "etl_repo.h"
+#include "log.h"
+#include "mem.h"
+#include "pool.h"
+
+/* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
+ * and a staged row is at most about twice its CSV text. */
+#define LOAD_MAX_COPY ((size_t)6 << 30)
+#define MAX_RANK 1000
+
+/* The chart positions seen so far in one object, to reject a rank given twice for the same
+ * chart: an open-addressing map from chart key to a bitset of ranks. */
+struct chart_slot {
+    char key[48]; /* kind|region|period|date; "" = empty slot */
+    uint8_t ranks[MAX_RANK / 8 + 1];
+};
+
+struct position_set {
+    struct chart_slot *slots;
+    size_t cap, used;
+};
+
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct chart_slot *position_slot(struct position_set *set, const char *key)
+{
+    if (set->used * 2 >= set->cap) {
+        size_t old_cap = set->cap;
+        struct chart_slot *old = set->slots;
+        set->cap = old_cap ? old_cap * 2 : 16;
+        set->slots = cp_calloc(set->cap, sizeof *set->slots);
+        set->used = 0;
+        for (size_t i = 0; i < old_cap; i++) {
+            if (!old[i].key[0])
+                continue;
+            size_t j = hash_key(old[i].key) & (set->cap - 1);
+            while (set->slots[j].key[0])
+                j = (j + 1) & (set->cap - 1);
+            set->slots[j] = old[i];
+            set->used++;
+        }
+        free(old);
+    }
+    size_t j = hash_key(key) & (set->cap - 1);
+    while (set->slots[j].key[0] && strcmp(set->slots[j].key, key))
+        j = (j + 1) & (set->cap - 1);
+    if (!set->slots[j].key[0]) {
+        snprintf(set->slots[j].key, sizeof set->slots[j].key, "%s", key);
+        set->used++;
+    }
+    return &set->slots[j];
+}
+
+void cp_copy_escape(struct cp_buf *b, const char *s)
+{
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '\\': rep = "\\\\"; break;
+        case '\t': rep = "\\t"; break;
+        case '\n': rep = "\\n"; break;
+        case '\r': rep = "\\r"; break;
+        default: continue;
+        }
+        cp_buf_add(b, run, (size_t)(p - run));
+        cp_buf_adds(b, rep);
+        run = p + 1;
+    }
+    cp_buf_adds(b, run);
+}
+
+struct load_ctx {
+    long long object_id;
+    struct cp_buf stage;
+    struct cp_buf rejects;
+    struct position_set positions;
+    long long rows;
+    long long rejected;
+    cp_status buffer_status; /* CP_ERR_TOO_LARGE once a buffer hits its cap */
+};
+
+static void add_reject(struct load_ctx *ctx, long line_no, const char *raw, const char *reason)
+{
+    struct cp_buf *b = &ctx->rejects;
+    cp_buf_addf(b, "%lld\t%ld\t", ctx->object_id, line_no);
+    cp_copy_escape(b, raw);
+    cp_buf_adds(b, "\t");
+    cp_copy_escape(b, reason);
+    if (cp_buf_adds(b, "\n") != CP_OK)
+        ctx->buffer_status = CP_ERR_TOO_LARGE;
+    ctx->rejected++;
+}
+
+static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
+{
+    add_reject(ud, line_no, raw, reason);
+}
+
+static void add_int_or_null(struct cp_buf *b, long long v)
+{
+    if (v < 0)
+        cp_buf_adds(b, "\t\\N");
+    else
+        cp_buf_addf(b, "\t%lld", v);
+}
+
+static void on_row(const struct cp_chart_row *row, void *ud)
+{
+    struct load_ctx *ctx = ud;
+    char key[48];
+    snprintf(key, sizeof key, "%s|%s|%s|%s", row->chart_kind, row->region, row->period,
+             row->chart_date);
+    if (row->rank > MAX_RANK) {
+        char reason[96];
+        snprintf(reason, sizeof reason, "rank: %d is above %d, the largest chart position kept",
+                 row->rank, MAX_RANK);
+        add_reject(ctx, row->line_no, "", reason);
+        return;
+    }
+    struct chart_slot *slot = position_slot(&ctx->positions, key);
+    uint8_t bit = (uint8_t)(1u << (row->rank % 8));
+    if (slot->ranks[row->rank / 8] & bit) {
+        char reason[160];
+        snprintf(reason, sizeof reason,
+                 "duplicate chart position: rank %d of the %s %s %s chart of %s appears earlier "
+                 "in this file",
+                 row->rank, row->region, row->chart_kind, row->period, row->chart_date);
+        add_reject(ctx, row->line_no, "", reason);
+        return;
+    }
+    slot->ranks[row->rank / 8] |= bit;
+
+    struct cp_buf *b = &ctx->stage;
+    cp_buf_addf(b, "%ld\t%s\t%s\t%s\t%s\t%d\t%s\t", row->line_no, row->chart_kind, row->region,
+                row->period, row->chart_date, row->rank, row->track_id);
+    cp_copy_escape(b, row->track_name);
+    cp_buf_adds(b, "\t");
+    cp_copy_escape(b, row->artist_names);
+    cp_buf_adds(b, "\t");
+    if (row->label)
+        cp_copy_escape(b, row->label);
+    else
+        cp_buf_adds(b, "\\N");
+    add_int_or_null(b, row->streams);
+    add_int_or_null(b, row->src_peak_rank);
+    add_int_or_null(b, row->src_previous_rank);
+    add_int_or_null(b, row->src_periods_on_chart);
+    if (cp_buf_adds(b, "\n") != CP_OK)
+        ctx->buffer_status = CP_ERR_TOO_LARGE;
+    ctx->rows++;
+}
+
+static void set_meta(char *dst, size_t dstlen, const char *value)
+{
+    snprintf(dst, dstlen, "%s", value ? value : "");
+}
+
+cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
+                         struct cp_load_result *result, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    cp_status st = cp_rawstore_get(store, obj->object_key, &data, &len, err, errlen);
+    if (st != CP_OK)
+        return st;
+
+    struct cp_chart_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.format = cp_chart_format_parse(obj->format);
+    set_meta(meta.chart_kind, sizeof meta.chart_kind, obj->chart_kind);
+    set_meta(meta.region, sizeof meta.region, obj->region);
+    set_meta(meta.period, sizeof meta.period, obj->period);
+    set_meta(meta.chart_date, sizeof meta.chart_date, obj->chart_date);
+
+    struct load_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.object_id = obj->object_id;
+    cp_buf_init(&ctx.stage, LOAD_MAX_COPY);
+    cp_buf_init(&ctx.rejects, LOAD_MAX_COPY);
+    char *warnings = NULL;
+    st = cp_chart_read(data, len, &meta, on_row, on_reject, &ctx, &warnings, err, errlen);
+    free(data);
+    if (warnings) {
+        cp_log_warn("object %lld (%s): %s", obj->object_id, obj->original_name, warnings);
+        free(warnings);
+    }
+    if (st == CP_OK && ctx.buffer_status != CP_OK) {
+        snprintf(err, errlen, "object too large to stage in one transaction");
+        st = ctx.buffer_status;
+    }
+    if (st != CP_OK) {
+        char ignored[256];
+        if (st == CP_ERR_FORMAT || st == CP_ERR_TOO_LARGE)
+            cp_catalog_mark_failed(conn, obj->object_id, err, ignored, sizeof ignored);
+        goto out;
+    }
+
+    long long loaded = 0;
+    st = cp_etl_begin(conn, err, errlen);
+    if (st == CP_OK)
+        st = cp_etl_copy_stage(conn, ctx.stage.data ? ctx.stage.data : "", ctx.stage.len, err,
+                               errlen);
+    if (st == CP_OK)
+        st = cp_etl_copy_rejects(conn, obj->object_id, ctx.rejects.data ? ctx.rejects.data : "",
+                                 ctx.rejects.len, err, errlen);
+    if (st == CP_OK)
+        st = cp_etl_merge_commit(conn, obj->object_id, &loaded, err, errlen);
+    if (st != CP_OK) {
+        cp_etl_rollback(conn);
+        goto out;
+    }
+    result->rows_loaded = loaded;
+    result->rows_rejected = ctx.rejected;
+out:
+    cp_buf_free(&ctx.stage);
+    cp_buf_free(&ctx.rejects);
+    free(ctx.positions.slots);
+    return st;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: chartpulse load [--object ID]\n"
+          "\n"
+          "Loads every cataloged raw object not loaded yet (see `chartpulse ingest`) into the\n"
+          "core tables, one transaction per object. Rows that fail validation are stored in\n"
+          "etl.reject with their line, text and reason. Running it again changes nothing.\n"
+          "\n"
+          "  --object ID   load (or reload) only this object\n",
+          out);
+}
+
+int cp_load_main(int argc, char **argv)
+{
+    const char *cmd = "load";
+    long long only_id = 0;
+    static const struct option options[] = {{"object", required_argument, NULL, 'o'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'o': {
+            char *end;
+            only_id = strtoll(optarg, &end, 10);
+            if (*end || only_id <= 0)
+                return cp_cli_fail(cmd, "--object: '%s' is not an object id", optarg);
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc)
+        return cp_cli_fail(cmd, "unexpected argument '%s' (see --help)", argv[optind]);
+
+    struct cp_config cfg;
+    if (!cp_cli_setup(cmd, &cfg))
+        return 1;
+    char err[1024];
+    int status = 1;
+    struct cp_rawstore *store = NULL;
+    struct cp_raw_object *objects = NULL;
+    size_t count = 0;
+    PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
+    if (!conn) {
+        cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
+        goto out;
+    }
+    if (cp_rawstore_open(&cfg, &store, err, sizeof err) != CP_OK) {
+        cp_cli_fail(cmd, "%s", err);
+        goto out;
+    }
+    if (cp_catalog_pending(conn, only_id, &objects, &count, err, sizeof err) != CP_OK) {
+        cp_cli_fail(cmd, "cannot read the catalog: %s", err);
+        goto out;
+    }
+    if (only_id && count == 0) {
+        cp_cli_fail(cmd, "--object: no object %lld in the catalog", only_id);
+        goto out;
+    }
+    double bytes_total = 0, bytes_done = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes_total += (double)objects[i].bytes;
+    struct cp_progress progress;
+    cp_progress_init(&progress);
+    long long rows = 0, rejected = 0;
+    long failed = 0, loaded_objects = 0;
+    double started = cp_now();
+    for (size_t i = 0; i < count; i++) {
+        struct cp_load_result result = {0, 0};
+        cp_status st = cp_load_object(conn, store, &objects[i], &result, err, sizeof err);
+        bytes_done += (double)objects[i].bytes;
+        if (st != CP_OK) {
+            cp_progress_finish(&progress);
+            fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s\n",
+                    objects[i].object_id, objects[i].original_name, err);
+            failed++;
+            if (st == CP_ERR_DB && PQstatus(conn) != CONNECTION_OK)
+                break;
+            continue;
+        }
+        loaded_objects++;
+        rows += result.rows_loaded;
+        rejected += result.rows_rejected;
+        if (result.rows_rejected) {
+            cp_progress_finish(&progress);
+            fprintf(stderr,
+                    "chartpulse load: object %lld (%s): %lld row%s rejected "
+                    "(select * from etl.reject where object_id = %lld)\n",
+                    objects[i].object_id, objects[i].original_name, result.rows_rejected,
+                    result.rows_rejected == 1 ? "" : "s", objects[i].object_id);
+        }
+        cp_progress_update(&progress, "load", bytes_done, bytes_total, rows);
+    }
+    cp_progress_finish(&progress);
+    double elapsed = cp_now() - started;
+    fprintf(stderr,
+            "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed\n",
+            loaded_objects, loaded_objects == 1 ? "" : "s", rows,
+            elapsed > 0 ? (double)rows / elapsed : 0.0, rejected, failed);
+    status = failed ? 1 : 0;
+out:
+    for (size_t i = 0; i < count; i++)
+        cp_raw_object_cleanup(&objects[i]);
+    free(objects);
+    cp_rawstore_close(store);
+    if (conn)
+        PQfinish(conn);
+    cp_config_cleanup(&cfg);
+    return status;
+}

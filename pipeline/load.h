@@ -1,0 +1,32 @@
+/* `chartpulse load`: every cataloged raw object not yet loaded -> validated rows staged by
+ * COPY -> merged into the core tables in one transaction per object. Bad rows go to
+ * etl.reject with their line, text and reason; they never stop the good rows. */
+#ifndef CP_LOAD_H
+#define CP_LOAD_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "catalog_repo.h"
+#include "rawstore.h"
+#include "status.h"
+
+struct cp_load_result {
+    long long rows_loaded;
+    long long rows_rejected;
+};
+
+/* Loads one cataloged object. On CP_ERR_FORMAT (the object as a whole cannot be read) the
+ * failure is recorded on the object, which stays pending. */
+cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
+                         struct cp_load_result *result, char *err, size_t errlen);
+
+/* Escapes s for one field of PostgreSQL's COPY text format and appends it to b. */
+struct cp_buf;
+void cp_copy_escape(struct cp_buf *b, const char *s);
+
+/* The subcommand. */
+int cp_load_main(int argc, char **argv);
+
+#endif
