@@ -48,7 +48,24 @@ deps() {
         apt-get update -qq >/dev/null
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
             die "apt-get install ${missing[*]} failed"
-        # Debian's postgresql-common starts a system cluster on 5432 when it can; ours is separate.
+    fi
+    npm_deps
+}
+
+# Test tools from npm (package.json): installed into ./node_modules when it is missing or
+# older than the lock file.
+npm_deps() {
+    if ! command -v npm >/dev/null 2>&1; then
+        [ "$(id -u)" -eq 0 ] || die "npm is missing; install nodejs and npm"
+        say "installing nodejs npm"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+            die "apt-get install nodejs npm failed"
+    fi
+    if [ ! -f "$ROOT/node_modules/.package-lock.json" ] ||
+        [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+        say "installing npm packages (package-lock.json)"
+        (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
     fi
 }
 
