@@ -10,28 +10,32 @@
 #include "mem.h"
 
 /* $4 is NULL for the newest chart. A chart without entries still yields one row (the left
- * join), so "no such chart" is exactly "no rows". */
+ * join), so "no such chart" is exactly "no rows". Every step is a primary-key range read:
+ * the chart, the one before it, and the first $5 ranks of its entries. */
 static const char CHART_SQL[] =
     "with chart as ("
-    "  select c.chart_date from core.chart c"
+    "  select c.chart_date,"
+    "         (select p.chart_date from core.chart p"
+    "          where p.chart_kind = $1 and p.region = $2 and p.period = $3"
+    "            and p.chart_date < c.chart_date"
+    "          order by p.chart_date desc limit 1) as previous_date"
+    "  from core.chart c"
     "  where c.chart_kind = $1 and c.region = $2 and c.period = $3"
     "    and ($4::date is null or c.chart_date = $4::date)"
     "  order by c.chart_date desc limit 1"
-    "), previous as ("
-    "  select max(p.chart_date) as chart_date from core.chart p, chart"
-    "  where p.chart_kind = $1 and p.region = $2 and p.period = $3"
-    "    and p.chart_date < chart.chart_date"
     ")"
     " select to_char(chart.chart_date, 'YYYY-MM-DD'),"
-    "        to_char(previous.chart_date, 'YYYY-MM-DD'),"
+    "        to_char(chart.previous_date, 'YYYY-MM-DD'),"
     "        e.rank, e.track_id, e.track_name, e.artist_names, e.streams, e.previous_rank,"
     "        e.movement, e.peak_rank, e.days_on_chart"
-    " from chart cross join previous"
-    " left join reporting.chart_entries e"
-    "   on e.chart_kind = $1 and e.region = $2 and e.period = $3"
-    "  and e.chart_date = chart.chart_date"
-    " order by e.rank"
-    " limit $5::integer";
+    " from chart"
+    " left join lateral ("
+    "   select * from reporting.chart_entries e"
+    "   where e.chart_kind = $1 and e.region = $2 and e.period = $3"
+    "     and e.chart_date = chart.chart_date"
+    "   order by e.rank limit $5::integer"
+    " ) e on true"
+    " order by e.rank";
 
 enum chart_column {
     COL_DATE,

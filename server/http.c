@@ -1,0 +1,969 @@
+/* libmicrohttpd glue: per-request context, dispatch through the route table, a worker pool
+ * for database routes (suspend/resume), and every response's cross-cutting headers. */
+#include "http.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/sha.h>
+#include <zlib.h>
+
+#include "cli.h"
+#include "log.h"
+#include "mem.h"
+#include "pool.h"
+#include "router.h"
+
+#define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
+#define CONTENT_TYPE_PROBLEM "application/problem+json"
+/* An incoming X-Request-Id longer than this (or with odd characters) is replaced. */
+#define REQUEST_ID_MAX 63
+/* Clients retry a 503 after this many seconds. */
+#define RETRY_AFTER_SECONDS "5"
+#define CORS_EXPOSE         "ETag, X-Request-Id"
+#define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-None-Match, X-Request-Id"
+#define LISTEN_BACKLOG      511
+
+struct request_ctx;
+
+struct cp_server {
+    struct MHD_Daemon *daemon;
+    int port;
+    struct cp_server_opts opts;
+    struct cp_pool *api_pool;
+    struct cp_pool *read_pool; /* NULL unless DATABASE_READ_URL is set */
+
+    /* the queue of suspended requests waiting for a database worker */
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    struct request_ctx *queue_head, *queue_tail;
+    bool stopping; /* under lock: no more suspensions; workers drain and exit */
+    pthread_t *workers;
+    int worker_count; /* started */
+
+    uint64_t request_id_seed;
+    atomic_uint_fast64_t request_id_counter;
+};
+
+/* One HTTP request, from the first access-handler call to MHD's completion notice. */
+struct request_ctx {
+    struct cp_server *server;
+    struct MHD_Connection *connection;
+    struct request_ctx *next; /* in the worker queue */
+    struct timespec started;
+    enum cp_method method;
+    char *method_name;
+    char *path;
+    char request_id[REQUEST_ID_MAX + 1];
+    char *if_none_match;   /* NULL when absent */
+    char *accept_encoding; /* NULL when absent */
+    struct cp_param query[CP_REQUEST_MAX_QUERY];
+    size_t query_count;
+    struct cp_route_match match;
+    unsigned long long body_bytes;
+    bool body_too_large;
+    bool responded;                /* a response was queued */
+    struct MHD_Response *response; /* built, not yet queued */
+    unsigned http_status;
+    size_t response_bytes;
+};
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static struct MHD_Response *must(struct MHD_Response *response)
+{
+    if (!response) {
+        fprintf(stderr, "chartpulse: out of memory creating an HTTP response\n");
+        abort();
+    }
+    return response;
+}
+
+static void add_header(struct MHD_Response *response, const char *name, const char *value)
+{
+    if (MHD_add_response_header(response, name, value) != MHD_YES)
+        cp_log_warn("could not add response header %s", name);
+}
+
+/* Takes data (malloc'd, or NULL when len is 0). */
+static struct MHD_Response *buffer_response(char *data, size_t len)
+{
+    if (!len) {
+        free(data);
+        return must(MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+    }
+    return must(MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE));
+}
+
+/* A JSON string of s, with bytes that are not valid UTF-8 replaced by '?'. New reference. */
+static json_t *json_text(const char *s)
+{
+    json_t *value = json_string(s);
+    if (value)
+        return value;
+    char *copy = cp_strdup(s);
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    value = json_string(copy);
+    free(copy);
+    return value;
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* An incoming request id is kept when it is short and made of URL-safe characters, so it
+ * can go into logs and headers as is. */
+static bool sane_request_id(const char *id)
+{
+    size_t len = strlen(id);
+    return len >= 1 && len <= REQUEST_ID_MAX &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") == len;
+}
+
+static void assign_request_id(struct cp_server *server, struct request_ctx *ctx,
+                              const char *incoming)
+{
+    if (incoming && sane_request_id(incoming)) {
+        snprintf(ctx->request_id, sizeof ctx->request_id, "%s", incoming);
+        return;
+    }
+    uint64_t n = atomic_fetch_add(&server->request_id_counter, 1);
+    snprintf(ctx->request_id, sizeof ctx->request_id, "%016llx",
+             (unsigned long long)splitmix64(server->request_id_seed + n));
+}
+
+/* ---- content negotiation ---------------------------------------------------------- */
+
+/* Whether an Accept-Encoding value allows gzip (RFC 9110 §12.5.3: q=0 refuses). */
+static bool accepts_gzip(const char *header)
+{
+    double gzip_q = -1, any_q = -1;
+    const char *p = header;
+    while (p && *p) {
+        p += strspn(p, " \t,");
+        if (!*p)
+            break;
+        size_t toklen = strcspn(p, " \t,;");
+        const char *token = p;
+        p += toklen;
+        double q = 1.0;
+        while (*p && *p != ',') {
+            p += strspn(p, " \t;");
+            if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+                char *end;
+                q = strtod(p + 2, &end);
+                p = end > p + 2 ? end : p + 2;
+            } else {
+                p += strcspn(p, ";,");
+            }
+        }
+        if ((toklen == 4 && !strncasecmp(token, "gzip", 4)) ||
+            (toklen == 6 && !strncasecmp(token, "x-gzip", 6)))
+            gzip_q = q;
+        else if (toklen == 1 && token[0] == '*')
+            any_q = q;
+    }
+    return gzip_q >= 0 ? gzip_q > 0 : any_q > 0;
+}
+
+/* Whether an If-None-Match value lists tag (quoted) or is `*`. Weak comparison, as RFC
+ * 9110 §13.1.2 asks for If-None-Match. */
+static bool etag_listed(const char *header, const char *tag)
+{
+    size_t taglen = strlen(tag);
+    const char *p = header;
+    while (p && *p) {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return true;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        if (*p != '"') {
+            p += strcspn(p, ",");
+            continue;
+        }
+        const char *close = strchr(p + 1, '"');
+        if (!close)
+            return false;
+        size_t len = (size_t)(close - p) + 1;
+        if (len == taglen && !memcmp(p, tag, len))
+            return true;
+        p = close + 1;
+    }
+    return false;
+}
+
+/* A strong ETag from the body's SHA-256 (128 bits, quoted); the gzip variant gets its
+ * own tag, since strong validators differ per content coding. */
+static void make_etag(const char *body, size_t len, bool gzip, char out[48])
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)body, len, digest);
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    snprintf(out, 48, "\"%s%s\"", hex, gzip ? "-gzip" : "");
+}
+
+/* gzip of data (malloc'd, caller frees), or NULL when zlib fails. */
+static char *gzip_body(const char *data, size_t len, size_t *outlen)
+{
+    if (len > (size_t)UINT32_MAX / 2)
+        return NULL;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    /* 15 + 16: the largest window, with a gzip header and trailer instead of zlib's */
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+        return NULL;
+    uLong bound = deflateBound(&zs, (uLong)len);
+    char *out = cp_malloc(bound);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)out;
+    zs.avail_out = (uInt)bound;
+    int rc = deflate(&zs, Z_FINISH);
+    *outlen = zs.total_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ---- responses -------------------------------------------------------------------- */
+
+/* Adds the headers every response carries and hands response to ctx for queuing. */
+static void finish(struct request_ctx *ctx, struct MHD_Response *response, unsigned http_status,
+                   size_t body_bytes)
+{
+    add_header(response, "X-Request-Id", ctx->request_id);
+    if (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD | CP_METHOD_OPTIONS)) {
+        add_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        add_header(response, "Access-Control-Expose-Headers", CORS_EXPOSE);
+    }
+    if (ctx->response)
+        MHD_destroy_response(ctx->response);
+    ctx->response = response;
+    ctx->http_status = http_status;
+    ctx->response_bytes = body_bytes;
+}
+
+/* An RFC 9457 problem for st; detail NULL uses the status's own message. */
+static void respond_problem(struct request_ctx *ctx, cp_status st, const char *detail)
+{
+    if (st == CP_OK)
+        st = CP_ERR_INTERNAL; /* a handler said OK without a body: a bug */
+    int http = cp_status_http(st);
+    json_t *problem = json_object();
+    json_object_set_new(problem, "type", json_string(cp_status_type(st)));
+    json_object_set_new(problem, "title", json_string(cp_status_title(st)));
+    json_object_set_new(problem, "status", json_integer(http));
+    json_object_set_new(problem, "detail", json_text(detail ? detail : cp_strerror(st)));
+    json_object_set_new(problem, "instance", json_text(ctx->path));
+    char *text = json_dumps(problem, JSON_COMPACT);
+    json_decref(problem);
+    size_t len = text ? strlen(text) : 0;
+    struct MHD_Response *response = buffer_response(text, len);
+    add_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_PROBLEM);
+    add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (st == CP_ERR_METHOD) {
+        char allow[128];
+        cp_router_allow_header(ctx->match.allowed, allow, sizeof allow);
+        add_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+    }
+    if (http == MHD_HTTP_SERVICE_UNAVAILABLE)
+        add_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SECONDS);
+    finish(ctx, response, (unsigned)http, len);
+}
+
+/* A 200 JSON answer: ETag and If-None-Match (304) on GET/HEAD, gzip when accepted. */
+static void respond_json(struct request_ctx *ctx, const json_t *body, const char *cache_control)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text) {
+        cp_log_error("could not serialise the JSON answer");
+        respond_problem(ctx, CP_ERR_INTERNAL, NULL);
+        return;
+    }
+    size_t len = strlen(text);
+    bool use_gzip = len >= ctx->server->opts.gzip_min_bytes && accepts_gzip(ctx->accept_encoding);
+    bool validate = (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD)) != 0;
+    char etag[48] = "", other_etag[48] = "";
+    if (validate) {
+        make_etag(text, len, use_gzip, etag);
+        make_etag(text, len, !use_gzip, other_etag);
+        if (ctx->if_none_match && (etag_listed(ctx->if_none_match, etag) ||
+                                   etag_listed(ctx->if_none_match, other_etag))) {
+            free(text);
+            struct MHD_Response *response = buffer_response(NULL, 0);
+            add_header(response, MHD_HTTP_HEADER_ETAG, etag);
+            add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+            add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+            finish(ctx, response, MHD_HTTP_NOT_MODIFIED, 0);
+            return;
+        }
+    }
+    if (use_gzip) {
+        size_t zlen = 0;
+        char *compressed = gzip_body(text, len, &zlen);
+        if (compressed) {
+            free(text);
+            text = compressed;
+            len = zlen;
+        } else {
+            cp_log_warn("gzip failed; answering uncompressed");
+            use_gzip = false;
+            if (validate)
+                make_etag(text, len, false, etag);
+        }
+    }
+    struct MHD_Response *response = buffer_response(text, len);
+    add_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON);
+    add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+    add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (use_gzip)
+        add_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (validate)
+        add_header(response, MHD_HTTP_HEADER_ETAG, etag);
+    finish(ctx, response, MHD_HTTP_OK, len);
+}
+
+/* A CORS preflight (or plain OPTIONS) on a path that exists. */
+static void respond_options(struct request_ctx *ctx)
+{
+    char allow[128];
+    cp_router_allow_header(ctx->match.allowed | CP_METHOD_OPTIONS, allow, sizeof allow);
+    struct MHD_Response *response = buffer_response(NULL, 0);
+    add_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+    add_header(response, "Access-Control-Allow-Methods", allow);
+    add_header(response, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    add_header(response, "Access-Control-Max-Age", "86400");
+    add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    finish(ctx, response, MHD_HTTP_NO_CONTENT, 0);
+}
+
+/* Runs the matched route's handler and builds its response. db may be NULL. */
+static void run_route(struct request_ctx *ctx, PGconn *db)
+{
+    const struct cp_route *route = ctx->match.route;
+    struct cp_request req = {
+        .method = ctx->method,
+        .path = ctx->path,
+        .params = ctx->match.params,
+        .param_count = ctx->match.param_count,
+        .query = ctx->query,
+        .query_count = ctx->query_count,
+        .db = db,
+    };
+    struct cp_reply reply = {0};
+    cp_status st = route->handler(&req, &reply);
+    if (st == CP_OK && reply.body)
+        respond_json(ctx, reply.body, route->cache_control);
+    else
+        respond_problem(ctx, st, reply.detail);
+    cp_reply_cleanup(&reply);
+}
+
+/* ---- the database worker pool ----------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    struct cp_server *server = arg;
+    for (;;) {
+        pthread_mutex_lock(&server->lock);
+        while (!server->queue_head && !server->stopping)
+            pthread_cond_wait(&server->work, &server->lock);
+        struct request_ctx *ctx = server->queue_head;
+        if (ctx) {
+            server->queue_head = ctx->next;
+            if (!server->queue_head)
+                server->queue_tail = NULL;
+        }
+        pthread_mutex_unlock(&server->lock);
+        if (!ctx)
+            break; /* stopping and drained */
+
+        cp_log_set_request_id(ctx->request_id);
+        struct cp_pool *pool = ctx->match.route->db == CP_DB_READ && server->read_pool
+                                   ? server->read_pool
+                                   : server->api_pool;
+        cp_status st;
+        PGconn *db = cp_pool_acquire(pool, &st);
+        if (!db) {
+            respond_problem(ctx, CP_ERR_DB, "the database is unavailable");
+        } else {
+            run_route(ctx, db);
+            cp_pool_release(pool, db);
+        }
+        cp_log_set_request_id(NULL);
+        /* ctx belongs to the HTTP thread again from here on */
+        MHD_resume_connection(ctx->connection);
+    }
+    return NULL;
+}
+
+/* Suspends ctx's connection and queues it for a worker. False when the server is
+ * stopping (the caller answers instead). */
+static bool enqueue(struct cp_server *server, struct request_ctx *ctx)
+{
+    pthread_mutex_lock(&server->lock);
+    if (server->stopping) {
+        pthread_mutex_unlock(&server->lock);
+        return false;
+    }
+    MHD_suspend_connection(ctx->connection);
+    ctx->next = NULL;
+    if (server->queue_tail)
+        server->queue_tail->next = ctx;
+    else
+        server->queue_head = ctx;
+    server->queue_tail = ctx;
+    pthread_cond_signal(&server->work);
+    pthread_mutex_unlock(&server->lock);
+    return true;
+}
+
+/* ---- the request lifecycle -------------------------------------------------------- */
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct request_ctx *ctx = cls;
+    if (!key || ctx->query_count == CP_REQUEST_MAX_QUERY)
+        return MHD_YES;
+    for (size_t i = 0; i < ctx->query_count; i++)
+        if (!strcmp(ctx->query[i].name, key))
+            return MHD_YES; /* the first occurrence wins */
+    ctx->query[ctx->query_count].name = cp_strdup(key);
+    ctx->query[ctx->query_count].value = cp_strdup(value ? value : "");
+    ctx->query_count++;
+    return MHD_YES;
+}
+
+static char *header_copy(struct MHD_Connection *connection, const char *name)
+{
+    return cp_strdup(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
+}
+
+/* Everything a handler or a worker needs is copied here, on the first call, so that
+ * nothing later reads the connection from another thread. */
+static struct request_ctx *ctx_new(struct cp_server *server, struct MHD_Connection *connection,
+                                   const char *url, const char *method)
+{
+    struct request_ctx *ctx = cp_calloc(1, sizeof *ctx);
+    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    ctx->server = server;
+    ctx->connection = connection;
+    ctx->method = cp_method_parse(method);
+    ctx->method_name = cp_strdup(method);
+    ctx->path = cp_strdup(url);
+    ctx->if_none_match = header_copy(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    ctx->accept_encoding = header_copy(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    assign_request_id(server, ctx,
+                      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"));
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, ctx);
+
+    const char *length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(length, &end, 10);
+        if (errno || *end || n > server->opts.max_request_body_bytes)
+            ctx->body_too_large = true;
+    }
+    return ctx;
+}
+
+static void ctx_free(struct request_ctx *ctx)
+{
+    if (ctx->response)
+        MHD_destroy_response(ctx->response);
+    for (size_t i = 0; i < ctx->query_count; i++) {
+        free(ctx->query[i].name);
+        free(ctx->query[i].value);
+    }
+    cp_router_match_cleanup(&ctx->match);
+    free(ctx->method_name);
+    free(ctx->path);
+    free(ctx->if_none_match);
+    free(ctx->accept_encoding);
+    free(ctx);
+}
+
+static enum MHD_Result queue_built(struct request_ctx *ctx)
+{
+    enum MHD_Result result = MHD_queue_response(ctx->connection, ctx->http_status, ctx->response);
+    MHD_destroy_response(ctx->response);
+    ctx->response = NULL;
+    ctx->responded = true;
+    return result;
+}
+
+/* Decides how to answer a fully received request: inline (cheap routes, 404, 405, 413)
+ * or by a worker (database routes). Returns false when handed to a worker. */
+static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
+{
+    if (ctx->body_too_large) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the request body exceeds %zu bytes",
+                 server->opts.max_request_body_bytes);
+        respond_problem(ctx, CP_ERR_TOO_LARGE, detail);
+        return true;
+    }
+    cp_status st = cp_router_match(ctx->path, ctx->method, &ctx->match);
+    if (st == CP_ERR_METHOD && ctx->method == CP_METHOD_OPTIONS) {
+        respond_options(ctx);
+        return true;
+    }
+    if (st == CP_ERR_NOT_FOUND) {
+        respond_problem(ctx, st, "no resource at this path");
+        return true;
+    }
+    if (st == CP_ERR_METHOD) {
+        char allow[128], detail[192];
+        cp_router_allow_header(ctx->match.allowed, allow, sizeof allow);
+        snprintf(detail, sizeof detail, "%.16s is not allowed here; allowed: %s", ctx->method_name,
+                 allow);
+        respond_problem(ctx, st, detail);
+        return true;
+    }
+    if (ctx->match.route->db == CP_DB_NONE) {
+        run_route(ctx, NULL);
+        return true;
+    }
+    if (enqueue(server, ctx))
+        return false;
+    respond_problem(ctx, CP_ERR_DB, "the server is shutting down");
+    return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    struct cp_server *server = cls;
+    struct request_ctx *ctx = *req_cls;
+    if (!ctx) {
+        /* First call: only set up. Queuing a response now would make libmicrohttpd close
+         * the connection after it (NOTES-performance.md) -- which is exactly what we want
+         * for a body we refuse to read. */
+        ctx = ctx_new(server, connection, url, method);
+        *req_cls = ctx;
+        if (ctx->body_too_large) {
+            cp_log_set_request_id(ctx->request_id);
+            dispatch(server, ctx);
+            cp_log_set_request_id(NULL);
+            return queue_built(ctx);
+        }
+        return MHD_YES;
+    }
+    if (ctx->responded) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* no route reads a body yet: count it against the cap and drop it */
+        ctx->body_bytes += *upload_data_size;
+        if (ctx->body_bytes > server->opts.max_request_body_bytes)
+            ctx->body_too_large = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ctx->response) /* resumed: a worker built it */
+        return queue_built(ctx);
+    cp_log_set_request_id(ctx->request_id);
+    bool answered = dispatch(server, ctx);
+    cp_log_set_request_id(NULL);
+    return answered ? queue_built(ctx) : MHD_YES;
+}
+
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "read-error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client-abort";
+    }
+    return "unknown";
+}
+
+/* The access log line, and the end of the request context. */
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)connection;
+    struct request_ctx *ctx = *req_cls;
+    if (!ctx)
+        return;
+    *req_cls = NULL;
+    char status[8], bytes[24], duration[24];
+    snprintf(status, sizeof status, "%u", ctx->responded ? ctx->http_status : 0u);
+    snprintf(bytes, sizeof bytes, "%zu", ctx->responded ? ctx->response_bytes : (size_t)0);
+    snprintf(duration, sizeof duration, "%.3f", elapsed_ms(&ctx->started));
+    const char *terminated = termination_name(toe);
+    const char *fields[] = {"method",
+                            ctx->method_name,
+                            "path",
+                            ctx->path,
+                            "status",
+                            status,
+                            "bytes",
+                            bytes,
+                            "duration_ms",
+                            duration,
+                            terminated ? "terminated" : NULL,
+                            terminated,
+                            NULL};
+    cp_log_set_request_id(ctx->request_id);
+    cp_log_fields(CP_LOG_INFO, fields, "request");
+    cp_log_set_request_id(NULL);
+    ctx_free(ctx);
+}
+
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    cp_log_warn("libmicrohttpd: %s", line);
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+
+void cp_server_opts_init(struct cp_server_opts *opts)
+{
+    opts->http_threads = 2;
+    opts->db_workers = 4;
+    opts->db_pool_size = 0; /* = db_workers */
+    opts->db_acquire_timeout_ms = 2000;
+    opts->db_connect_timeout_s = 3;
+    opts->connection_timeout_s = 30;
+    opts->connection_limit = 1000;
+    opts->max_request_header_bytes = 32 * 1024;
+    opts->max_request_body_bytes = 1024 * 1024;
+    opts->gzip_min_bytes = 1024;
+}
+
+static void resolve_opts(const struct cp_server_opts *given, struct cp_server_opts *opts)
+{
+    cp_server_opts_init(opts);
+    if (given) {
+#define TAKE(field)                                                                                \
+    do {                                                                                           \
+        if (given->field > 0)                                                                      \
+            opts->field = given->field;                                                            \
+    } while (0)
+        TAKE(http_threads);
+        TAKE(db_workers);
+        TAKE(db_pool_size);
+        TAKE(db_acquire_timeout_ms);
+        TAKE(db_connect_timeout_s);
+        TAKE(connection_timeout_s);
+        TAKE(connection_limit);
+        TAKE(max_request_header_bytes);
+        TAKE(max_request_body_bytes);
+        TAKE(gzip_min_bytes);
+#undef TAKE
+    }
+    if (opts->db_pool_size <= 0)
+        opts->db_pool_size = opts->db_workers;
+}
+
+/* Binds and listens ourselves (rather than letting libmicrohttpd do it) so that a failure
+ * says why, e.g. "Address already in use". Returns the socket or -1 with err set. */
+static int open_listener(const char *host, int port, int *family, int *bound_port, char *err,
+                         size_t errlen)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    struct addrinfo *addrs = NULL;
+    int rc = getaddrinfo(host && *host ? host : NULL, service, &hints, &addrs);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *ai = addrs; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0) {
+            *family = ai->ai_family;
+            break;
+        }
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(addrs);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(saved));
+        return -1;
+    }
+    struct sockaddr_storage addr;
+    socklen_t addrlen = sizeof addr;
+    *bound_port = port;
+    if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == 0) {
+        if (addr.ss_family == AF_INET)
+            *bound_port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+        else if (addr.ss_family == AF_INET6)
+            *bound_port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    }
+    return fd;
+}
+
+/* The URL with a connect_timeout, so that an unreachable database costs a bounded wait
+ * instead of the kernel's TCP timeout. */
+static char *with_connect_timeout(const char *url, int seconds)
+{
+    if (strstr(url, "connect_timeout="))
+        return cp_strdup(url);
+    return cp_asprintf("%s%cconnect_timeout=%d", url, strchr(url, '?') ? '&' : '?', seconds);
+}
+
+static struct cp_pool *pool_for(const char *url, const struct cp_server_opts *opts)
+{
+    char *conninfo = with_connect_timeout(url, opts->db_connect_timeout_s);
+    struct cp_pool *pool = cp_pool_new(conninfo, opts->db_pool_size, opts->db_acquire_timeout_ms);
+    free(conninfo);
+    return pool;
+}
+
+/* Stops and joins the workers after they drained the queue. */
+static void stop_workers(struct cp_server *server)
+{
+    pthread_mutex_lock(&server->lock);
+    server->stopping = true;
+    pthread_cond_broadcast(&server->work);
+    pthread_mutex_unlock(&server->lock);
+    for (int i = 0; i < server->worker_count; i++)
+        pthread_join(server->workers[i], NULL);
+    server->worker_count = 0;
+}
+
+static void server_free(struct cp_server *server)
+{
+    cp_pool_free(server->api_pool);
+    cp_pool_free(server->read_pool);
+    pthread_mutex_destroy(&server->lock);
+    pthread_cond_destroy(&server->work);
+    free(server->workers);
+    free(server);
+}
+
+static unsigned poll_flag(void)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+        return MHD_USE_EPOLL;
+    if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+        return MHD_USE_POLL;
+    return 0; /* select() */
+}
+
+cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *given,
+                          struct cp_server **out, char *err, size_t errlen)
+{
+    struct cp_server_opts opts;
+    resolve_opts(given, &opts);
+
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, NULL);
+
+    int family = AF_INET, port = 0;
+    int fd = open_listener(cfg->listen_host, cfg->listen_port, &family, &port, err, errlen);
+    if (fd < 0)
+        return CP_ERR_IO;
+
+    struct cp_server *server = cp_calloc(1, sizeof *server);
+    server->opts = opts;
+    server->port = port;
+    pthread_mutex_init(&server->lock, NULL);
+    pthread_cond_init(&server->work, NULL);
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    server->request_id_seed = seed;
+    atomic_init(&server->request_id_counter, 0);
+    server->api_pool = pool_for(cfg->api_database_url, &opts);
+    if (cfg->database_read_url)
+        server->read_pool = pool_for(cfg->database_read_url, &opts);
+
+    server->workers = cp_calloc((size_t)opts.db_workers, sizeof *server->workers);
+    for (int i = 0; i < opts.db_workers; i++) {
+        int rc = pthread_create(&server->workers[i], NULL, worker_main, server);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot start database workers: %s", strerror(rc));
+            close(fd);
+            stop_workers(server);
+            server_free(server);
+            return CP_ERR_INTERNAL;
+        }
+        server->worker_count++;
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)opts.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, opts.connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, opts.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        opts.max_request_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_END);
+    if (!server->daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s:%d (see the log above)",
+                 cfg->listen_host, port);
+        close(fd); /* libmicrohttpd leaves a socket it was given open when it fails */
+        stop_workers(server);
+        server_free(server);
+        return CP_ERR_INTERNAL;
+    }
+    *out = server;
+    return CP_OK;
+}
+
+int cp_server_port(const struct cp_server *server)
+{
+    return server->port;
+}
+
+void cp_server_stop(struct cp_server *server)
+{
+    if (!server)
+        return;
+    /* Workers first: they answer and resume every suspended connection, and from now on
+     * the HTTP threads answer database routes with 503 instead of suspending, so
+     * libmicrohttpd never stops with a connection suspended. */
+    stop_workers(server);
+    MHD_stop_daemon(server->daemon); /* also closes the listening socket */
+    server_free(server);
+}
+
+/* ---- chartpulse serve ------------------------------------------------------------- */
+
+static const char SERVE_USAGE[] =
+    "Usage: chartpulse serve [--listen HOST:PORT]\n"
+    "\n"
+    "Serves the REST API (/v1/...), /healthz and /readyz until SIGINT or SIGTERM.\n"
+    "\n"
+    "  --listen HOST:PORT  where to listen (overrides CHARTPULSE_LISTEN, default\n"
+    "                      127.0.0.1:8080; port 0 picks a free port)\n"
+    "  --help              show this help\n"
+    "\n"
+    "Settings: API_DATABASE_URL (read-only role, derived from DATABASE_URL),\n"
+    "DATABASE_READ_URL (optional replica), CHARTPULSE_LOG_FORMAT; see docs.\n";
+
+int cp_server_main(int argc, char **argv)
+{
+    const char *listen_arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(SERVE_USAGE, stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--listen")) {
+            if (i + 1 >= argc)
+                return cp_cli_fail("serve", "--listen needs HOST:PORT");
+            listen_arg = argv[++i];
+        } else if (!strncmp(argv[i], "--listen=", 9)) {
+            listen_arg = argv[i] + 9;
+        } else {
+            return cp_cli_fail("serve", "unknown argument '%s' (try --help)", argv[i]);
+        }
+    }
+
+    struct cp_config cfg;
+    if (!cp_cli_setup("serve", &cfg))
+        return 1;
+    char err[512];
+    if (listen_arg &&
+        cp_config_set(&cfg, "CHARTPULSE_LISTEN", listen_arg, err, sizeof err) != CP_OK) {
+        cp_config_cleanup(&cfg);
+        return cp_cli_fail("serve", "--listen: %s", err);
+    }
+
+    /* Block the stop signals before any thread starts, so every thread inherits the mask
+     * and only sigwait below receives them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+    struct cp_server *server = NULL;
+    if (cp_server_start(&cfg, NULL, &server, err, sizeof err) != CP_OK) {
+        cp_config_cleanup(&cfg);
+        return cp_cli_fail("serve", "%s", err);
+    }
+    bool ipv6_literal = strchr(cfg.listen_host, ':') != NULL;
+    cp_log_info("listening on http://%s%s%s:%d/", ipv6_literal ? "[" : "", cfg.listen_host,
+                ipv6_literal ? "]" : "", cp_server_port(server));
+
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    cp_log_info("received %s, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    cp_server_stop(server);
+    cp_config_cleanup(&cfg);
+    cp_log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,188 @@
+/* Route matching over the table in routes.c, and the request/reply helpers handlers use. */
+#include "router.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+static const struct {
+    const char *name;
+    enum cp_method method;
+} method_names[] = {
+    {"GET", CP_METHOD_GET},         {"HEAD", CP_METHOD_HEAD},   {"POST", CP_METHOD_POST},
+    {"PUT", CP_METHOD_PUT},         {"PATCH", CP_METHOD_PATCH}, {"DELETE", CP_METHOD_DELETE},
+    {"OPTIONS", CP_METHOD_OPTIONS},
+};
+
+#define N_METHODS (sizeof method_names / sizeof method_names[0])
+
+enum cp_method cp_method_parse(const char *name)
+{
+    for (size_t i = 0; name && i < N_METHODS; i++)
+        if (!strcmp(method_names[i].name, name))
+            return method_names[i].method;
+    return CP_METHOD_OTHER;
+}
+
+void cp_router_allow_header(unsigned methods, char *out, size_t outlen)
+{
+    size_t used = 0;
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    if (methods & CP_METHOD_GET)
+        methods |= CP_METHOD_HEAD;
+    for (size_t i = 0; i < N_METHODS; i++) {
+        if (!(methods & method_names[i].method))
+            continue;
+        int n = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", method_names[i].name);
+        if (n < 0 || (size_t)n >= outlen - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* Matches one pattern against path; on success fills params (owned copies) and returns
+ * true. On failure leaves no allocation behind. */
+static bool match_pattern(const char *pattern, const char *path, struct cp_param *params,
+                          size_t *param_count)
+{
+    size_t count = 0;
+    const char *pp = pattern, *sp = path;
+    while (*pp && *sp) {
+        if (*pp != '/' || *sp != '/')
+            goto no;
+        pp++;
+        sp++;
+        const char *pend = strchr(pp, '/');
+        const char *send = strchr(sp, '/');
+        size_t plen = pend ? (size_t)(pend - pp) : strlen(pp);
+        size_t slen = send ? (size_t)(send - sp) : strlen(sp);
+        if (plen >= 2 && pp[0] == '{' && pp[plen - 1] == '}') {
+            if (slen == 0 || count == CP_ROUTE_MAX_PARAMS)
+                goto no;
+            params[count].name = NULL; /* named by name_params once a route wins */
+            params[count].value = cp_strndup(sp, slen);
+            count++;
+        } else if (plen != slen || memcmp(pp, sp, plen)) {
+            goto no;
+        }
+        pp += plen;
+        sp += slen;
+    }
+    if (*pp || *sp)
+        goto no;
+    *param_count = count;
+    return true;
+no:
+    for (size_t i = 0; i < count; i++)
+        free(params[i].value);
+    return false;
+}
+
+/* Points params[i].name at the i-th `{name}` of pattern, copied into names (one buffer per
+ * match, owned by the match). */
+static void name_params(const char *pattern, struct cp_param *params, size_t count)
+{
+    size_t i = 0;
+    for (const char *p = strchr(pattern, '{'); p && i < count; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p, '}');
+        if (!close)
+            break;
+        params[i++].name = cp_strndup(p + 1, (size_t)(close - p - 1));
+    }
+}
+
+cp_status cp_router_match(const char *path, enum cp_method method, struct cp_route_match *match)
+{
+    memset(match, 0, sizeof *match);
+    const struct cp_route *hit = NULL;
+    for (size_t i = 0; i < cp_routes_count; i++) {
+        const struct cp_route *route = &cp_routes[i];
+        struct cp_param params[CP_ROUTE_MAX_PARAMS];
+        size_t count = 0;
+        if (!match_pattern(route->pattern, path, params, &count))
+            continue;
+        unsigned methods = route->methods;
+        if (methods & CP_METHOD_GET)
+            methods |= CP_METHOD_HEAD;
+        match->allowed |= methods;
+        if (!hit && (methods & method)) {
+            hit = route;
+            memcpy(match->params, params, sizeof params);
+            match->param_count = count;
+            name_params(route->pattern, match->params, count);
+        } else {
+            for (size_t j = 0; j < count; j++)
+                free(params[j].value);
+        }
+    }
+    if (hit) {
+        match->route = hit;
+        return CP_OK;
+    }
+    return match->allowed ? CP_ERR_METHOD : CP_ERR_NOT_FOUND;
+}
+
+void cp_router_match_cleanup(struct cp_route_match *match)
+{
+    for (size_t i = 0; i < match->param_count; i++) {
+        free(match->params[i].name);
+        free(match->params[i].value);
+    }
+    match->param_count = 0;
+    match->route = NULL;
+}
+
+static const char *find_param(const struct cp_param *params, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (params[i].name && !strcmp(params[i].name, name))
+            return params[i].value;
+    return NULL;
+}
+
+const char *cp_request_param(const struct cp_request *req, const char *name)
+{
+    return find_param(req->params, req->param_count, name);
+}
+
+const char *cp_request_query(const struct cp_request *req, const char *name)
+{
+    return find_param(req->query, req->query_count, name);
+}
+
+cp_status cp_reply_json(struct cp_reply *reply, json_t *body)
+{
+    json_decref(reply->body);
+    reply->body = body;
+    return CP_OK;
+}
+
+cp_status cp_reply_problem(struct cp_reply *reply, cp_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    free(reply->detail);
+    reply->detail = NULL;
+    if (n >= 0) {
+        reply->detail = cp_malloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(reply->detail, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+void cp_reply_cleanup(struct cp_reply *reply)
+{
+    json_decref(reply->body);
+    reply->body = NULL;
+    free(reply->detail);
+    reply->detail = NULL;
+}

@@ -1,0 +1,116 @@
+/* The REST route table as data (routes.c) and the matcher that tells 404 (no such path)
+ * from 405 (path exists, method does not), plus the small request/reply structs that
+ * handlers see. Handlers never touch libmicrohttpd and never pick HTTP codes. */
+#ifndef CP_ROUTER_H
+#define CP_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* HTTP methods as bits, so a route can list several and a 405 can list all of a path's. */
+enum cp_method {
+    CP_METHOD_GET = 1u << 0,
+    CP_METHOD_HEAD = 1u << 1,
+    CP_METHOD_POST = 1u << 2,
+    CP_METHOD_PUT = 1u << 3,
+    CP_METHOD_PATCH = 1u << 4,
+    CP_METHOD_DELETE = 1u << 5,
+    CP_METHOD_OPTIONS = 1u << 6,
+    CP_METHOD_OTHER = 1u << 7, /* anything else: never routed */
+};
+
+/* Which database connection a route's handler gets. */
+enum cp_route_db {
+    CP_DB_NONE,    /* answered on the HTTP thread, req->db is NULL */
+    CP_DB_READ,    /* DATABASE_READ_URL when set, else API_DATABASE_URL */
+    CP_DB_PRIMARY, /* always API_DATABASE_URL (e.g. readiness, which checks migrations) */
+};
+
+/* Longest path a route pattern may have, in `{param}` segments. */
+#define CP_ROUTE_MAX_PARAMS 4
+/* Query parameters kept per request; later ones are ignored. */
+#define CP_REQUEST_MAX_QUERY 32
+
+/* A name/value pair. In a cp_request both strings are owned by the request's owner
+ * (http.c) and live as long as the handler call. */
+struct cp_param {
+    char *name;
+    char *value;
+};
+
+/* What a handler sees. Everything is borrowed for the duration of the handler call. */
+struct cp_request {
+    enum cp_method method;
+    const char *path;              /* percent-decoded, without the query string */
+    const struct cp_param *params; /* path parameters, in pattern order */
+    size_t param_count;
+    const struct cp_param *query; /* query parameters, first occurrence of each name */
+    size_t query_count;
+    PGconn *db; /* a pooled connection for CP_DB_* routes, NULL for CP_DB_NONE */
+};
+
+/* The value of path parameter `name` ({name} in the pattern), or NULL. Borrowed. */
+const char *cp_request_param(const struct cp_request *req, const char *name);
+/* The value of query parameter `name`, or NULL when absent; "" for `?name` or `?name=`.
+ * Borrowed. */
+const char *cp_request_query(const struct cp_request *req, const char *name);
+
+/* What a handler produces: on CP_OK a JSON body, otherwise a problem detail. The reply
+ * owns both (the body as one jansson reference); http.c frees them with
+ * cp_reply_cleanup. */
+struct cp_reply {
+    json_t *body;
+    char *detail;
+};
+
+/* Sets the answer; steals the reference to body. Returns CP_OK. */
+cp_status cp_reply_json(struct cp_reply *reply, json_t *body);
+/* Sets a problem detail (printf-style) for st and returns st, so a handler can write
+ * `return cp_reply_problem(reply, CP_ERR_INVALID, "limit: must be 1..1000");`. */
+cp_status cp_reply_problem(struct cp_reply *reply, cp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Drops the body reference and frees the detail; the reply is empty afterwards. */
+void cp_reply_cleanup(struct cp_reply *reply);
+
+/* A handler: validate -> repo -> build JSON -> return cp_reply_json or cp_reply_problem.
+ * The returned status decides the HTTP status (status.h); CP_OK means 200. */
+typedef cp_status (*cp_handler_fn)(const struct cp_request *req, struct cp_reply *reply);
+
+struct cp_route {
+    unsigned methods;    /* CP_METHOD_* bits; GET implies HEAD */
+    const char *pattern; /* e.g. "/v1/charts/{region}/{date}"; `{x}` matches one segment */
+    cp_handler_fn handler;
+    enum cp_route_db db;
+    const char *cache_control; /* Cache-Control of a 200 answer */
+};
+
+/* THE route table (routes.c): the only place a route is declared. */
+extern const struct cp_route cp_routes[];
+extern const size_t cp_routes_count;
+
+/* The outcome of matching one request. Owns the parameter values it holds. */
+struct cp_route_match {
+    const struct cp_route *route; /* NULL unless the match is CP_OK */
+    struct cp_param params[CP_ROUTE_MAX_PARAMS];
+    size_t param_count;
+    unsigned allowed; /* CP_METHOD_* bits of every route on this path (for Allow) */
+};
+
+/* Maps a method name ("GET") to its bit; unknown names give CP_METHOD_OTHER. */
+enum cp_method cp_method_parse(const char *name);
+
+/* Matches path and method against the table. Returns CP_OK with match->route set,
+ * CP_ERR_NOT_FOUND when no route has this path, or CP_ERR_METHOD when some do but not for
+ * this method (match->allowed says which). Always call cp_router_match_cleanup after. */
+cp_status cp_router_match(const char *path, enum cp_method method, struct cp_route_match *match);
+void cp_router_match_cleanup(struct cp_route_match *match);
+
+/* Writes an Allow header value ("GET, HEAD") for the method bits into out. */
+void cp_router_allow_header(unsigned methods, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,796 @@
+/* The REST server end to end: a real server on port 0, real PostgreSQL, driven by libcurl. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "migrate.h"
+#include "pool.h"
+#include "testutil.h"
+
+/* The template database the test runner migrated; this suite works on its own clone. */
+#define API_TEST_DATABASE "chartpulse_test_api"
+/* Nothing listens on port 1: a database that is down. */
+#define DEAD_DATABASE_URL  "postgresql://chartpulse_api@127.0.0.1:1/chartpulse_test"
+#define MAX_RESPONSE_BYTES (8u << 20)
+
+/* Fixture tracks are CPAPITEST + 13 digits; charts sit in January 1999, far from any
+ * other data. Global regional daily: 10 entries on 01-01, 12 on 01-02 where tracks 1 and
+ * 2 swap places and 11, 12 are new. Sweden viral daily on both days, without streams, and
+ * an empty Sweden regional weekly chart. */
+/* clang-format off */
+static const char FIXTURE_CLEAN_SQL[] =
+    "delete from core.chart where chart_date between '1999-01-01' and '1999-01-31'"
+    "  and region in ('global', 'se');"
+    "delete from core.track where track_id like 'CPAPITEST%';";
+
+static const char FIXTURE_SQL[] =
+    "insert into core.track (track_id, name, artist_names)"
+    " select 'CPAPITEST' || lpad(i::text, 13, '0'), 'Test Song ' || i || ' – Señal',"
+    "        'Artist ' || i || ', Guest'"
+    " from generate_series(1, 12) i;"
+    "insert into core.chart (chart_kind, region, period, chart_date, entries) values"
+    " ('regional', 'global', 'daily', '1999-01-01', 10),"
+    " ('regional', 'global', 'daily', '1999-01-02', 12),"
+    " ('viral', 'se', 'daily', '1999-01-01', 2),"
+    " ('viral', 'se', 'daily', '1999-01-02', 2),"
+    " ('regional', 'se', 'weekly', '1999-01-07', 0);"
+    "insert into core.chart_entry (chart_kind, region, period, chart_date, rank, track_id,"
+    "  streams, previous_rank, movement, peak_rank, periods_on_chart, streak)"
+    " select 'regional', 'global', 'daily', '1999-01-01', i,"
+    "        'CPAPITEST' || lpad(i::text, 13, '0'), 2000000 - i * 1000, null, 'new', i, 1, 1"
+    " from generate_series(1, 10) i;"
+    "insert into core.chart_entry (chart_kind, region, period, chart_date, rank, track_id,"
+    "  streams, previous_rank, movement, peak_rank, periods_on_chart, streak)"
+    " select 'regional', 'global', 'daily', '1999-01-02', i,"
+    "        'CPAPITEST' || lpad(t::text, 13, '0'), 2100000 - i * 1000,"
+    "        case when t <= 10 then t end,"
+    "        case when t > 10 then 'new' when t > i then 'up' when t < i then 'down'"
+    "             else 'same' end,"
+    "        least(t, i), case when t <= 10 then 2 else 1 end, case when t <= 10 then 2 else 1 end"
+    " from generate_series(1, 12) i,"
+    "      lateral (select case i when 1 then 2 when 2 then 1 else i end as t) s;"
+    "insert into core.chart_entry (chart_kind, region, period, chart_date, rank, track_id,"
+    "  streams, previous_rank, movement, peak_rank, periods_on_chart, streak) values"
+    " ('viral', 'se', 'daily', '1999-01-01', 1, 'CPAPITEST0000000000001', null, null, 'new', 1, 1, 1),"
+    " ('viral', 'se', 'daily', '1999-01-01', 2, 'CPAPITEST0000000000002', null, null, 'new', 2, 1, 1),"
+    " ('viral', 'se', 'daily', '1999-01-02', 1, 'CPAPITEST0000000000003', null, null, 'new', 1, 1, 1),"
+    " ('viral', 'se', 'daily', '1999-01-02', 2, 'CPAPITEST0000000000001', null, 1, 'down', 1, 2, 2);";
+/* clang-format on */
+
+static void owner_exec(const char *sql)
+{
+    char err[512];
+    PGconn *conn = cp_db_connect(getenv("DATABASE_URL"), err, sizeof err);
+    ck_assert_msg(conn != NULL, "cannot connect as the owner: %s", err);
+    PGresult *res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "fixture SQL failed: %s",
+                  PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(conn);
+}
+
+/* Once, in the parent process: a clone of the migrated test database (DATABASE_URL names
+ * the template), brought up to date and given the fixture rows. The servers read
+ * DATABASE_URL and API_DATABASE_URL from the environment, pointed at the clone here. */
+static void suite_setup(void)
+{
+    char *api_url = NULL;
+    char *owner_url = tu_fresh_database(API_TEST_DATABASE, &api_url);
+    setenv("DATABASE_URL", owner_url, 1);
+    setenv("API_DATABASE_URL", api_url, 1);
+    unsetenv("DATABASE_READ_URL");
+    free(owner_url);
+    free(api_url);
+    cp_log_init(CP_LOG_TEXT, CP_LOG_WARN);
+    ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+
+    char err[512];
+    PGconn *conn = cp_db_connect(getenv("DATABASE_URL"), err, sizeof err);
+    ck_assert_msg(conn != NULL, "cannot connect as the owner: %s", err);
+    ck_assert_msg(cp_migrate_run(conn, NULL, err, sizeof err) == CP_OK, "migrate: %s", err);
+    PQfinish(conn);
+    owner_exec(FIXTURE_CLEAN_SQL);
+    owner_exec(FIXTURE_SQL);
+}
+
+static void suite_teardown(void)
+{
+    owner_exec(FIXTURE_CLEAN_SQL);
+    curl_global_cleanup();
+}
+
+/* ---- a server per test (threads do not survive Check's fork) ----------------------- */
+
+struct test_server {
+    struct cp_config cfg;
+    struct cp_server *server;
+    char base[64];
+};
+
+static struct test_server live;
+
+static void server_start(struct test_server *ts, const char *api_url)
+{
+    char err[512];
+    ck_assert_msg(cp_config_load(&ts->cfg, err, sizeof err) == CP_OK, "config: %s", err);
+    ck_assert_int_eq(cp_config_set(&ts->cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
+                     CP_OK);
+    if (api_url)
+        ck_assert_int_eq(cp_config_set(&ts->cfg, "API_DATABASE_URL", api_url, err, sizeof err),
+                         CP_OK);
+    struct cp_server_opts opts;
+    cp_server_opts_init(&opts);
+    opts.db_workers = 2;
+    opts.db_connect_timeout_s = 2;
+    ck_assert_msg(cp_server_start(&ts->cfg, &opts, &ts->server, err, sizeof err) == CP_OK,
+                  "server: %s", err);
+    ck_assert_int_gt(cp_server_port(ts->server), 0);
+    snprintf(ts->base, sizeof ts->base, "http://127.0.0.1:%d", cp_server_port(ts->server));
+}
+
+static void server_stop(struct test_server *ts)
+{
+    cp_server_stop(ts->server);
+    ts->server = NULL;
+    cp_config_cleanup(&ts->cfg);
+}
+
+static void test_setup(void)
+{
+    server_start(&live, NULL);
+}
+
+static void test_teardown(void)
+{
+    server_stop(&live);
+}
+
+/* ---- an HTTP client ---------------------------------------------------------------- */
+
+struct http_result {
+    long status;
+    struct cp_buf body;
+    struct cp_buf headers; /* the final response's header block */
+    json_t *json;          /* parsed body when it is JSON, else NULL */
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+{
+    struct cp_buf *b = userdata;
+    return cp_buf_add(b, data, size * n) == CP_OK ? size * n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userdata)
+{
+    struct cp_buf *b = userdata;
+    if (size * n >= 5 && !strncmp(data, "HTTP/", 5))
+        cp_buf_reset(b); /* a new status line: forget a 100 Continue's headers */
+    return cp_buf_add(b, data, size * n) == CP_OK ? size * n : 0;
+}
+
+/* Performs one request; extra_headers is NULL or a NULL-terminated list of "Name: value". */
+static void http_request(struct http_result *r, const struct test_server *ts, const char *method,
+                         const char *path, const char *const *extra_headers, const char *body,
+                         size_t body_len)
+{
+    memset(r, 0, sizeof *r);
+    cp_buf_init(&r->body, MAX_RESPONSE_BYTES);
+    cp_buf_init(&r->headers, 64 * 1024);
+    char *url = cp_asprintf("%s%s", ts->base, path);
+    CURL *curl = curl_easy_init();
+    ck_assert_ptr_nonnull(curl);
+    struct curl_slist *headers = NULL;
+    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+        headers = curl_slist_append(headers, extra_headers[i]);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    CURLcode rc = curl_easy_perform(curl);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    free(url);
+    if (r->body.len)
+        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
+}
+
+static void http_get(struct http_result *r, const char *path, const char *const *extra_headers)
+{
+    http_request(r, &live, "GET", path, extra_headers, NULL, 0);
+}
+
+static void http_result_free(struct http_result *r)
+{
+    json_decref(r->json);
+    cp_buf_free(&r->body);
+    cp_buf_free(&r->headers);
+}
+
+/* The value of response header name (case-insensitive), copied into out; false if absent. */
+static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
+{
+    size_t namelen = strlen(name);
+    const char *p = r->headers.data;
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
+        if (linelen > namelen && p[namelen] == ':' && !strncasecmp(p, name, namelen)) {
+            const char *v = p + namelen + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, outlen, "%.*s", (int)(linelen - (size_t)(v - p)), v);
+            return true;
+        }
+        p = eol ? eol + 2 : p + linelen;
+    }
+    return false;
+}
+
+static void assert_header(const struct http_result *r, const char *name, const char *expected)
+{
+    char value[512];
+    ck_assert_msg(header(r, name, value, sizeof value), "no %s header", name);
+    ck_assert_str_eq(value, expected);
+}
+
+static const char *json_str(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    ck_assert_msg(json_is_string(v), "%s is not a string", key);
+    return json_string_value(v);
+}
+
+static json_int_t json_int(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
+    return json_integer_value(v);
+}
+
+/* An RFC 9457 problem with this status whose detail starts with detail_prefix (if given). */
+static void assert_problem(const struct http_result *r, long status, const char *detail_prefix)
+{
+    ck_assert_int_eq(r->status, status);
+    assert_header(r, "Content-Type", "application/problem+json");
+    ck_assert_msg(r->json != NULL, "problem body is not JSON: %s", r->body.data);
+    ck_assert_int_eq(json_int(r->json, "status"), status);
+    ck_assert(strncmp(json_str(r->json, "type"), "https://", 8) == 0);
+    ck_assert(strlen(json_str(r->json, "title")) > 0);
+    const char *detail = json_str(r->json, "detail");
+    if (detail_prefix)
+        ck_assert_msg(!strncmp(detail, detail_prefix, strlen(detail_prefix)),
+                      "detail '%s' does not start with '%s'", detail, detail_prefix);
+}
+
+/* ---- health ------------------------------------------------------------------------ */
+
+START_TEST(healthz_is_ok)
+{
+    struct http_result r;
+    http_get(&r, "/healthz", NULL);
+    ck_assert_int_eq(r.status, 200);
+    assert_header(&r, "Content-Type", "application/json; charset=utf-8");
+    assert_header(&r, "Cache-Control", "no-store");
+    ck_assert_str_eq(json_str(r.json, "status"), "ok");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(readyz_is_ready)
+{
+    struct http_result r;
+    http_get(&r, "/readyz", NULL);
+    ck_assert_msg(r.status == 200, "readyz: %ld %s", r.status, r.body.data);
+    ck_assert_str_eq(json_str(r.json, "status"), "ready");
+    ck_assert_str_eq(json_str(r.json, "database"), "ok");
+    ck_assert_str_eq(json_str(r.json, "migrations"), "current");
+    assert_header(&r, "Cache-Control", "no-store");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(head_has_no_body)
+{
+    struct http_result r;
+    http_request(&r, &live, "HEAD", "/healthz", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body.len, 0);
+    char etag[128];
+    ck_assert(header(&r, "ETag", etag, sizeof etag));
+    http_result_free(&r);
+}
+END_TEST
+
+/* ---- charts ------------------------------------------------------------------------ */
+
+START_TEST(chart_by_date)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/global/1999-01-02", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    assert_header(&r, "Content-Type", "application/json; charset=utf-8");
+    assert_header(&r, "Cache-Control", "public, max-age=60");
+    const json_t *chart = r.json;
+    ck_assert_str_eq(json_str(chart, "region"), "global");
+    ck_assert_str_eq(json_str(chart, "period"), "daily");
+    ck_assert_str_eq(json_str(chart, "chart_kind"), "regional");
+    ck_assert_str_eq(json_str(chart, "date"), "1999-01-02");
+    ck_assert_str_eq(json_str(chart, "previous_date"), "1999-01-01");
+    ck_assert_int_eq(json_int(chart, "count"), 12);
+    const json_t *entries = json_object_get(chart, "entries");
+    ck_assert_uint_eq(json_array_size(entries), 12);
+
+    const json_t *first = json_array_get(entries, 0);
+    ck_assert_int_eq(json_int(first, "rank"), 1);
+    const json_t *track = json_object_get(first, "track");
+    ck_assert_str_eq(json_str(track, "id"), "CPAPITEST0000000000002");
+    ck_assert_str_eq(json_str(track, "name"), "Test Song 2 – Señal");
+    ck_assert_str_eq(json_str(first, "artists"), "Artist 2, Guest");
+    ck_assert_int_eq(json_int(first, "streams"), 2099000);
+    ck_assert_int_eq(json_int(first, "previous_rank"), 2);
+    ck_assert_str_eq(json_str(first, "movement"), "up");
+    ck_assert_int_eq(json_int(first, "peak_rank"), 1);
+    ck_assert_int_eq(json_int(first, "days_on_chart"), 2);
+
+    const json_t *second = json_array_get(entries, 1);
+    ck_assert_str_eq(json_str(second, "movement"), "down");
+
+    const json_t *newcomer = json_array_get(entries, 10);
+    ck_assert_int_eq(json_int(newcomer, "rank"), 11);
+    ck_assert(json_is_null(json_object_get(newcomer, "previous_rank")));
+    ck_assert_str_eq(json_str(newcomer, "movement"), "new");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(chart_first_of_series_has_no_previous)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/global/1999-01-01?limit=3", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(json_is_null(json_object_get(r.json, "previous_date")));
+    ck_assert_int_eq(json_int(r.json, "count"), 3);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "entries")), 3);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(chart_latest_viral)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/se/latest?kind=viral&period=daily", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    ck_assert_str_eq(json_str(r.json, "chart_kind"), "viral");
+    ck_assert_str_eq(json_str(r.json, "date"), "1999-01-02");
+    ck_assert_str_eq(json_str(r.json, "previous_date"), "1999-01-01");
+    const json_t *entries = json_object_get(r.json, "entries");
+    ck_assert_uint_eq(json_array_size(entries), 2);
+    ck_assert(json_is_null(json_object_get(json_array_get(entries, 0), "streams")));
+    ck_assert_int_eq(json_int(json_array_get(entries, 1), "previous_rank"), 1);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(chart_without_entries)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/se/1999-01-07?period=weekly", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    ck_assert_str_eq(json_str(r.json, "period"), "weekly");
+    ck_assert(json_is_null(json_object_get(r.json, "previous_date")));
+    ck_assert_int_eq(json_int(r.json, "count"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "entries")), 0);
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(chart_missing_is_404)
+{
+    static const char *const paths[] = {
+        "/v1/charts/se/latest?kind=viral&period=weekly", "/v1/charts/global/1999-01-03",
+        "/v1/charts/se/1999-01-02", /* regional: only viral exists */
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct http_result r;
+        http_get(&r, paths[i], NULL);
+        assert_problem(&r, 404, "no ");
+        ck_assert_str_eq(json_str(r.json, "type"), "https://chartpulse.dev/problems/not-found");
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(chart_bad_parameters_are_400)
+{
+    static const struct {
+        const char *path;
+        const char *parameter;
+    } cases[] = {
+        {"/v1/charts/XX/1999-01-02", "region"},
+        {"/v1/charts/swe/1999-01-02", "region"},
+        {"/v1/charts/s1/1999-01-02", "region"},
+        {"/v1/charts/global/1999-02-30", "date"},
+        {"/v1/charts/global/1999-1-2", "date"},
+        {"/v1/charts/global/yesterday", "date"},
+        {"/v1/charts/global/1999-01-02?limit=0", "limit"},
+        {"/v1/charts/global/1999-01-02?limit=1001", "limit"},
+        {"/v1/charts/global/1999-01-02?limit=ten", "limit"},
+        {"/v1/charts/global/1999-01-02?limit=", "limit"},
+        {"/v1/charts/global/1999-01-02?limit=-5", "limit"},
+        {"/v1/charts/global/1999-01-02?period=monthly", "period"},
+        {"/v1/charts/global/1999-01-02?kind=top", "kind"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_result r;
+        http_get(&r, cases[i].path, NULL);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s:", cases[i].parameter);
+        assert_problem(&r, 400, prefix);
+        /* instance is the path, without the query */
+        size_t pathlen = strcspn(cases[i].path, "?");
+        ck_assert_uint_eq(strlen(json_str(r.json, "instance")), pathlen);
+        ck_assert(!strncmp(json_str(r.json, "instance"), cases[i].path, pathlen));
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(limit_max_is_accepted)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/global/1999-01-02?limit=1000&period=daily&kind=regional", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_int(r.json, "count"), 12);
+    http_result_free(&r);
+}
+END_TEST
+
+/* ---- routing ----------------------------------------------------------------------- */
+
+START_TEST(unknown_path_is_404)
+{
+    static const char *const paths[] = {"/v1/nope", "/v1/charts/global", "/healthz/extra",
+                                        "/v1/charts/global/1999-01-02/more", "/"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct http_result r;
+        http_get(&r, paths[i], NULL);
+        assert_problem(&r, 404, NULL);
+        ck_assert_str_eq(json_str(r.json, "instance"), paths[i]);
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(wrong_method_is_405_with_allow)
+{
+    static const char *const paths[] = {"/healthz", "/v1/charts/global/latest"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct http_result r;
+        http_request(&r, &live, "POST", paths[i], NULL, "x", 1);
+        assert_problem(&r, 405, NULL);
+        assert_header(&r, "Allow", "GET, HEAD");
+        http_result_free(&r);
+        http_request(&r, &live, "DELETE", paths[i], NULL, NULL, 0);
+        assert_problem(&r, 405, NULL);
+        http_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(options_answers_preflight)
+{
+    struct http_result r;
+    http_request(&r, &live, "OPTIONS", "/v1/charts/global/latest", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 204);
+    assert_header(&r, "Allow", "GET, HEAD, OPTIONS");
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(oversized_body_is_413)
+{
+    size_t len = 2u << 20;
+    char *body = cp_malloc(len);
+    memset(body, 'x', len);
+    struct http_result r;
+    http_request(&r, &live, "POST", "/healthz", NULL, body, len);
+    assert_problem(&r, 413, NULL);
+    http_result_free(&r);
+    free(body);
+}
+END_TEST
+
+/* ---- cross-cutting headers --------------------------------------------------------- */
+
+START_TEST(etag_and_if_none_match)
+{
+    const char *path = "/v1/charts/global/1999-01-02";
+    struct http_result r;
+    http_get(&r, path, NULL);
+    ck_assert_int_eq(r.status, 200);
+    char etag[128];
+    ck_assert(header(&r, "ETag", etag, sizeof etag));
+    ck_assert_msg(etag[0] == '"' && etag[strlen(etag) - 1] == '"', "not a strong ETag: %s", etag);
+    http_result_free(&r);
+
+    /* the same body gives the same tag */
+    http_get(&r, path, NULL);
+    assert_header(&r, "ETag", etag);
+    http_result_free(&r);
+
+    char inm[160];
+    snprintf(inm, sizeof inm, "If-None-Match: \"other\", %s", etag);
+    const char *const conditional[] = {inm, NULL};
+    http_get(&r, path, conditional);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_uint_eq(r.body.len, 0);
+    assert_header(&r, "ETag", etag);
+    http_result_free(&r);
+
+    /* a different representation does not match */
+    http_get(&r, "/v1/charts/global/1999-01-02?limit=5", conditional);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+
+    const char *const stale[] = {"If-None-Match: \"0000\"", NULL};
+    http_get(&r, path, stale);
+    ck_assert_int_eq(r.status, 200);
+    http_result_free(&r);
+}
+END_TEST
+
+static char *gunzip(const char *data, size_t len, size_t *outlen)
+{
+    struct cp_buf out;
+    cp_buf_init(&out, MAX_RESPONSE_BYTES);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(inflateInit2(&zs, 15 + 16), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    int rc;
+    do {
+        unsigned char chunk[4096];
+        zs.next_out = chunk;
+        zs.avail_out = sizeof chunk;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
+        ck_assert_int_eq(cp_buf_add(&out, chunk, sizeof chunk - zs.avail_out), CP_OK);
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&zs);
+    return cp_buf_take(&out, outlen);
+}
+
+START_TEST(gzip_when_accepted)
+{
+    const char *path = "/v1/charts/global/1999-01-02";
+    struct http_result plain, zipped;
+    http_get(&plain, path, NULL);
+    ck_assert_int_eq(plain.status, 200);
+    ck_assert_msg(plain.body.len > 1024, "fixture body too small for gzip: %zu", plain.body.len);
+    char value[128];
+    ck_assert(!header(&plain, "Content-Encoding", value, sizeof value));
+    assert_header(&plain, "Vary", "Accept-Encoding");
+
+    const char *const accept[] = {"Accept-Encoding: br;q=1.0, gzip;q=0.8", NULL};
+    http_get(&zipped, path, accept);
+    ck_assert_int_eq(zipped.status, 200);
+    assert_header(&zipped, "Content-Encoding", "gzip");
+    assert_header(&zipped, "Vary", "Accept-Encoding");
+    ck_assert_uint_lt(zipped.body.len, plain.body.len);
+    size_t len = 0;
+    char *decoded = gunzip(zipped.body.data, zipped.body.len, &len);
+    ck_assert_uint_eq(len, plain.body.len);
+    ck_assert(memcmp(decoded, plain.body.data, len) == 0);
+    free(decoded);
+
+    /* the two encodings have different strong tags, and either revalidates */
+    char plain_tag[128], zipped_tag[128];
+    ck_assert(header(&plain, "ETag", plain_tag, sizeof plain_tag));
+    ck_assert(header(&zipped, "ETag", zipped_tag, sizeof zipped_tag));
+    ck_assert_str_ne(plain_tag, zipped_tag);
+    char inm[160];
+    snprintf(inm, sizeof inm, "If-None-Match: %s", zipped_tag);
+    const char *const conditional[] = {accept[0], inm, NULL};
+    struct http_result again;
+    http_get(&again, path, conditional);
+    ck_assert_int_eq(again.status, 304);
+    assert_header(&again, "ETag", zipped_tag);
+    http_result_free(&again);
+    http_result_free(&plain);
+    http_result_free(&zipped);
+
+    /* q=0 refuses gzip; small bodies are never compressed */
+    const char *const refuse[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
+    http_get(&zipped, path, refuse);
+    ck_assert(!header(&zipped, "Content-Encoding", value, sizeof value));
+    http_result_free(&zipped);
+    const char *const gzip_only[] = {"Accept-Encoding: gzip", NULL};
+    http_get(&zipped, "/healthz", gzip_only);
+    ck_assert(!header(&zipped, "Content-Encoding", value, sizeof value));
+    http_result_free(&zipped);
+}
+END_TEST
+
+START_TEST(request_id_echoed_or_generated)
+{
+    const char *const given[] = {"X-Request-Id: test-req-42", NULL};
+    struct http_result r;
+    http_get(&r, "/v1/charts/global/1999-01-02?limit=1", given);
+    assert_header(&r, "X-Request-Id", "test-req-42");
+    http_result_free(&r);
+
+    const char *const odd[] = {"X-Request-Id: bad id with spaces", NULL};
+    http_get(&r, "/healthz", odd);
+    char id[128];
+    ck_assert(header(&r, "X-Request-Id", id, sizeof id));
+    ck_assert_uint_eq(strlen(id), 16);
+    ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 16);
+    http_result_free(&r);
+
+    char other[128];
+    http_get(&r, "/healthz", NULL);
+    ck_assert(header(&r, "X-Request-Id", other, sizeof other));
+    ck_assert_str_ne(id, other);
+    http_result_free(&r);
+
+    /* problems carry it too */
+    http_get(&r, "/nope", given);
+    assert_header(&r, "X-Request-Id", "test-req-42");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(cors_on_get)
+{
+    struct http_result r;
+    http_get(&r, "/v1/charts/global/1999-01-02?limit=1", NULL);
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    http_result_free(&r);
+    http_get(&r, "/v1/charts/global/bad", NULL);
+    assert_header(&r, "Access-Control-Allow-Origin", "*");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(keep_alive_connection_serves_many)
+{
+    /* one handle reuses its connection: suspended and inline requests interleave on it */
+    CURL *curl = curl_easy_init();
+    struct cp_buf body;
+    cp_buf_init(&body, MAX_RESPONSE_BYTES);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    for (int i = 0; i < 20; i++) {
+        char *url = cp_asprintf("%s%s", live.base,
+                                i % 2 ? "/healthz" : "/v1/charts/global/1999-01-02?limit=2");
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        cp_buf_reset(&body);
+        ck_assert_int_eq(curl_easy_perform(curl), CURLE_OK);
+        long status = 0, connects = -1;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+        ck_assert_int_eq(status, 200);
+        if (i > 0)
+            ck_assert_int_eq(connects, 0);
+        free(url);
+    }
+    cp_buf_free(&body);
+    curl_easy_cleanup(curl);
+}
+END_TEST
+
+/* ---- database down ----------------------------------------------------------------- */
+
+START_TEST(database_down_is_503)
+{
+    struct test_server down;
+    memset(&down, 0, sizeof down);
+    server_start(&down, DEAD_DATABASE_URL);
+
+    struct http_result r;
+    http_request(&r, &down, "GET", "/v1/charts/global/1999-01-02", NULL, NULL, 0);
+    assert_problem(&r, 503, NULL);
+    ck_assert_str_eq(json_str(r.json, "type"),
+                     "https://chartpulse.dev/problems/database-unavailable");
+    char value[64];
+    ck_assert(header(&r, "Retry-After", value, sizeof value));
+    http_result_free(&r);
+
+    http_request(&r, &down, "GET", "/readyz", NULL, NULL, 0);
+    assert_problem(&r, 503, NULL);
+    http_result_free(&r);
+
+    /* a database route takes its connection before its handler runs, so even a bad
+     * parameter gets 503 while the database is down; liveness needs no database */
+    http_request(&r, &down, "GET", "/v1/charts/XX/latest", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 503);
+    http_result_free(&r);
+    http_request(&r, &down, "GET", "/healthz", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_str(r.json, "status"), "ok");
+    http_result_free(&r);
+
+    server_stop(&down);
+}
+END_TEST
+
+START_TEST(port_in_use_fails_clearly)
+{
+    struct cp_config cfg;
+    char err[512], listen[32];
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", cp_server_port(live.server));
+    ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", listen, err, sizeof err), CP_OK);
+    struct cp_server *second = NULL;
+    ck_assert_int_eq(cp_server_start(&cfg, NULL, &second, err, sizeof err), CP_ERR_IO);
+    ck_assert_ptr_null(second);
+    ck_assert_msg(strstr(err, "Address already in use") != NULL, "err: %s", err);
+    ck_assert_msg(strchr(err, '\n') == NULL, "err is not one line: %s", err);
+    cp_config_cleanup(&cfg);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("server");
+    tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, test_setup, test_teardown);
+    tcase_add_test(tc, healthz_is_ok);
+    tcase_add_test(tc, readyz_is_ready);
+    tcase_add_test(tc, head_has_no_body);
+    tcase_add_test(tc, chart_by_date);
+    tcase_add_test(tc, chart_first_of_series_has_no_previous);
+    tcase_add_test(tc, chart_latest_viral);
+    tcase_add_test(tc, chart_without_entries);
+    tcase_add_test(tc, chart_missing_is_404);
+    tcase_add_test(tc, chart_bad_parameters_are_400);
+    tcase_add_test(tc, limit_max_is_accepted);
+    tcase_add_test(tc, unknown_path_is_404);
+    tcase_add_test(tc, wrong_method_is_405_with_allow);
+    tcase_add_test(tc, options_answers_preflight);
+    tcase_add_test(tc, oversized_body_is_413);
+    tcase_add_test(tc, etag_and_if_none_match);
+    tcase_add_test(tc, gzip_when_accepted);
+    tcase_add_test(tc, request_id_echoed_or_generated);
+    tcase_add_test(tc, cors_on_get);
+    tcase_add_test(tc, keep_alive_connection_serves_many);
+    tcase_add_test(tc, database_down_is_503);
+    tcase_add_test(tc, port_in_use_fails_clearly);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run_suite(api_suite());
+}
