@@ -31,14 +31,20 @@ void cp_raw_object_cleanup(struct cp_raw_object *obj)
 }
 
 cp_status cp_catalog_find_sha256(PGconn *conn, const char *sha256, long long *object_id,
-                                 char *err, size_t errlen)
+                                 char *partition, size_t partition_len, char *err, size_t errlen)
 {
     const char *params[] = {sha256};
-    PGresult *res = PQexecParams(conn, "select object_id from catalog.raw_object where sha256 = $1",
-                                 1, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(
+        conn,
+        "select object_id, original_name || ': ' || coalesce(chart_kind, '-') || '/' ||"
+        " coalesce(region, '-') || '/' || coalesce(period, '-') || '/' ||"
+        " coalesce(chart_date::text, '-') from catalog.raw_object where sha256 = $1",
+        1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return db_error(res, err, errlen);
     *object_id = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    if (partition && partition_len)
+        snprintf(partition, partition_len, "%s", PQntuples(res) ? PQgetvalue(res, 0, 1) : "");
     PQclear(res);
     return CP_OK;
 }

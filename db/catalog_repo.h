@@ -26,9 +26,11 @@ struct cp_raw_object {
 
 void cp_raw_object_cleanup(struct cp_raw_object *obj);
 
-/* *object_id receives the id of an object with this content, or 0 when there is none. */
+/* *object_id receives the id of an object with this content, or 0 when there is none.
+ * partition (may be NULL) receives that object's "name: kind/region/period/date" with "-"
+ * for what is unknown. */
 cp_status cp_catalog_find_sha256(PGconn *conn, const char *sha256, long long *object_id,
-                                 char *err, size_t errlen);
+                                 char *partition, size_t partition_len, char *err, size_t errlen);
 /* Inserts obj (object_id ignored). When an object with the same sha256 exists already,
  * *object_id receives 0 and nothing changes. */
 cp_status cp_catalog_insert(PGconn *conn, const struct cp_raw_object *obj, long long *object_id,

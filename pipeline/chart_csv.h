@@ -97,6 +97,13 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
 /* True when s is a valid calendar date written YYYY-MM-DD (years 1900..9999). */
 bool cp_chart_date_valid(const char *s);
 
+/* Reads only the header and fills the empty file-level fields of meta (format, chart kind,
+ * period, region) the way cp_chart_read would decide them: a charts.spotify.com file
+ * without streams is viral, one with weeks_on_chart is weekly, etc. Fields already set are
+ * kept (and checked). Returns what cp_chart_read would for a file it cannot read. */
+cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *meta, char *err,
+                           size_t errlen);
+
 /* True when s is exactly 22 base62 characters. */
 bool cp_track_id_valid(const char *s);
 /* Extracts a track id from "spotify:track:ID", an open.spotify.com/track/ID URL (query

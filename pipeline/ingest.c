@@ -18,40 +18,10 @@
 
 #define INGEST_MAX_FILE ((size_t)2 << 30)
 
-struct row_count {
-    long rows;
-};
-
-static void count_row(const struct cp_chart_row *row, void *ud)
-{
-    (void)row;
-    ((struct row_count *)ud)->rows++;
-}
-
-static void count_reject(long line_no, const char *raw, const char *reason, void *ud)
-{
-    (void)line_no;
-    (void)raw;
-    (void)reason;
-    ((struct row_count *)ud)->rows++;
-}
-
 static void set_field(char *dst, size_t dstlen, const char *value)
 {
     if (value && *value)
         snprintf(dst, dstlen, "%s", value);
-}
-
-static bool valid_date(const char *s)
-{
-    int y, m, d, n = 0;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
-        return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1)
-        return false;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
 }
 
 /* Checks the flag values themselves, before any file is read. */
@@ -69,7 +39,7 @@ static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *er
         snprintf(err, errlen, "--region: '%s' is not a known region code", ovr->region);
         return CP_ERR_INVALID;
     }
-    if (ovr->chart_date && !valid_date(ovr->chart_date)) {
+    if (ovr->chart_date && !cp_chart_date_valid(ovr->chart_date)) {
         snprintf(err, errlen, "--date: '%s' is not a valid YYYY-MM-DD date", ovr->chart_date);
         return CP_ERR_INVALID;
     }
@@ -78,8 +48,8 @@ static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *er
 
 cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *name,
                            const char *data, size_t len, const struct cp_ingest_overrides *ovr,
-                           enum cp_ingest_outcome *outcome, long long *object_id, long *rows,
-                           char *err, size_t errlen)
+                           enum cp_ingest_outcome *outcome, long long *object_id, char *err,
+                           size_t errlen)
 {
     struct cp_chart_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -94,12 +64,13 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
     set_field(meta.region, sizeof meta.region, ovr->region);
     set_field(meta.period, sizeof meta.period, ovr->period);
     set_field(meta.chart_date, sizeof meta.chart_date, ovr->chart_date);
+    /* Decide kind and period from the header as the loader will, and refuse now a file
+     * that could never be loaded. */
+    cp_status st = cp_chart_resolve(data, len, &meta, err, errlen);
+    if (st != CP_OK)
+        return st;
     bool per_row_meta = meta.format == CP_FORMAT_KAGGLE_CHARTS || meta.format == CP_FORMAT_KAGGLE_2017;
     if (!per_row_meta) {
-        if (!meta.chart_kind[0])
-            snprintf(meta.chart_kind, sizeof meta.chart_kind, "regional");
-        if (!meta.period[0])
-            snprintf(meta.period, sizeof meta.period, "daily");
         if (!meta.chart_date[0]) {
             snprintf(err, errlen, "the chart date cannot be known from the file name; "
                                   "pass --date YYYY-MM-DD");
@@ -112,25 +83,27 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
         }
     }
 
-    /* Read it once through the real reader so a file we could never load is refused now,
-     * not at load time. */
-    struct row_count counted = {0};
-    char *warnings = NULL;
-    cp_status st = cp_chart_read(data, len, &meta, count_row, count_reject, &counted, &warnings,
-                                 err, errlen);
-    free(warnings);
-    if (st != CP_OK)
-        return st;
-    *rows = counted.rows;
-
     struct cp_raw_object obj;
     memset(&obj, 0, sizeof obj);
     cp_sha256_hex(data, len, obj.sha256);
-    st = cp_catalog_find_sha256(conn, obj.sha256, object_id, err, errlen);
+    char existing[512], mine[512];
+    st = cp_catalog_find_sha256(conn, obj.sha256, object_id, existing, sizeof existing, err,
+                                errlen);
     if (st != CP_OK)
         return st;
     if (*object_id) {
-        *outcome = CP_INGEST_DUPLICATE;
+        const char *base_name = strrchr(name, '/');
+        snprintf(mine, sizeof mine, "%s: %s/%s/%s/%s", base_name ? base_name + 1 : name,
+                 meta.chart_kind[0] ? meta.chart_kind : "-", meta.region[0] ? meta.region : "-",
+                 meta.period[0] ? meta.period : "-", meta.chart_date[0] ? meta.chart_date : "-");
+        const char *their_part = strstr(existing, ": ");
+        const char *my_part = strstr(mine, ": ");
+        *outcome = their_part && my_part && strcmp(their_part, my_part)
+                       ? CP_INGEST_DUPLICATE_OTHER
+                       : CP_INGEST_DUPLICATE;
+        if (*outcome == CP_INGEST_DUPLICATE_OTHER)
+            snprintf(err, errlen, "same bytes as object %lld (%s), so not ingested as %s", *object_id,
+                     existing, my_part + 2);
         return CP_OK;
     }
     char chart[32];
@@ -154,7 +127,7 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
         st = cp_catalog_insert(conn, &obj, object_id, err, errlen);
     if (st == CP_OK && *object_id == 0) {
         /* another ingest stored the same content in the meantime */
-        st = cp_catalog_find_sha256(conn, obj.sha256, object_id, err, errlen);
+        st = cp_catalog_find_sha256(conn, obj.sha256, object_id, NULL, 0, err, errlen);
         *outcome = CP_INGEST_DUPLICATE;
     } else {
         *outcome = CP_INGEST_NEW;
@@ -319,20 +292,19 @@ int cp_ingest_main(int argc, char **argv)
     qsort(files.paths, files.count, sizeof *files.paths, cmp_path);
 
     long fresh = 0, duplicates = 0, refused = 0;
-    long long rows_total = 0;
+    long long bytes_total = 0;
     struct cp_progress progress;
     cp_progress_init(&progress);
     for (size_t i = 0; i < files.count; i++) {
         const char *path = files.paths[i];
         char *data = NULL;
         size_t len = 0;
-        long rows = 0;
         long long object_id = 0;
         enum cp_ingest_outcome outcome;
         cp_status st = read_file(path, &data, &len, err, sizeof err);
         if (st == CP_OK)
-            st = cp_ingest_buffer(conn, store, path, data, len, &ovr, &outcome, &object_id, &rows,
-                                  err, sizeof err);
+            st = cp_ingest_buffer(conn, store, path, data, len, &ovr, &outcome, &object_id, err,
+                                  sizeof err);
         free(data);
         if (st == CP_ERR_DB) {
             cp_progress_finish(&progress);
@@ -345,15 +317,20 @@ int cp_ingest_main(int argc, char **argv)
             refused++;
         } else if (outcome == CP_INGEST_DUPLICATE) {
             duplicates++;
+        } else if (outcome == CP_INGEST_DUPLICATE_OTHER) {
+            cp_progress_finish(&progress);
+            fprintf(stderr, "chartpulse ingest: %s: warning: %s\n", path, err);
+            duplicates++;
         } else {
             fresh++;
-            rows_total += rows;
+            bytes_total += (long long)len;
         }
-        cp_progress_update(&progress, "ingest", (double)(i + 1), (double)files.count, rows_total);
+        cp_progress_update(&progress, "ingest", (double)(i + 1), (double)files.count, 0);
     }
     cp_progress_finish(&progress);
-    fprintf(stderr, "ingest: %ld new object%s (%lld rows), %ld already in the catalog, %ld refused\n",
-            fresh, fresh == 1 ? "" : "s", rows_total, duplicates, refused);
+    fprintf(stderr,
+            "ingest: %ld new object%s (%lld bytes), %ld already in the catalog, %ld refused\n",
+            fresh, fresh == 1 ? "" : "s", bytes_total, duplicates, refused);
     status = refused ? 1 : 0;
 out:
     for (size_t i = 0; i < files.count; i++)

@@ -21,16 +21,21 @@ struct cp_ingest_overrides {
     const char *chart_date;
 };
 
-enum cp_ingest_outcome { CP_INGEST_NEW, CP_INGEST_DUPLICATE };
+enum cp_ingest_outcome {
+    CP_INGEST_NEW,
+    CP_INGEST_DUPLICATE,       /* same bytes as a cataloged object of the same chart */
+    CP_INGEST_DUPLICATE_OTHER, /* same bytes as an object cataloged as another chart: the
+                                  source saved one chart under two names; err says which */
+};
 
 /* Ingests one file held in memory. name is its file name or path (for metadata and the
- * catalog). On success *outcome and *object_id (the new or the existing object) are set
- * and *rows receives the number of data rows seen. A file that cannot be read as a chart
- * is refused with CP_ERR_FORMAT / CP_ERR_INVALID and a message naming what is missing. */
+ * catalog). On success *outcome and *object_id (the new or the existing object) are set.
+ * A file that cannot be read as a chart is refused with CP_ERR_FORMAT / CP_ERR_INVALID and
+ * a message naming what is missing; rows are validated at load. */
 cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *name,
                            const char *data, size_t len, const struct cp_ingest_overrides *ovr,
-                           enum cp_ingest_outcome *outcome, long long *object_id, long *rows,
-                           char *err, size_t errlen);
+                           enum cp_ingest_outcome *outcome, long long *object_id, char *err,
+                           size_t errlen);
 
 /* The subcommand. */
 int cp_ingest_main(int argc, char **argv);

@@ -2,7 +2,6 @@
 #include "load.h"
 
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,56 +17,6 @@
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */
 #define LOAD_MAX_COPY ((size_t)6 << 30)
-#define MAX_RANK 1000
-
-/* The chart positions seen so far in one object, to reject a rank given twice for the same
- * chart: an open-addressing map from chart key to a bitset of ranks. */
-struct chart_slot {
-    char key[48]; /* kind|region|period|date; "" = empty slot */
-    uint8_t ranks[MAX_RANK / 8 + 1];
-};
-
-struct position_set {
-    struct chart_slot *slots;
-    size_t cap, used;
-};
-
-static uint64_t hash_key(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static struct chart_slot *position_slot(struct position_set *set, const char *key)
-{
-    if (set->used * 2 >= set->cap) {
-        size_t old_cap = set->cap;
-        struct chart_slot *old = set->slots;
-        set->cap = old_cap ? old_cap * 2 : 16;
-        set->slots = cp_calloc(set->cap, sizeof *set->slots);
-        set->used = 0;
-        for (size_t i = 0; i < old_cap; i++) {
-            if (!old[i].key[0])
-                continue;
-            size_t j = hash_key(old[i].key) & (set->cap - 1);
-            while (set->slots[j].key[0])
-                j = (j + 1) & (set->cap - 1);
-            set->slots[j] = old[i];
-            set->used++;
-        }
-        free(old);
-    }
-    size_t j = hash_key(key) & (set->cap - 1);
-    while (set->slots[j].key[0] && strcmp(set->slots[j].key, key))
-        j = (j + 1) & (set->cap - 1);
-    if (!set->slots[j].key[0]) {
-        snprintf(set->slots[j].key, sizeof set->slots[j].key, "%s", key);
-        set->used++;
-    }
-    return &set->slots[j];
-}
 
 void cp_copy_escape(struct cp_buf *b, const char *s)
 {
@@ -92,7 +41,6 @@ struct load_ctx {
     long long object_id;
     struct cp_buf stage;
     struct cp_buf rejects;
-    struct position_set positions;
     long long rows;
     long long rejected;
     cp_status buffer_status; /* CP_ERR_TOO_LARGE once a buffer hits its cap */
@@ -126,29 +74,6 @@ static void add_int_or_null(struct cp_buf *b, long long v)
 static void on_row(const struct cp_chart_row *row, void *ud)
 {
     struct load_ctx *ctx = ud;
-    char key[48];
-    snprintf(key, sizeof key, "%s|%s|%s|%s", row->chart_kind, row->region, row->period,
-             row->chart_date);
-    if (row->rank > MAX_RANK) {
-        char reason[96];
-        snprintf(reason, sizeof reason, "rank: %d is above %d, the largest chart position kept",
-                 row->rank, MAX_RANK);
-        add_reject(ctx, row->line_no, "", reason);
-        return;
-    }
-    struct chart_slot *slot = position_slot(&ctx->positions, key);
-    uint8_t bit = (uint8_t)(1u << (row->rank % 8));
-    if (slot->ranks[row->rank / 8] & bit) {
-        char reason[160];
-        snprintf(reason, sizeof reason,
-                 "duplicate chart position: rank %d of the %s %s %s chart of %s appears earlier "
-                 "in this file",
-                 row->rank, row->region, row->chart_kind, row->period, row->chart_date);
-        add_reject(ctx, row->line_no, "", reason);
-        return;
-    }
-    slot->ranks[row->rank / 8] |= bit;
-
     struct cp_buf *b = &ctx->stage;
     cp_buf_addf(b, "%ld\t%s\t%s\t%s\t%s\t%d\t%s\t", row->line_no, row->chart_kind, row->region,
                 row->period, row->chart_date, row->rank, row->track_id);
@@ -233,7 +158,6 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
 out:
     cp_buf_free(&ctx.stage);
     cp_buf_free(&ctx.rejects);
-    free(ctx.positions.slots);
     return st;
 }
 

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -121,4 +124,64 @@ char *tu_fresh_database(const char *name, char **api_url)
 char *tu_empty_database(const char *name)
 {
     return create_database(name, false, NULL);
+}
+
+int tu_run_cli(const char *const *args, const char *const *env, char **stderr_text)
+{
+    char errpath[] = "/tmp/chartpulse-cli-XXXXXX";
+    int errfd = mkstemp(errpath);
+    ck_assert_int_ge(errfd, 0);
+    const char *bin = getenv("CHARTPULSE_BINARY");
+    ck_assert_msg(bin != NULL, "CHARTPULSE_BINARY is not set (run the tests through ctest)");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        dup2(errfd, STDERR_FILENO);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, STDOUT_FILENO);
+        const char *argv[64];
+        size_t n = 0;
+        argv[n++] = bin;
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int wstatus;
+    waitpid(pid, &wstatus, 0);
+    close(errfd);
+    if (stderr_text)
+        *stderr_text = tu_read_file(errpath, NULL);
+    unlink(errpath);
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128;
+}
+
+char *tu_query_value(struct pg_conn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
+    ck_assert_msg(PQntuples(res) == 1, "%s: %d rows", sql, PQntuples(res));
+    char *v = cp_strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
+char *tu_pipeline_checksum(struct pg_conn *conn)
+{
+    return tu_query_value(
+        conn,
+        "select md5(string_agg(t, '|' order by t)) from ("
+        " select 'c' || (c.chart_kind, c.region, c.period, c.chart_date, c.entries, c.object_id)::text"
+        "   as t from core.chart c"
+        " union all select 'e' || e::text from core.chart_entry e"
+        " union all select 't' || (t.track_id, t.name, t.artist_names, t.label)::text from core.track t"
+        " union all select 'a' || (a.artist_id, a.spotify_id, a.name, a.provisional)::text"
+        "   from core.artist a"
+        " union all select 'k' || k::text from core.track_credit k"
+        " union all select 'o' || (o.object_id, o.object_key, o.sha256, o.rows_loaded,"
+        "   o.rows_rejected, o.loaded_at)::text from catalog.raw_object o"
+        " union all select 'r' || r::text from etl.reject r) s");
 }

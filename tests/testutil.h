@@ -24,6 +24,18 @@ const char *tu_env(const char *name, const char *fallback);
 char *tu_fresh_database(const char *name, char **api_url);
 /* Like tu_fresh_database, but an empty database with no migrations applied. */
 char *tu_empty_database(const char *name);
+/* Runs the chartpulse binary (CHARTPULSE_BINARY) with args (NULL-terminated, without the
+ * program name) and extra environment entries env ("NAME=value", NULL-terminated, may be
+ * NULL). Returns its exit status; *stderr_text (may be NULL) receives what it printed on
+ * stderr (caller frees). Standard output is discarded. */
+int tu_run_cli(const char *const *args, const char *const *env, char **stderr_text);
+/* The first column of the only row sql returns, as text ("" for NULL); caller frees.
+ * Fails the test on an error or a row count other than one. */
+struct pg_conn;
+char *tu_query_value(struct pg_conn *conn, const char *sql);
+/* A checksum over the content of every table the pipeline writes (core, catalog, rejects),
+ * to show that a re-run changed nothing; caller frees. */
+char *tu_pipeline_checksum(struct pg_conn *conn);
 /* Runs a Check suite and returns the process exit status. */
 int tu_run_suite(Suite *s);
 

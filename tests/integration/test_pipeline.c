@@ -1,11 +1,9 @@
 /* The pipeline through the real binary: ingest -> raw zone + catalog -> load -> core
  * tables, against the private PostgreSQL. Each run gets a fresh database cloned from the
  * migrated template and a fresh raw zone. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -17,50 +15,16 @@ static char *db_url;
 static char *raw_dir;
 static PGconn *db;
 
-/* Runs `chartpulse ARGS...` with the test settings; returns the exit status and, when
- * stderr_text is not NULL, what it printed on stderr (caller frees). */
+static char *cli_env[4];
+
 static int run_cli(const char *const *args, char **stderr_text)
 {
-    char errpath[] = "/tmp/chartpulse-cli-XXXXXX";
-    int errfd = mkstemp(errpath);
-    ck_assert_int_ge(errfd, 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char *raw_uri = cp_asprintf("file://%s", raw_dir);
-        setenv("DATABASE_URL", db_url, 1);
-        setenv("CHARTPULSE_RAW_URI", raw_uri, 1);
-        setenv("CHARTPULSE_LOG_FORMAT", "text", 1);
-        dup2(errfd, STDERR_FILENO);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, STDOUT_FILENO);
-        const char *argv[32];
-        size_t n = 0;
-        argv[n++] = getenv("CHARTPULSE_BINARY");
-        for (size_t i = 0; args[i] && n < 31; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int wstatus;
-    waitpid(pid, &wstatus, 0);
-    close(errfd);
-    if (stderr_text)
-        *stderr_text = tu_read_file(errpath, NULL);
-    unlink(errpath);
-    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128;
+    return tu_run_cli(args, (const char *const *)cli_env, stderr_text);
 }
 
-/* The first column of the first row of sql, as text ("" for NULL); caller frees. */
 static char *scalar(const char *sql)
 {
-    PGresult *res = PQexec(db, sql);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
-    ck_assert_msg(PQntuples(res) == 1, "%s: %d rows", sql, PQntuples(res));
-    char *v = cp_strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return v;
+    return tu_query_value(db, sql);
 }
 
 static void assert_scalar(const char *sql, const char *expected)
@@ -70,20 +34,9 @@ static void assert_scalar(const char *sql, const char *expected)
     free(v);
 }
 
-/* A checksum of every table the pipeline writes, to prove a re-run changes nothing. */
 static char *state_checksum(void)
 {
-    return scalar(
-        "select md5(string_agg(t, '|' order by t)) from ("
-        " select 'c' || (c.*)::text as t from (select chart_kind, region, period, chart_date,"
-        "   entries, object_id from core.chart) c"
-        " union all select 'e' || e::text from core.chart_entry e"
-        " union all select 't' || (t.track_id, t.name, t.artist_names, t.label)::text from core.track t"
-        " union all select 'a' || (a.artist_id, a.spotify_id, a.name, a.provisional)::text from core.artist a"
-        " union all select 'k' || k::text from core.track_credit k"
-        " union all select 'o' || (o.object_id, o.object_key, o.sha256, o.rows_loaded, o.rows_rejected,"
-        "   o.loaded_at)::text from catalog.raw_object o"
-        " union all select 'r' || r::text from etl.reject r) s");
+    return tu_pipeline_checksum(db);
 }
 
 static void setup(void)
@@ -91,6 +44,10 @@ static void setup(void)
     db_url = tu_fresh_database("chartpulse_test_pipeline", NULL);
     raw_dir = cp_strdup("/tmp/chartpulse-raw-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(raw_dir));
+    cli_env[0] = cp_asprintf("DATABASE_URL=%s", db_url);
+    cli_env[1] = cp_asprintf("CHARTPULSE_RAW_URI=file://%s", raw_dir);
+    cli_env[2] = cp_strdup("CHARTPULSE_LOG_FORMAT=text");
+    cli_env[3] = NULL;
     db = PQconnectdb(db_url);
     ck_assert_msg(PQstatus(db) == CONNECTION_OK, "%s", PQerrorMessage(db));
 }
@@ -103,6 +60,8 @@ static void teardown(void)
     free(rm);
     free(raw_dir);
     free(db_url);
+    for (int i = 0; cli_env[i]; i++)
+        free(cli_env[i]);
 }
 
 START_TEST(ingest_load_and_derived_runs)
@@ -209,7 +168,7 @@ START_TEST(bad_rows_rejected_good_rows_kept)
         const char *line;
         const char *reason_has;
     } expected[] = {{"3", "rank"}, {"4", "track id"}, {"5", "streams"}, {"6", "streams"},
-                    {"7", "duplicate chart position"}};
+                    {"7", "appears twice"}};
     for (int i = 0; i < 5; i++) {
         ck_assert_str_eq(PQgetvalue(res, i, 0), expected[i].line);
         ck_assert_msg(strstr(PQgetvalue(res, i, 1), expected[i].reason_has) != NULL,
