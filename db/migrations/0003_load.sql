@@ -13,6 +13,9 @@ declare
     v_rows integer;
     v_series record;
 begin
+    -- Temporary tables have no statistics until analysed; without them the planner
+    -- joins the stage to chart_entry by scanning all of it.
+    analyze pg_temp.stage_entry;
     select count(*) into v_rows from pg_temp.stage_entry;
 
     insert into core.track as t (track_id, name, artist_names, label)
@@ -71,6 +74,7 @@ begin
     create temp table stage_chart on commit drop as
     select chart_kind, region, period, chart_date, count(*)::integer as entries
     from pg_temp.stage_entry group by 1, 2, 3, 4;
+    analyze stage_chart;
 
     create temp table run_track on commit drop as
     select distinct chart_kind, region, period, track_id from pg_temp.stage_entry
