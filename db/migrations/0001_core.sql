@@ -95,8 +95,11 @@ create table core.chart (
     primary key (chart_kind, region, period, chart_date)
 );
 
--- One row per chart position. previous_rank .. streak are computed by chartpulse from the
--- loaded history (etl.recompute_chart_runs); src_* keep what the file itself claimed.
+-- One row per chart position: the fact table. previous_rank .. streak are computed by
+-- chartpulse from the loaded history (see 0003_load.sql); src_* keep what the file itself
+-- claimed. Partitioned by year of chart_date (etl.ensure_chart_entry_partitions creates
+-- partitions as charts arrive), so date-range queries and maintenance touch only the
+-- years they need.
 create table core.chart_entry (
     chart_kind  text not null,
     region      text not null,
@@ -105,18 +108,38 @@ create table core.chart_entry (
     rank        smallint not null check (rank between 1 and 1000),
     track_id    text not null references core.track,
     streams     bigint check (streams >= 0),
-    previous_rank    smallint,
+    previous_rank    smallint check (previous_rank between 1 and 1000),
     movement         text check (movement in ('up', 'down', 'same', 'new', 're-entry')),
-    peak_rank        smallint,
-    periods_on_chart integer,
-    streak           integer,
+    peak_rank        smallint check (peak_rank between 1 and rank),
+    periods_on_chart integer check (periods_on_chart >= 1),
+    streak           integer check (streak between 1 and periods_on_chart),
     src_peak_rank        smallint,
     src_previous_rank    smallint,
     src_periods_on_chart integer,
     primary key (chart_kind, region, period, chart_date, rank),
-    foreign key (chart_kind, region, period, chart_date) references core.chart on delete cascade
-);
+    foreign key (chart_kind, region, period, chart_date) references core.chart on delete cascade,
+    check ((movement in ('new', 're-entry')) = (previous_rank is null) or movement is null)
+) partition by range (chart_date);
+-- A track's history in a series, in date order: track pages, chart runs, summaries.
 create index chart_entry_track_idx on core.chart_entry (track_id, region, period, chart_date);
+
+-- Creates the yearly partitions of core.chart_entry that dates from p_from to p_to need.
+create function etl.ensure_chart_entry_partitions(p_from date, p_to date) returns void
+language plpgsql as $$
+declare
+    v_year integer;
+    v_name text;
+begin
+    for v_year in extract(year from p_from)::integer .. extract(year from p_to)::integer loop
+        v_name := 'chart_entry_y' || v_year;
+        if to_regclass('core.' || v_name) is null then
+            execute format('create table core.%I partition of core.chart_entry'
+                           ' for values from (%L) to (%L)',
+                           v_name, make_date(v_year, 1, 1), make_date(v_year + 1, 1, 1));
+            execute format('grant select on core.%I to chartpulse_api', v_name);
+        end if;
+    end loop;
+end $$;
 
 -- Rows that failed validation, with where they came from and why.
 create table etl.reject (

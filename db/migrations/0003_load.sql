@@ -83,6 +83,8 @@ begin
     -- joins the stage to chart_entry by scanning all of it.
     analyze pg_temp.stage_entry;
     select count(*) into v_rows from pg_temp.stage_entry;
+    perform etl.ensure_chart_entry_partitions(min(chart_date), max(chart_date))
+    from pg_temp.stage_entry having count(*) > 0;
 
     insert into core.track as t (track_id, name, artist_names, label)
     select distinct on (track_id) track_id, track_name, artist_names, label
