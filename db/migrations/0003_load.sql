@@ -118,6 +118,7 @@ begin
 
     perform etl.merge_appended_charts(p_object_id);
     perform etl.merge_other_charts(p_object_id);
+    perform etl.after_merge();
 
     update catalog.raw_object set
         loaded_at = now(),
@@ -128,6 +129,9 @@ begin
 
     return v_rows;
 end $$;
+
+-- Work that later migrations hang on the end of every merge (summaries); none yet.
+create function etl.after_merge() returns void language sql as $$ select $$;
 
 -- Provisional credits for the staged tracks that enrichment has not credited:
 -- `A, B` -> A (lead), B (featured). Names with a comma inside, like `Tyler, The Creator`,
