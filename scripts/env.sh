@@ -27,7 +27,7 @@ DEB_PACKAGES=(
     libmicrohttpd-dev libpq-dev libjansson-dev libcurl4-openssl-dev libhiredis-dev
     libcsv-dev libssl-dev zlib1g-dev check
     postgresql-15 postgresql-client-15 postgresql-15-pgtap redis-server redis-tools
-    curl ca-certificates prometheus
+    curl ca-certificates prometheus libpostgresql-jdbc-java openjdk-17-jdk-headless
 )
 
 say() { printf 'env: %s\n' "$*" >&2; }
