@@ -1,5 +1,5 @@
-/* Synthetic charts.spotify.com chart files: a deterministic model of tracks, regions and
- * daily streams, streamed out one chart file at a time.
+/* Synthetic charts.spotify.com chart files (or Kaggle charts.csv files): a deterministic
+ * model of tracks, regions and daily streams, streamed out one chart at a time.
  *
  * The model
  * ---------
@@ -48,6 +48,11 @@
  * top chart_size by partial selection, and each track's CSV text (id, credits, title, label)
  * is built once when it becomes alive, so a row costs a few integer formats.
  *
+ * Formats: the model and the ranking do not know the format; only a track's prebuilt text
+ * and the writer do. The kaggle writer keeps one file open, the (region, year) being
+ * written: regions are generated one after another and days in order, so each file is
+ * written start to end and closed before the next is opened, in rows sorted by date and rank.
+ *
  * Determinism: integer hashing (splitmix64) for all randomness, and exp/log computed here
  * with IEEE-754 + - * / only (libm's may differ in the last bit between platforms and
  * would change a rounded stream count). Floating-point contraction is off (ISO C mode). */
@@ -67,6 +72,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "mem.h"
+#include "regions.h"
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
@@ -662,8 +668,11 @@ struct track {
     double log_amp, rise, tau, spike;
     double revive, revive_amp, revive_rise, revive_tau; /* sleepers: days after release */
     double log_affinity; /* ln(pool weight in this region x this track's affinity here) */
-    char *text;          /* ,"spotify:track:ID","artists","title","label",  (owned) */
-    size_t text_len;
+    /* The row's constant text (owned). spotify: ,"spotify:track:ID","artists","title",
+     * "label",  kaggle: title,|,artists,https://open.spotify.com/track/ID,  where | is
+     * text_split, the place of rank and date. */
+    char *text;
+    size_t text_len, text_split;
     int peak, charts, last_rank; /* daily history here */
     long last_day;
     int week_peak, weeks, week_last_rank; /* weekly history here */
@@ -677,6 +686,7 @@ struct gen {
     uint64_t noise_seed;
     int chart_size;
     double release_scale;
+    enum cp_generate_format format;
 };
 
 static uint64_t track_key(int pool, long day_field, uint32_t ord)
@@ -933,7 +943,22 @@ static cp_status append_escaped(struct cp_buf *b, const char *s, size_t len)
     return st == CP_OK ? cp_buf_add(b, s + run, len - run) : st;
 }
 
-/* Builds t->text: the row's constant middle, escaped and quoted. */
+/* Appends a field as RFC 4180 writers (pandas among them) do: bare unless it holds a comma,
+ * a quote or a line break, else quoted with quotes doubled. */
+static cp_status append_csv_field(struct cp_buf *b, const char *s, size_t len)
+{
+    bool needs_quotes = false;
+    for (size_t i = 0; i < len && !needs_quotes; i++)
+        needs_quotes = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!needs_quotes)
+        return cp_buf_add(b, s, len);
+    cp_status st = cp_buf_adds(b, "\"");
+    if (st == CP_OK)
+        st = append_escaped(b, s, len);
+    return st == CP_OK ? cp_buf_adds(b, "\"") : st;
+}
+
+/* Builds t->text: the row's constant parts, escaped and quoted as the format wants. */
 static cp_status build_track_text(const struct gen *g, struct track *t)
 {
     int pool = key_pool(t->key);
@@ -1036,6 +1061,25 @@ static cp_status build_track_text(const struct gen *g, struct track *t)
 
     char id[23];
     track_id(g, t->key, id);
+    if (g->format == CP_GENERATE_KAGGLE) {
+        if (st == CP_OK)
+            st = append_csv_field(&row, title.data, title.len);
+        if (st == CP_OK)
+            st = cp_buf_adds(&row, ",");
+        t->text_split = row.len;
+        if (st == CP_OK)
+            st = cp_buf_adds(&row, ",");
+        if (st == CP_OK)
+            st = append_csv_field(&row, artists.data, artists.len);
+        if (st == CP_OK)
+            st = cp_buf_addf(&row, ",https://open.spotify.com/track/%s,", id);
+        if (st == CP_OK)
+            t->text = cp_buf_take(&row, &t->text_len);
+        cp_buf_free(&artists);
+        cp_buf_free(&title);
+        cp_buf_free(&row);
+        return st;
+    }
     if (st == CP_OK)
         st = cp_buf_addf(&row, ",\"spotify:track:%s\",\"", id);
     if (st == CP_OK)
@@ -1260,6 +1304,13 @@ struct writer {
     const struct cp_generate_opts *opts;
     char *err;
     size_t errlen;
+    /* kaggle: the one open file, that of (kaggle_region, kaggle_year), and the constant
+     * `region,chart,` part of its rows */
+    FILE *kaggle_file;
+    char *kaggle_path;
+    int kaggle_region, kaggle_year;
+    char kaggle_tail[128];
+    size_t kaggle_tail_len;
 };
 
 static size_t format_int(char *out, long long v)
@@ -1343,6 +1394,133 @@ static cp_status write_chart(struct writer *w, const char *region, bool weekly, 
     return CP_OK;
 }
 
+/* The country name the Kaggle data writes for a region code (pipeline/regions.c). */
+static const char *region_name(const char *code)
+{
+    size_t count;
+    const struct cp_region *list = cp_region_list(&count);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(list[i].code, code) == 0)
+            return list[i].name;
+    return NULL;
+}
+
+/* Closes the open kaggle file. With report, a failed write is an error and a good file
+ * counts as written; without (the run already failed), the file is only released. */
+static cp_status kaggle_close(struct writer *w, bool report)
+{
+    if (!w->kaggle_file)
+        return CP_OK;
+    bool failed = ferror(w->kaggle_file) != 0;
+    int saved = errno;
+    if (fclose(w->kaggle_file) != 0 && !failed) {
+        failed = true;
+        saved = errno;
+    }
+    w->kaggle_file = NULL;
+    cp_status st = CP_OK;
+    if (report && failed) {
+        snprintf(w->err, w->errlen, "cannot write %s: %s", w->kaggle_path, strerror(saved));
+        st = CP_ERR_IO;
+    } else if (report) {
+        w->files_done++;
+        if (w->opts->progress)
+            w->opts->progress(w->files_done, w->files_total, w->rows, w->opts->progress_ud);
+    }
+    free(w->kaggle_path);
+    w->kaggle_path = NULL;
+    return st;
+}
+
+/* Opens kaggle-charts-<region>-<year>.csv and writes its header. */
+static cp_status kaggle_open(struct writer *w, int region, int year)
+{
+    const char *code = region_models[region].code;
+    const char *name = region_name(code);
+    if (!name) { /* cannot happen: test_generate checks every code against regions.c */
+        snprintf(w->err, w->errlen, "region %s has no name in pipeline/regions.c", code);
+        return CP_ERR_INTERNAL;
+    }
+    struct cp_buf tail;
+    cp_buf_init(&tail, sizeof w->kaggle_tail - 1);
+    cp_status st = append_csv_field(&tail, name, strlen(name));
+    if (st == CP_OK)
+        st = cp_buf_adds(&tail, ",top200,");
+    if (st != CP_OK) {
+        cp_buf_free(&tail);
+        snprintf(w->err, w->errlen, "region name %s is too long", name);
+        return CP_ERR_INTERNAL;
+    }
+    memcpy(w->kaggle_tail, tail.data, tail.len);
+    w->kaggle_tail_len = tail.len;
+    cp_buf_free(&tail);
+
+    w->kaggle_path = cp_asprintf("%s/kaggle-charts-%s-%04d.csv", w->out_dir, code, year);
+    w->kaggle_file = fopen(w->kaggle_path, "wb");
+    if (!w->kaggle_file) {
+        snprintf(w->err, w->errlen, "cannot create %s: %s", w->kaggle_path, strerror(errno));
+        free(w->kaggle_path);
+        w->kaggle_path = NULL;
+        return CP_ERR_IO;
+    }
+    setvbuf(w->kaggle_file, w->io_buffer, _IOFBF, IO_BUFFER_SIZE);
+    w->kaggle_region = region;
+    w->kaggle_year = year;
+    /* No BOM and CRLF, as the Kaggle charts.csv has. */
+    static const char header[] = "title,rank,date,artist,url,region,chart,trend,streams\r\n";
+    fwrite(header, 1, sizeof header - 1, w->kaggle_file);
+    return CP_OK;
+}
+
+/* Appends one daily chart, the sorted candidates c[0..n), to its region's file of that year.
+ * The trend compares with the previous day's chart, as t->last_rank does at this point. */
+static cp_status write_kaggle_chart(struct writer *w, int region, long day,
+                                    const struct candidate *c, size_t n)
+{
+    int year, month, mday;
+    civil_from_days(day, &year, &month, &mday);
+    cp_status st = CP_OK;
+    if (w->kaggle_file && (w->kaggle_region != region || w->kaggle_year != year))
+        st = kaggle_close(w, true);
+    if (st == CP_OK && !w->kaggle_file)
+        st = kaggle_open(w, region, year);
+    if (st != CP_OK)
+        return st;
+    char date[11];
+    format_date(day, date);
+    char line[ROW_MAX];
+    for (size_t i = 0; i < n; i++) {
+        const struct track *t = c[i].track;
+        int rank = (int)i + 1;
+        size_t len = 0;
+        memcpy(line, t->text, t->text_split);
+        len += t->text_split;
+        len += format_int(line + len, rank);
+        line[len++] = ',';
+        memcpy(line + len, date, 10);
+        len += 10;
+        memcpy(line + len, t->text + t->text_split, t->text_len - t->text_split);
+        len += t->text_len - t->text_split;
+        memcpy(line + len, w->kaggle_tail, w->kaggle_tail_len);
+        len += w->kaggle_tail_len;
+        const char *trend = t->last_rank < 0      ? "NEW_ENTRY"
+                            : t->last_rank > rank ? "MOVE_UP"
+                            : t->last_rank < rank ? "MOVE_DOWN"
+                                                  : "SAME_POSITION";
+        size_t trend_len = strlen(trend);
+        memcpy(line + len, trend, trend_len);
+        len += trend_len;
+        line[len++] = ',';
+        len += format_int(line + len, c[i].streams);
+        /* pandas wrote the column as floats (it held NaN for viral50 rows) */
+        memcpy(line + len, ".0\r\n", 4);
+        len += 4;
+        fwrite(line, 1, len, w->kaggle_file);
+    }
+    w->rows += (long long)n;
+    return CP_OK;
+}
+
 /* Streams that day: market size x weekday x growth x relative score^steepness. */
 static double day_factor(long day)
 {
@@ -1413,7 +1591,9 @@ static cp_status run_day(struct region_run *run, struct writer *w, long day)
         }
         t->week_streams += streams;
     }
-    cp_status st = write_chart(w, m->code, false, day, run->cands, k);
+    cp_status st = g->format == CP_GENERATE_KAGGLE
+                       ? write_kaggle_chart(w, run->region, day, run->cands, k)
+                       : write_chart(w, m->code, false, day, run->cands, k);
     /* After writing, the ranks written become "previous" for tomorrow. */
     for (size_t i = 0; i < k; i++) {
         struct track *t = run->cands[i].track;
@@ -1492,13 +1672,15 @@ void cp_generate_opts_init(struct cp_generate_opts *opts)
     opts->seed = 1;
     opts->chart_size = DEFAULT_CHART_SIZE;
     opts->weekly = true;
+    opts->format = CP_GENERATE_SPOTIFY;
 }
 
 /* Option names as the library and the command line spell them. */
-enum opt_name { OPT_OUT, OPT_REGIONS, OPT_DAYS, OPT_END_DATE, OPT_CHART_SIZE };
-static const char *const lib_names[] = {"out_dir", "regions", "days", "end_date", "chart_size"};
-static const char *const cli_names[] = {"--out", "--regions", "--days", "--end-date",
-                                        "--chart-size"};
+enum opt_name { OPT_OUT, OPT_REGIONS, OPT_DAYS, OPT_END_DATE, OPT_CHART_SIZE, OPT_FORMAT };
+static const char *const lib_names[] = {"out_dir",  "regions",    "days",
+                                        "end_date", "chart_size", "format"};
+static const char *const cli_names[] = {"--out",      "--regions",    "--days",
+                                        "--end-date", "--chart-size", "--format"};
 
 static cp_status validate(const struct cp_generate_opts *o, bool cli, long *first, long *last,
                           char *err, size_t errlen)
@@ -1521,6 +1703,10 @@ static cp_status validate(const struct cp_generate_opts *o, bool cli, long *firs
     if (o->chart_size < 0 || o->chart_size > CP_GENERATE_MAX_CHART_SIZE) {
         snprintf(err, errlen, "%s: must be from 1 to %d, got %d", name[OPT_CHART_SIZE],
                  CP_GENERATE_MAX_CHART_SIZE, o->chart_size);
+        return CP_ERR_INVALID;
+    }
+    if (o->format != CP_GENERATE_SPOTIFY && o->format != CP_GENERATE_KAGGLE) {
+        snprintf(err, errlen, "%s: must be spotify or kaggle", name[OPT_FORMAT]);
         return CP_ERR_INVALID;
     }
     long end;
@@ -1548,6 +1734,19 @@ static long count_weeks(long first, long last)
     /* Thursdays T with first <= T - 6 and T <= last */
     long lo = week_of(first + 6), hi = floor_div(last, 7);
     return hi >= lo ? hi - lo + 1 : 0;
+}
+
+/* The number of files cp_generate writes for valid options spanning first..last. */
+static long count_files(const struct cp_generate_opts *o, long first, long last)
+{
+    if (o->format == CP_GENERATE_KAGGLE) {
+        int y1, y2, m, d;
+        civil_from_days(first, &y1, &m, &d);
+        civil_from_days(last, &y2, &m, &d);
+        return (long)o->regions * (y2 - y1 + 1);
+    }
+    long weeks = o->weekly ? count_weeks(first, last) : 0;
+    return (long)o->regions * (o->days + weeks);
 }
 
 static cp_status make_dirs(const char *dir, char *err, size_t errlen)
@@ -1589,17 +1788,22 @@ cp_status cp_generate(const struct cp_generate_opts *opts, long long *rows_writt
         return st;
     struct gen g = {.seed = opts->seed,
                     .noise_seed = mix64(opts->seed ^ UINT64_C(0x6e6f697365)),
-                    .chart_size = opts->chart_size ? opts->chart_size : DEFAULT_CHART_SIZE};
+                    .chart_size = opts->chart_size ? opts->chart_size : DEFAULT_CHART_SIZE,
+                    .format = opts->format};
     g.release_scale = (double)g.chart_size / DEFAULT_CHART_SIZE;
-    long weeks = opts->weekly ? count_weeks(first, last) : 0;
     struct writer w = {.out_dir = opts->out_dir,
                        .io_buffer = cp_malloc(IO_BUFFER_SIZE),
-                       .files_total = (long)opts->regions * (opts->days + weeks),
+                       .files_total = count_files(opts, first, last),
                        .opts = opts,
                        .err = err,
                        .errlen = errlen};
+    bool weekly = opts->weekly && opts->format == CP_GENERATE_SPOTIFY;
     for (int region = 0; region < opts->regions && st == CP_OK; region++)
-        st = generate_region(&g, region, first, last, opts->weekly, &w);
+        st = generate_region(&g, region, first, last, weekly, &w);
+    /* the last kaggle file is still open (the io buffer is its stdio buffer) */
+    cp_status closed = kaggle_close(&w, st == CP_OK);
+    if (st == CP_OK)
+        st = closed;
     free(w.io_buffer);
     if (rows_written)
         *rows_written = w.rows;
@@ -1613,8 +1817,9 @@ static const char usage[] =
     "usage: chartpulse generate --out DIR [options]\n"
     "\n"
     "Writes synthetic Spotify charts in the charts.spotify.com download format\n"
-    "(regional-<region>-daily-<date>.csv, regional-<region>-weekly-<date>.csv), the same\n"
-    "files for the same options on every machine.\n"
+    "(regional-<region>-daily-<date>.csv, regional-<region>-weekly-<date>.csv) or in the\n"
+    "Kaggle \"Spotify Charts\" format (kaggle-charts-<region>-<year>.csv, daily charts), the\n"
+    "same files for the same options on every machine.\n"
     "\n"
     "  --out DIR          output directory, created if missing (required)\n"
     "  --regions N        regions, 1-75: global, then the biggest markets (default 3)\n"
@@ -1624,6 +1829,8 @@ static const char usage[] =
     "  --chart-size N     ranks per chart, 1-1000 (default 200)\n"
     "  --weekly           also write weekly charts, weeks ending Thursday (default)\n"
     "  --no-weekly        daily charts only\n"
+    "  --format F         spotify (default): one file per chart;\n"
+    "                     kaggle: one file per region and year, daily charts only\n"
     "  --help             show this help\n"
     "\n"
     "Scale: 70 regions x 1826 days x 200 ranks is about 26M rows.\n";
@@ -1647,14 +1854,21 @@ static void cli_progress_cb(long files_done, long files_total, long long rows, v
 int cp_generate_main(int argc, char **argv)
 {
     static const struct option long_opts[] = {
-        {"out", required_argument, NULL, 'o'},  {"regions", required_argument, NULL, 'r'},
-        {"days", required_argument, NULL, 'd'}, {"end-date", required_argument, NULL, 'e'},
-        {"seed", required_argument, NULL, 's'}, {"chart-size", required_argument, NULL, 'c'},
-        {"weekly", no_argument, NULL, 'w'},     {"no-weekly", no_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'},
+        {"regions", required_argument, NULL, 'r'},
+        {"days", required_argument, NULL, 'd'},
+        {"end-date", required_argument, NULL, 'e'},
+        {"seed", required_argument, NULL, 's'},
+        {"chart-size", required_argument, NULL, 'c'},
+        {"weekly", no_argument, NULL, 'w'},
+        {"no-weekly", no_argument, NULL, 'W'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct cp_generate_opts opts;
     cp_generate_opts_init(&opts);
+    bool weekly_asked = false; /* --weekly given, which the kaggle format cannot honour */
     /* Restart getopt: main or an earlier call may have used it. glibc resets fully on 0. */
 #ifdef __GLIBC__
     optind = 0;
@@ -1701,9 +1915,20 @@ int cp_generate_main(int argc, char **argv)
         }
         case 'w':
             opts.weekly = true;
+            weekly_asked = true;
             break;
         case 'W':
             opts.weekly = false;
+            weekly_asked = false;
+            break;
+        case 'f':
+            if (strcmp(optarg, "spotify") == 0)
+                opts.format = CP_GENERATE_SPOTIFY;
+            else if (strcmp(optarg, "kaggle") == 0)
+                opts.format = CP_GENERATE_KAGGLE;
+            else
+                return cp_cli_fail("generate", "--format: expected spotify or kaggle, got '%s'",
+                                   optarg);
             break;
         case 'h':
             fputs(usage, stdout);
@@ -1716,6 +1941,8 @@ int cp_generate_main(int argc, char **argv)
     }
     if (optind < argc)
         return cp_cli_fail("generate", "unexpected argument '%s' (see --help)", argv[optind]);
+    if (weekly_asked && opts.format == CP_GENERATE_KAGGLE)
+        return cp_cli_fail("generate", "--weekly: the kaggle format has daily charts only");
 
     char err[512];
     long first, last;
@@ -1731,8 +1958,7 @@ int cp_generate_main(int argc, char **argv)
     cp_progress_finish(&progress);
     if (st != CP_OK)
         return cp_cli_fail("generate", "%s", err);
-    long weeks = opts.weekly ? count_weeks(first, last) : 0;
-    printf("generated %ld files, %lld rows in %s\n", (long)opts.regions * (opts.days + weeks), rows,
+    printf("generated %ld files, %lld rows in %s\n", count_files(&opts, first, last), rows,
            opts.out_dir);
     return 0;
 }

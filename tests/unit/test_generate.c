@@ -1,5 +1,6 @@
-/* The synthetic chart generator: determinism, the exact charts.spotify.com format, and
- * chart-run columns that agree with the history recomputed here from the files alone. */
+/* The synthetic chart generator: determinism, the exact charts.spotify.com and Kaggle
+ * formats, the same charts in both, and chart-run columns that agree with the history
+ * recomputed here from the files alone. */
 #include <ctype.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -12,8 +13,11 @@
 
 #include <csv.h>
 
+#include "buf.h"
+#include "chart_csv.h"
 #include "generate.h"
 #include "mem.h"
+#include "regions.h"
 #include "testutil.h"
 
 /* Check records every ck_assert (a write to its pipe); rows are checked by the hundred
@@ -736,6 +740,292 @@ START_TEST(weekly_sums_daily)
 }
 END_TEST
 
+/* ---- the Kaggle format ------------------------------------------------------------------ */
+
+enum kcol { K_TITLE, K_RANK, K_DATE, K_ARTIST, K_URL, K_REGION, K_CHART, K_TREND, K_STREAMS };
+
+struct krow {
+    char *field[9];
+};
+
+struct kfile {
+    struct krow *rows;
+    size_t n, cap;
+    char *cur[9];
+    int nfields;
+    bool header_seen;
+    struct cp_buf *rebuilt; /* the file written back with minimal quoting, to compare */
+};
+
+static void k_on_field(void *s, size_t len, void *ud)
+{
+    struct kfile *k = ud;
+    EXPECT(k->nfields < 9, "too many fields");
+    k->cur[k->nfields++] = cp_strndup(s, len);
+}
+
+/* Appends a field quoted only when RFC 4180 needs it, as the generator must have. */
+static void add_minimal(struct cp_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        cp_buf_adds(b, s);
+        return;
+    }
+    cp_buf_adds(b, "\"");
+    for (const char *p = s; *p; p++) {
+        cp_buf_add(b, p, 1);
+        if (*p == '"')
+            cp_buf_adds(b, "\"");
+    }
+    cp_buf_adds(b, "\"");
+}
+
+static void k_on_row(int term, void *ud)
+{
+    (void)term;
+    struct kfile *k = ud;
+    EXPECT(k->nfields == 9, "%d fields", k->nfields);
+    for (int i = 0; i < 9; i++) {
+        if (i)
+            cp_buf_adds(k->rebuilt, ",");
+        add_minimal(k->rebuilt, k->cur[i]);
+    }
+    cp_buf_adds(k->rebuilt, "\r\n");
+    if (!k->header_seen) {
+        for (int i = 0; i < 9; i++)
+            free(k->cur[i]);
+        k->header_seen = true;
+    } else {
+        if (k->n == k->cap) {
+            k->cap = k->cap ? k->cap * 2 : 1024;
+            k->rows = cp_realloc(k->rows, k->cap * sizeof *k->rows);
+        }
+        memcpy(k->rows[k->n++].field, k->cur, sizeof k->cur);
+    }
+    k->nfields = 0;
+}
+
+/* Reads a generated Kaggle file and checks its bytes: header, no BOM, CRLF only, UTF-8,
+ * and quoting exactly where needed (the file equals its fields written back minimally). */
+static struct kfile read_kaggle(const char *dir, const char *name)
+{
+    char *path = cp_asprintf("%s/%s", dir, name);
+    size_t len;
+    char *data = tu_read_file(path, &len);
+    static const char header[] = "title,rank,date,artist,url,region,chart,trend,streams\r\n";
+    EXPECT(len >= sizeof header - 1 && memcmp(data, header, sizeof header - 1) == 0, "%s: header",
+           name);
+    for (size_t i = 0; i < len; i++)
+        EXPECT(data[i] != '\n' || (i > 0 && data[i - 1] == '\r'), "%s: bare LF at %zu", name, i);
+    EXPECT(data[len - 1] == '\n', "%s: no final line ending", name);
+    EXPECT(valid_utf8((unsigned char *)data, len), "%s: invalid UTF-8", name);
+
+    struct cp_buf rebuilt;
+    cp_buf_init(&rebuilt, (size_t)1 << 30);
+    struct kfile k = {.rebuilt = &rebuilt};
+    struct csv_parser parser;
+    ck_assert_int_eq(csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL), 0);
+    ck_assert_uint_eq(csv_parse(&parser, data, len, k_on_field, k_on_row, &k), len);
+    ck_assert_int_eq(csv_fini(&parser, k_on_field, k_on_row, &k), 0);
+    csv_free(&parser);
+    EXPECT(rebuilt.len == len && memcmp(rebuilt.data, data, len) == 0,
+           "%s: quoting is not minimal RFC 4180", name);
+    cp_buf_free(&rebuilt);
+    free(data);
+    free(path);
+    return k;
+}
+
+static void free_kaggle(struct kfile *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        for (int f = 0; f < 9; f++)
+            free(k->rows[i].field[f]);
+    free(k->rows);
+}
+
+static const char *expected_trend(int prev, int rank)
+{
+    return prev < 0      ? "NEW_ENTRY"
+           : prev > rank ? "MOVE_UP"
+           : prev < rank ? "MOVE_DOWN"
+                         : "SAME_POSITION";
+}
+
+/* The spotify format's daily files and the kaggle files of the same options hold the same
+ * charts: every row, field by field, with trend following from previous_rank. */
+START_TEST(kaggle_same_charts_as_spotify)
+{
+    char *sdir = make_temp_dir(), *kdir = make_temp_dir();
+    struct cp_generate_opts o = small_opts(sdir);
+    o.days = 14;
+    o.end_date = "2024-01-06"; /* spans a new year: two files per region */
+    o.weekly = false;
+    long long spotify_rows = generate_ok(&o);
+    o.out_dir = kdir;
+    o.format = CP_GENERATE_KAGGLE;
+    o.weekly = true; /* ignored: the kaggle format has no weekly charts */
+    struct progress_log log = {0, 0, 0, 0};
+    o.progress = record_progress;
+    o.progress_ud = &log;
+    ck_assert_int_eq(generate_ok(&o), spotify_rows);
+
+    size_t n;
+    char **names = list_dir(kdir, &n);
+    static const char *codes[] = {"gb", "global", "us"}; /* sorted like the names */
+    ck_assert_uint_eq(n, 6);
+    ck_assert_int_eq(log.calls, 6);
+    ck_assert_int_eq(log.total, 6);
+    ck_assert_int_eq(log.last_rows, spotify_rows);
+    long long kaggle_rows = 0;
+    for (size_t f = 0; f < n; f++) {
+        const char *code = codes[f / 2];
+        int year = f % 2 ? 2024 : 2023;
+        char expected_name[64];
+        snprintf(expected_name, sizeof expected_name, "kaggle-charts-%s-%d.csv", code, year);
+        ck_assert_str_eq(names[f], expected_name);
+        struct kfile k = read_kaggle(kdir, names[f]);
+        kaggle_rows += (long long)k.n;
+        /* 2023-12-24..31 and 2024-01-01..06, 50 ranks a day, in date then rank order */
+        ck_assert_uint_eq(k.n, (size_t)(year == 2023 ? 8 : 6) * 50);
+        size_t at = 0;
+        long first = day_of(year == 2023 ? "2023-12-24" : "2024-01-01");
+        long last = day_of(year == 2023 ? "2023-12-31" : "2024-01-06");
+        for (long d = first; d <= last; d++) {
+            char date[11], sname[64];
+            date_of(d, date);
+            snprintf(sname, sizeof sname, "regional-%s-daily-%s.csv", code, date);
+            struct chart c = read_chart(sdir, sname, false);
+            for (size_t i = 0; i < c.n; i++, at++) {
+                const struct row *r = &c.rows[i];
+                char **kf = k.rows[at].field;
+                char rank[16], url[64], streams[32];
+                snprintf(rank, sizeof rank, "%d", r->rank);
+                snprintf(url, sizeof url, "https://open.spotify.com/track/%s", r->id);
+                snprintf(streams, sizeof streams, "%lld.0", r->streams);
+                EXPECT(strcmp(kf[K_RANK], rank) == 0, "%s %s: rank %s", names[f], date, kf[K_RANK]);
+                EXPECT(strcmp(kf[K_DATE], date) == 0, "%s row %zu: date %s, expected %s", names[f],
+                       at, kf[K_DATE], date);
+                EXPECT(strcmp(kf[K_URL], url) == 0, "%s %s rank %s: url", names[f], date, rank);
+                EXPECT(strcmp(kf[K_TITLE], r->title) == 0, "%s %s rank %s: title '%s' vs '%s'",
+                       names[f], date, rank, kf[K_TITLE], r->title);
+                EXPECT(strcmp(kf[K_ARTIST], r->artists) == 0, "%s %s rank %s: artist", names[f],
+                       date, rank);
+                EXPECT(strcmp(kf[K_STREAMS], streams) == 0, "%s %s rank %s: streams %s vs %s",
+                       names[f], date, rank, kf[K_STREAMS], streams);
+                EXPECT(strcmp(kf[K_CHART], "top200") == 0, "%s: chart %s", names[f], kf[K_CHART]);
+                EXPECT(strcmp(kf[K_TREND], expected_trend(r->prev, r->rank)) == 0,
+                       "%s %s rank %s: trend %s, previous_rank %d", names[f], date, rank,
+                       kf[K_TREND], r->prev);
+                const char *back = cp_region_from_name(kf[K_REGION]);
+                EXPECT(back && strcmp(back, code) == 0, "%s: region '%s' maps to %s", names[f],
+                       kf[K_REGION], back ? back : "nothing");
+            }
+            free_chart(&c);
+        }
+        ck_assert_uint_eq(at, k.n);
+        free_kaggle(&k);
+    }
+    ck_assert_int_eq(kaggle_rows, spotify_rows);
+    free_list(names, n);
+    remove_dir(sdir);
+    remove_dir(kdir);
+}
+END_TEST
+
+START_TEST(kaggle_is_deterministic)
+{
+    char *a = make_temp_dir(), *b = make_temp_dir(), *c = make_temp_dir();
+    struct cp_generate_opts o = small_opts(a);
+    o.format = CP_GENERATE_KAGGLE;
+    long long rows = generate_ok(&o);
+    o.out_dir = b;
+    ck_assert_int_eq(generate_ok(&o), rows);
+    o.out_dir = c;
+    o.seed = 43;
+    generate_ok(&o);
+    size_t na, nb, nc;
+    char **la = list_dir(a, &na), **lb = list_dir(b, &nb), **lc = list_dir(c, &nc);
+    ck_assert_uint_eq(na, 3);
+    ck_assert_uint_eq(nb, na);
+    ck_assert_uint_eq(nc, na);
+    for (size_t i = 0; i < na; i++) {
+        ck_assert_str_eq(la[i], lb[i]);
+        ck_assert_msg(files_equal(a, b, la[i]), "%s differs between identical runs", la[i]);
+        ck_assert_msg(!files_equal(a, c, la[i]), "%s does not change with the seed", la[i]);
+    }
+    free_list(la, na);
+    free_list(lb, nb);
+    free_list(lc, nc);
+    remove_dir(a);
+    remove_dir(b);
+    remove_dir(c);
+}
+END_TEST
+
+struct read_count {
+    long rows, rejects;
+    const char *region;
+};
+
+static void count_row(const struct cp_chart_row *row, void *ud)
+{
+    struct read_count *rc = ud;
+    EXPECT(strcmp(row->region, rc->region) == 0, "row region %s, expected %s", row->region,
+           rc->region);
+    EXPECT(strcmp(row->chart_kind, "regional") == 0 && strcmp(row->period, "daily") == 0,
+           "row is %s %s", row->chart_kind, row->period);
+    EXPECT(row->streams >= 1, "streams %lld", row->streams);
+    rc->rows++;
+}
+
+static void count_reject(long line_no, const char *raw, const char *reason, void *ud)
+{
+    struct read_count *rc = ud;
+    rc->rejects++;
+    ck_abort_msg("line %ld rejected (%s): %s", line_no, reason, raw);
+}
+
+/* Every region's name maps back to its code, and the loader's reader takes every row. */
+START_TEST(kaggle_every_region_reads_back)
+{
+    char *dir = make_temp_dir();
+    struct cp_generate_opts o = small_opts(dir);
+    o.regions = CP_GENERATE_MAX_REGIONS;
+    o.days = 2;
+    o.chart_size = 5;
+    o.format = CP_GENERATE_KAGGLE;
+    generate_ok(&o);
+    size_t n;
+    char **names = list_dir(dir, &n);
+    ck_assert_uint_eq(n, CP_GENERATE_MAX_REGIONS);
+    for (size_t i = 0; i < n; i++) {
+        char code[16];
+        ck_assert_int_eq(sscanf(names[i], "kaggle-charts-%15[a-z]-2024.csv", code), 1);
+        char *path = cp_asprintf("%s/%s", dir, names[i]);
+        size_t len;
+        char *data = tu_read_file(path, &len);
+        ck_assert_int_eq(cp_chart_detect(data, len), CP_FORMAT_KAGGLE_CHARTS);
+        struct cp_chart_meta meta;
+        memset(&meta, 0, sizeof meta);
+        meta.format = CP_FORMAT_KAGGLE_CHARTS;
+        cp_chart_meta_from_filename(names[i], &meta);
+        ck_assert_str_eq(meta.region, ""); /* the rows say it */
+        struct read_count rc = {0, 0, code};
+        char err[256] = "";
+        ck_assert_msg(cp_chart_read(data, len, &meta, count_row, count_reject, &rc, NULL, err,
+                                    sizeof err) == CP_OK,
+                      "%s: %s", names[i], err);
+        ck_assert_int_eq(rc.rows, 10);
+        ck_assert_int_eq(rc.rejects, 0);
+        free(data);
+        free(path);
+    }
+    free_list(names, n);
+    remove_dir(dir);
+}
+END_TEST
+
 struct bad_case {
     const char *name; /* must appear in the message */
     int regions, days, chart_size;
@@ -775,6 +1065,17 @@ START_TEST(bad_option_names_option)
     ck_assert_int_eq(cp_generate(&o, &rows, err, sizeof err), CP_ERR_INVALID);
     ck_assert_msg(strstr(err, c->name) != NULL, "error '%s' does not name %s", err, c->name);
     ck_assert_int_eq(rows, 0);
+}
+END_TEST
+
+START_TEST(bad_format_names_format)
+{
+    struct cp_generate_opts o = small_opts("/tmp/cp_test_generate_never");
+    o.format = (enum cp_generate_format)7;
+    char err[256] = "";
+    ck_assert_int_eq(cp_generate(&o, NULL, err, sizeof err), CP_ERR_INVALID);
+    ck_assert_msg(strstr(err, "format") != NULL, "error '%s' does not name format", err);
+    ck_assert_int_ne(access("/tmp/cp_test_generate_never", F_OK), 0);
 }
 END_TEST
 
@@ -859,6 +1160,7 @@ static const struct cli_bad_case cli_bad_cases[] = {
     {"--seed", "abc"},     {"--end-date", "2025-02-30"},
     {"--chart-size", "0"}, {"--chart-size", "5000"},
     {"--days", NULL},      {"--bogus", "1"},
+    {"--format", "xml"},   {"--format", NULL},
 };
 
 START_TEST(cli_bad_flag_names_flag)
@@ -905,6 +1207,25 @@ START_TEST(cli_generates_and_helps)
     ck_assert_int_eq(access(path, R_OK), 0);
     free(path);
     remove_dir(dir);
+
+    dir = make_temp_dir();
+    const char *kaggle[] = {
+        "generate", "--out",      dir,          "--regions",    "2", "--days", "3", "--format",
+        "kaggle",   "--end-date", "2024-03-07", "--chart-size", "10"};
+    ck_assert_int_eq(run_cli(kaggle, 13, err, sizeof err), 0);
+    names = list_dir(dir, &n);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(names[0], "kaggle-charts-global-2024.csv");
+    ck_assert_str_eq(names[1], "kaggle-charts-us-2024.csv");
+    free_list(names, n);
+    remove_dir(dir);
+
+    /* weekly charts cannot be written in the kaggle format: asking for them is an error */
+    const char *kaggle_weekly[] = {"generate", "--out",    "/tmp/cp_test_generate_never",
+                                   "--weekly", "--format", "kaggle"};
+    ck_assert_int_ne(run_cli(kaggle_weekly, 6, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "--weekly") != NULL, "stderr '%s' does not name --weekly", err);
+    ck_assert_int_ne(access("/tmp/cp_test_generate_never", F_OK), 0);
 }
 END_TEST
 
@@ -919,6 +1240,10 @@ int main(void)
     tcase_add_test(tc, all_regions_are_real);
     tcase_add_test(tc, history_is_consistent);
     tcase_add_test(tc, weekly_sums_daily);
+    tcase_add_test(tc, kaggle_same_charts_as_spotify);
+    tcase_add_test(tc, kaggle_is_deterministic);
+    tcase_add_test(tc, kaggle_every_region_reads_back);
+    tcase_add_test(tc, bad_format_names_format);
     tcase_add_loop_test(tc, bad_option_names_option, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(tc, unwritable_dir_is_io_error);
     tcase_add_test(tc, default_end_is_yesterday);
