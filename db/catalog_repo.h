@@ -44,4 +44,80 @@ cp_status cp_catalog_pending(PGconn *conn, long long only_id, struct cp_raw_obje
 cp_status cp_catalog_mark_failed(PGconn *conn, long long object_id, const char *reason, char *err,
                                  size_t errlen);
 
+/* Marks object_id loaded with rows chart entries, for an object loaded as part of another
+ * object's chart (the later pages of a playlist snapshot, merged with its first page). */
+cp_status cp_catalog_mark_loaded(PGconn *conn, long long object_id, long long rows, char *err,
+                                 size_t errlen);
+
+/* ---- the catalog as the API lists it (GET /v1/catalog) ----------------------------- */
+
+/* Which objects to list, newest (highest object_id) first. NULL filters are not applied. */
+struct cp_catalog_query {
+    const char *source; /* exact source, e.g. "charts.spotify.com" */
+    const char *region; /* exact region code */
+    const char *status; /* pending | loaded | failed (see cp_catalog_item.status) */
+    long long before;   /* only objects with a smaller object_id; 0 for no bound */
+    long long offset;   /* skip this many after the filters */
+    int limit;          /* at most this many */
+};
+
+/* One listed object. Strings are borrowed from the cp_catalog_page holding the item and live
+ * until cp_catalog_page_cleanup; NULL where the column is NULL. */
+struct cp_catalog_item {
+    long long object_id;
+    const char *source;
+    const char *format;
+    const char *object_key;
+    const char *original_name;
+    const char *chart_kind; /* NULL when the object spans several, likewise below */
+    const char *region;
+    const char *period;
+    const char *chart_date;  /* YYYY-MM-DD */
+    long long bytes;
+    const char *sha256;
+    const char *ingested_at; /* RFC 3339 UTC, microseconds: 2024-03-01T06:00:00.123456Z */
+    const char *loaded_at;   /* likewise; NULL until loaded */
+    long long rows_loaded;
+    bool has_rows_loaded;
+    long long rows_rejected;
+    bool has_rows_rejected;
+    const char *load_error; /* the last failed attempt's reason, NULL after a success */
+    const char *status;     /* failed (load_error set), else loaded (loaded_at set), else pending */
+};
+
+/* A page of the listing. Owns items and the strings they point at. */
+struct cp_catalog_page {
+    struct cp_catalog_item *items;
+    size_t count;
+    PGresult *result; /* private: backs the item strings */
+};
+
+/* Reads one page of catalog.raw_object for q. CP_OK (possibly with no items) or CP_ERR_DB with
+ * the database's message in err. Only on CP_OK is there anything to clean up. */
+cp_status cp_catalog_list(PGconn *conn, const struct cp_catalog_query *q,
+                          struct cp_catalog_page *page, char *err, size_t errlen);
+void cp_catalog_page_cleanup(struct cp_catalog_page *page);
+
+/* One rejected row of an object (etl.reject). Strings borrowed as above. */
+struct cp_catalog_reject {
+    long long line_no;
+    const char *reason;
+    const char *raw_text;
+};
+
+/* A page of one object's rejects, by line number. */
+struct cp_catalog_rejects {
+    long long total; /* rejects the object has, across all pages */
+    struct cp_catalog_reject *items;
+    size_t count;
+    PGresult *result; /* private */
+};
+
+/* Reads up to limit rejects of object_id from offset on. CP_ERR_NOT_FOUND when no such
+ * object exists (an object without rejects gives CP_OK with none), CP_ERR_DB with err on a
+ * failure (the reading role needs SELECT on etl.reject). */
+cp_status cp_catalog_list_rejects(PGconn *conn, long long object_id, int limit, long long offset,
+                                  struct cp_catalog_rejects *rejects, char *err, size_t errlen);
+void cp_catalog_rejects_cleanup(struct cp_catalog_rejects *rejects);
+
 #endif

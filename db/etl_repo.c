@@ -24,6 +24,19 @@ static cp_status exec_command(PGconn *conn, const char *sql, char *err, size_t e
     return st;
 }
 
+cp_status cp_etl_ensure_partitions(PGconn *conn, const char *from, const char *to, char *err,
+                                   size_t errlen)
+{
+    const char *params[] = {from, to};
+    PGresult *res = PQexecParams(conn, "select etl.ensure_chart_entry_partitions($1, $2)", 2, NULL,
+                                 params, NULL, NULL, 0);
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    PQclear(res);
+    return st;
+}
+
 cp_status cp_etl_begin(PGconn *conn, char *err, size_t errlen)
 {
     return exec_command(conn,

@@ -9,6 +9,10 @@
 
 #include "status.h"
 
+/* Makes sure the fact table has partitions for chart dates from..to (YYYY-MM-DD), in a
+ * transaction of its own: call it before cp_etl_begin. */
+cp_status cp_etl_ensure_partitions(PGconn *conn, const char *from, const char *to, char *err,
+                                   size_t errlen);
 /* Begins the object's transaction and creates the session's stage table. */
 cp_status cp_etl_begin(PGconn *conn, char *err, size_t errlen);
 /* Streams COPY text-format rows (see cp_copy_escape) into the stage table. */

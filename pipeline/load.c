@@ -2,9 +2,12 @@
 #include "load.h"
 
 #include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "chart_csv.h"
@@ -43,6 +46,7 @@ struct load_ctx {
     struct cp_buf rejects;
     long long rows;
     long long rejected;
+    char min_date[11], max_date[11]; /* of the staged rows; "" when none */
     cp_status buffer_status; /* CP_ERR_TOO_LARGE once a buffer hits its cap */
 };
 
@@ -92,6 +96,10 @@ static void on_row(const struct cp_chart_row *row, void *ud)
     if (cp_buf_adds(b, "\n") != CP_OK)
         ctx->buffer_status = CP_ERR_TOO_LARGE;
     ctx->rows++;
+    if (!ctx->min_date[0] || strcmp(row->chart_date, ctx->min_date) < 0)
+        snprintf(ctx->min_date, sizeof ctx->min_date, "%s", row->chart_date);
+    if (strcmp(row->chart_date, ctx->max_date) > 0)
+        snprintf(ctx->max_date, sizeof ctx->max_date, "%s", row->chart_date);
 }
 
 static void set_meta(char *dst, size_t dstlen, const char *value)
@@ -140,7 +148,10 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     }
 
     long long loaded = 0;
-    st = cp_etl_begin(conn, err, errlen);
+    if (ctx.rows)
+        st = cp_etl_ensure_partitions(conn, ctx.min_date, ctx.max_date, err, errlen);
+    if (st == CP_OK)
+        st = cp_etl_begin(conn, err, errlen);
     if (st == CP_OK)
         st = cp_etl_copy_stage(conn, ctx.stage.data ? ctx.stage.data : "", ctx.stage.len, err,
                                errlen);
@@ -163,32 +174,118 @@ out:
 
 static void usage(FILE *out)
 {
-    fputs("usage: chartpulse load [--object ID]\n"
+    fputs("usage: chartpulse load [--object ID] [--jobs N]\n"
           "\n"
           "Loads every cataloged raw object not loaded yet (see `chartpulse ingest`) into the\n"
           "core tables, one transaction per object. Rows that fail validation are stored in\n"
           "etl.reject with their line, text and reason. Running it again changes nothing.\n"
           "\n"
-          "  --object ID   load (or reload) only this object\n",
+          "  --object ID   load (or reload) only this object\n"
+          "  --jobs N      objects loaded at once on N connections (default: 2, at most the\n"
+          "                number of processors); loads of the same chart series still run\n"
+          "                one after another, in chart-date order\n",
           out);
+}
+
+/* The work list shared by the load workers, and what they found. */
+struct load_run {
+    const struct cp_config *cfg;
+    struct cp_raw_object *objects;
+    size_t count;
+    size_t next; /* the next object to take */
+    pthread_mutex_t lock;
+    struct cp_progress progress;
+    double bytes_total, bytes_done;
+    long long rows, rejected;
+    long loaded_objects, failed;
+    bool stop; /* the database went away: take no more objects */
+};
+
+/* One worker: its own connection and raw-zone handle (neither is shareable), taking the
+ * next object in chart-date order until none is left. */
+static void *load_worker(void *arg)
+{
+    struct load_run *run = arg;
+    char err[1024];
+    struct cp_rawstore *store = NULL;
+    PGconn *conn = cp_db_connect(run->cfg->database_url, err, sizeof err);
+    if (!conn || cp_rawstore_open(run->cfg, &store, err, sizeof err) != CP_OK) {
+        pthread_mutex_lock(&run->lock);
+        cp_progress_finish(&run->progress);
+        fprintf(stderr, "chartpulse load: a worker could not start: %s\n", err);
+        run->stop = true;
+        pthread_mutex_unlock(&run->lock);
+        goto out;
+    }
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        if (run->stop || run->next >= run->count) {
+            pthread_mutex_unlock(&run->lock);
+            break;
+        }
+        const struct cp_raw_object *obj = &run->objects[run->next++];
+        pthread_mutex_unlock(&run->lock);
+
+        struct cp_load_result result = {0, 0};
+        cp_status st = cp_load_object(conn, store, obj, &result, err, sizeof err);
+
+        pthread_mutex_lock(&run->lock);
+        run->bytes_done += (double)obj->bytes;
+        if (st != CP_OK) {
+            cp_progress_finish(&run->progress);
+            fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s\n", obj->object_id,
+                    obj->original_name, err);
+            run->failed++;
+            if (st == CP_ERR_DB && PQstatus(conn) != CONNECTION_OK)
+                run->stop = true;
+        } else {
+            run->loaded_objects++;
+            run->rows += result.rows_loaded;
+            run->rejected += result.rows_rejected;
+            if (result.rows_rejected) {
+                cp_progress_finish(&run->progress);
+                fprintf(stderr,
+                        "chartpulse load: object %lld (%s): %lld row%s rejected "
+                        "(select * from etl.reject where object_id = %lld)\n",
+                        obj->object_id, obj->original_name, result.rows_rejected,
+                        result.rows_rejected == 1 ? "" : "s", obj->object_id);
+            }
+        }
+        cp_progress_update(&run->progress, "load", run->bytes_done, run->bytes_total, run->rows);
+        pthread_mutex_unlock(&run->lock);
+    }
+out:
+    cp_rawstore_close(store);
+    if (conn)
+        PQfinish(conn);
+    return NULL;
 }
 
 int cp_load_main(int argc, char **argv)
 {
     const char *cmd = "load";
     long long only_id = 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = cpus > 1 ? 2 : 1;
     static const struct option options[] = {{"object", required_argument, NULL, 'o'},
+                                            {"jobs", required_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:j:h", options, NULL)) != -1) {
+        char *end;
         switch (c) {
-        case 'o': {
-            char *end;
+        case 'o':
             only_id = strtoll(optarg, &end, 10);
             if (*end || only_id <= 0)
                 return cp_cli_fail(cmd, "--object: '%s' is not an object id", optarg);
+            break;
+        case 'j': {
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 64)
+                return cp_cli_fail(cmd, "--jobs: '%s' is not a number from 1 to 64", optarg);
+            jobs = (int)n;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -203,74 +300,55 @@ int cp_load_main(int argc, char **argv)
         return 1;
     char err[1024];
     int status = 1;
-    struct cp_rawstore *store = NULL;
-    struct cp_raw_object *objects = NULL;
-    size_t count = 0;
+    struct load_run run;
+    memset(&run, 0, sizeof run);
+    run.cfg = &cfg;
+    pthread_mutex_init(&run.lock, NULL);
     PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
     if (!conn) {
         cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
         goto out;
     }
-    if (cp_rawstore_open(&cfg, &store, err, sizeof err) != CP_OK) {
-        cp_cli_fail(cmd, "%s", err);
-        goto out;
-    }
-    if (cp_catalog_pending(conn, only_id, &objects, &count, err, sizeof err) != CP_OK) {
+    if (cp_catalog_pending(conn, only_id, &run.objects, &run.count, err, sizeof err) != CP_OK) {
         cp_cli_fail(cmd, "cannot read the catalog: %s", err);
         goto out;
     }
-    if (only_id && count == 0) {
+    PQfinish(conn);
+    conn = NULL;
+    if (only_id && run.count == 0) {
         cp_cli_fail(cmd, "--object: no object %lld in the catalog", only_id);
         goto out;
     }
-    double bytes_total = 0, bytes_done = 0;
-    for (size_t i = 0; i < count; i++)
-        bytes_total += (double)objects[i].bytes;
-    struct cp_progress progress;
-    cp_progress_init(&progress);
-    long long rows = 0, rejected = 0;
-    long failed = 0, loaded_objects = 0;
+    for (size_t i = 0; i < run.count; i++)
+        run.bytes_total += (double)run.objects[i].bytes;
+    if ((size_t)jobs > run.count)
+        jobs = run.count ? (int)run.count : 1;
+    cp_progress_init(&run.progress);
     double started = cp_now();
-    for (size_t i = 0; i < count; i++) {
-        struct cp_load_result result = {0, 0};
-        cp_status st = cp_load_object(conn, store, &objects[i], &result, err, sizeof err);
-        bytes_done += (double)objects[i].bytes;
-        if (st != CP_OK) {
-            cp_progress_finish(&progress);
-            fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s\n",
-                    objects[i].object_id, objects[i].original_name, err);
-            failed++;
-            if (st == CP_ERR_DB && PQstatus(conn) != CONNECTION_OK)
-                break;
-            continue;
-        }
-        loaded_objects++;
-        rows += result.rows_loaded;
-        rejected += result.rows_rejected;
-        if (result.rows_rejected) {
-            cp_progress_finish(&progress);
-            fprintf(stderr,
-                    "chartpulse load: object %lld (%s): %lld row%s rejected "
-                    "(select * from etl.reject where object_id = %lld)\n",
-                    objects[i].object_id, objects[i].original_name, result.rows_rejected,
-                    result.rows_rejected == 1 ? "" : "s", objects[i].object_id);
-        }
-        cp_progress_update(&progress, "load", bytes_done, bytes_total, rows);
-    }
-    cp_progress_finish(&progress);
+    pthread_t *threads = cp_calloc((size_t)jobs, sizeof *threads);
+    int started_threads = 0;
+    for (int i = 0; i < jobs; i++)
+        if (pthread_create(&threads[i], NULL, load_worker, &run) == 0)
+            started_threads++;
+    for (int i = 0; i < started_threads; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    cp_progress_finish(&run.progress);
     double elapsed = cp_now() - started;
+    long not_reached = (long)(run.count - run.next);
     fprintf(stderr,
-            "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed\n",
-            loaded_objects, loaded_objects == 1 ? "" : "s", rows,
-            elapsed > 0 ? (double)rows / elapsed : 0.0, rejected, failed);
-    status = failed ? 1 : 0;
+            "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed%s\n",
+            run.loaded_objects, run.loaded_objects == 1 ? "" : "s", run.rows,
+            elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected,
+            run.failed + not_reached, not_reached ? " (the database went away)" : "");
+    status = run.failed || not_reached || !started_threads ? 1 : 0;
 out:
-    for (size_t i = 0; i < count; i++)
-        cp_raw_object_cleanup(&objects[i]);
-    free(objects);
-    cp_rawstore_close(store);
+    for (size_t i = 0; i < run.count; i++)
+        cp_raw_object_cleanup(&run.objects[i]);
+    free(run.objects);
     if (conn)
         PQfinish(conn);
+    pthread_mutex_destroy(&run.lock);
     cp_config_cleanup(&cfg);
     return status;
 }

@@ -23,13 +23,32 @@ create table core.track_month (
 create index track_month_track_idx on core.track_month (track_id);
 grant select on core.track_month to chartpulse_api;
 
--- Rebuilds the track_month rows of the months the staged charts fall in.
+-- Keeps track_month current after a merge: the entries of charts that extended their
+-- series are added to their months; months holding replaced or back-filled charts are
+-- rebuilt from the facts.
 create function etl.refresh_track_months() returns void
 language plpgsql as $$
 begin
+    insert into core.track_month as m (chart_kind, region, period, month, track_id, entries,
+                                       streams, number_ones, top10, best_rank, day_mask)
+    select chart_kind, region, period, date_trunc('month', chart_date)::date, track_id, count(*),
+           sum(streams), count(*) filter (where rank = 1), count(*) filter (where rank <= 10),
+           min(rank), bit_or(1 << (extract(day from chart_date)::integer - 1))
+    from stage_derived
+    group by 1, 2, 3, 4, 5
+    order by 1, 2, 3, 4, 5
+    on conflict (chart_kind, region, period, month, track_id) do update set
+        entries = m.entries + excluded.entries,
+        streams = case when m.streams is null and excluded.streams is null then null
+                       else coalesce(m.streams, 0) + coalesce(excluded.streams, 0) end,
+        number_ones = m.number_ones + excluded.number_ones,
+        top10 = m.top10 + excluded.top10,
+        best_rank = least(m.best_rank, excluded.best_rank),
+        day_mask = m.day_mask | excluded.day_mask;
+
     create temp table stage_month on commit drop as
     select distinct chart_kind, region, period, date_trunc('month', chart_date)::date as month
-    from stage_chart;
+    from stage_chart where not appends;
 
     delete from core.track_month m using stage_month s
     where (m.chart_kind, m.region, m.period, m.month) = (s.chart_kind, s.region, s.period, s.month);

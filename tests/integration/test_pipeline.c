@@ -194,6 +194,7 @@ START_TEST(out_of_order_load_matches_in_order)
                   "1bBbBbBbBbBbBbBbBbBbB2:same3,3dDdDdDdDdDdDdDdDdDdD4:re-entry1,"
                   "0aAaAaAaAaAaAaAaAaAaA1:down3,5fFfFfFfFfFfFfFfFfFfF6:down2");
     assert_scalar(RUN_DRIFT_SQL, "");
+    assert_scalar("select count(*) from etl.check_integrity()", "0");
     free(dir);
 }
 END_TEST

@@ -7,7 +7,7 @@ select has_table('core', t, 'core.' || t) from unnest(array['region', 'track', '
     'track_credit', 'chart', 'chart_entry', 'chart_run', 'track_month']) t;
 select col_is_pk('core', 'chart_entry', array['chart_kind', 'region', 'period', 'chart_date', 'rank'],
                  'a chart position is unique');
-select fk_ok('core', 'chart_entry', 'track_id', 'core', 'track', 'track_id');
+select fk_ok('core', 'chart_run', 'track_id', 'core', 'track', 'track_id');
 select fk_ok('core', 'track_credit', 'artist_id', 'core', 'artist', 'artist_id');
 select is((select relkind::text from pg_class where oid = 'core.chart_entry'::regclass), 'p',
           'chart_entry is partitioned');

@@ -6,7 +6,7 @@
 --   2031-01-31: 1 T2 (B) 900       2 T1 (A, B) 850 3 T4 (C, A) 400
 --   2031-02-01: 1 T4 (C, A) 1200   2 T1 (A, B) 700 3 T3 (C) 300     (T3 re-enters)
 begin;
-select plan(26);
+select plan(27);
 
 insert into catalog.raw_object (source, format, object_key, original_name, bytes, sha256)
 values ('test', 'charts.spotify.com', 'k', 'fixture.csv', 0, repeat('a', 64));
@@ -33,6 +33,8 @@ from (values
 
 select is(etl.merge_stage((select object_id from catalog.raw_object where object_key = 'k')), 9,
           'the fixture merges');
+
+select is_empty('select * from etl.check_integrity()', 'every entry has its chart and track');
 
 -- chart_entries: the run columns
 select results_eq(
