@@ -1432,7 +1432,8 @@ static cp_status kaggle_close(struct writer *w, bool report)
     return st;
 }
 
-/* Opens kaggle-charts-<region>-<year>.csv and writes its header. */
+/* Opens kaggle-charts-<year>-<region>.csv and writes its header. Year first, so that a
+ * folder listed in name order interleaves regions and parallel loads get different series. */
 static cp_status kaggle_open(struct writer *w, int region, int year)
 {
     const char *code = region_models[region].code;
@@ -1455,7 +1456,7 @@ static cp_status kaggle_open(struct writer *w, int region, int year)
     w->kaggle_tail_len = tail.len;
     cp_buf_free(&tail);
 
-    w->kaggle_path = cp_asprintf("%s/kaggle-charts-%s-%04d.csv", w->out_dir, code, year);
+    w->kaggle_path = cp_asprintf("%s/kaggle-charts-%04d-%s.csv", w->out_dir, year, code);
     w->kaggle_file = fopen(w->kaggle_path, "wb");
     if (!w->kaggle_file) {
         snprintf(w->err, w->errlen, "cannot create %s: %s", w->kaggle_path, strerror(errno));
@@ -1818,7 +1819,7 @@ static const char usage[] =
     "\n"
     "Writes synthetic Spotify charts in the charts.spotify.com download format\n"
     "(regional-<region>-daily-<date>.csv, regional-<region>-weekly-<date>.csv) or in the\n"
-    "Kaggle \"Spotify Charts\" format (kaggle-charts-<region>-<year>.csv, daily charts), the\n"
+    "Kaggle \"Spotify Charts\" format (kaggle-charts-<year>-<region>.csv, daily charts), the\n"
     "same files for the same options on every machine.\n"
     "\n"
     "  --out DIR          output directory, created if missing (required)\n"

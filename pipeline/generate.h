@@ -55,7 +55,7 @@ void cp_generate_opts_init(struct cp_generate_opts *opts);
  * the same region and period. A weekly entry's streams are the sum of the track's streams
  * on that week's daily charts.
  *
- * With format CP_GENERATE_KAGGLE it writes instead kaggle-charts-<region>-<year>.csv, one
+ * With format CP_GENERATE_KAGGLE it writes instead kaggle-charts-<year>-<region>.csv, one
  * file per region and calendar year holding that year's daily charts, rows in date then
  * rank order: header `title,rank,date,artist,url,region,chart,trend,streams`, no BOM, CRLF
  * line endings, fields quoted only where RFC 4180 needs it, region as its country name in

@@ -879,10 +879,10 @@ START_TEST(kaggle_same_charts_as_spotify)
     ck_assert_int_eq(log.last_rows, spotify_rows);
     long long kaggle_rows = 0;
     for (size_t f = 0; f < n; f++) {
-        const char *code = codes[f / 2];
-        int year = f % 2 ? 2024 : 2023;
+        const char *code = codes[f % 3]; /* names sort year first */
+        int year = f < 3 ? 2023 : 2024;
         char expected_name[64];
-        snprintf(expected_name, sizeof expected_name, "kaggle-charts-%s-%d.csv", code, year);
+        snprintf(expected_name, sizeof expected_name, "kaggle-charts-%d-%s.csv", year, code);
         ck_assert_str_eq(names[f], expected_name);
         struct kfile k = read_kaggle(kdir, names[f]);
         kaggle_rows += (long long)k.n;
@@ -1001,7 +1001,7 @@ START_TEST(kaggle_every_region_reads_back)
     ck_assert_uint_eq(n, CP_GENERATE_MAX_REGIONS);
     for (size_t i = 0; i < n; i++) {
         char code[16];
-        ck_assert_int_eq(sscanf(names[i], "kaggle-charts-%15[a-z]-2024.csv", code), 1);
+        ck_assert_int_eq(sscanf(names[i], "kaggle-charts-2024-%15[a-z].csv", code), 1);
         char *path = cp_asprintf("%s/%s", dir, names[i]);
         size_t len;
         char *data = tu_read_file(path, &len);
@@ -1215,8 +1215,8 @@ START_TEST(cli_generates_and_helps)
     ck_assert_int_eq(run_cli(kaggle, 13, err, sizeof err), 0);
     names = list_dir(dir, &n);
     ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(names[0], "kaggle-charts-global-2024.csv");
-    ck_assert_str_eq(names[1], "kaggle-charts-us-2024.csv");
+    ck_assert_str_eq(names[0], "kaggle-charts-2024-global.csv");
+    ck_assert_str_eq(names[1], "kaggle-charts-2024-us.csv");
     free_list(names, n);
     remove_dir(dir);
 
