@@ -153,15 +153,14 @@ cp_status cp_catalog_mark_loaded(PGconn *conn, long long object_id, long long ro
 
 /* ---- the catalog as the API lists it ------------------------------------------------ */
 
-/* Timestamps as RFC 3339 in UTC, whatever the session's time zone. */
-#define RFC3339_UTC(col) "to_char(" col " at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 /* Newest first through the primary key; the filters are few and the catalog holds one row per
- * file, so a scan of the matching rows is cheap. */
+ * file, so a scan of the matching rows is cheap. Timestamps are RFC 3339 in UTC, whatever
+ * the session's time zone. */
 static const char CATALOG_LIST_SQL[] =
     "select object_id, source, format, object_key, original_name, chart_kind, region, period,"
     "       to_char(chart_date, 'YYYY-MM-DD'), bytes, sha256,"
-    "       " RFC3339_UTC("ingested_at") ", " RFC3339_UTC("loaded_at") ","
+    "       to_char(ingested_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "       to_char(loaded_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     "       rows_loaded, rows_rejected, load_error, status"
     " from (select *, case when load_error is not null then 'failed'"
     "                      when loaded_at is not null then 'loaded'"
@@ -213,8 +212,8 @@ cp_status cp_catalog_list(PGconn *conn, const struct cp_catalog_query *q,
     snprintf(before, sizeof before, "%lld", q->before);
     snprintf(limit, sizeof limit, "%d", q->limit);
     snprintf(offset, sizeof offset, "%lld", q->offset);
-    const char *params[] = {q->source, q->region, q->status, q->before > 0 ? before : NULL, limit,
-                            offset};
+    const char *before_param = q->before > 0 ? before : NULL;
+    const char *params[] = {q->source, q->region, q->status, before_param, limit, offset};
     PGresult *res = PQexecParams(conn, CATALOG_LIST_SQL, 6, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return db_error(res, err, errlen);

@@ -72,7 +72,7 @@ struct cp_catalog_item {
     const char *chart_kind; /* NULL when the object spans several, likewise below */
     const char *region;
     const char *period;
-    const char *chart_date;  /* YYYY-MM-DD */
+    const char *chart_date; /* YYYY-MM-DD */
     long long bytes;
     const char *sha256;
     const char *ingested_at; /* RFC 3339 UTC, microseconds: 2024-03-01T06:00:00.123456Z */

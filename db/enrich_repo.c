@@ -175,14 +175,11 @@ cp_status cp_enrich_repo_store_track(PGconn *conn, const struct cp_track_row *tr
     char duration[24], popularity[16];
     const char *explicit_text =
         track->explicit_flag < 0 ? NULL : (track->explicit_flag ? "true" : "false");
-    const char *params[] = {track->track_id,
-                            track->name,
-                            track->artist_line,
-                            opt_number(track->duration_ms, duration, sizeof duration),
-                            explicit_text,
-                            track->isrc,
-                            track->album_id,
-                            opt_number(track->popularity, popularity, sizeof popularity)};
+    const char *params[] = {
+        track->track_id,    track->name,
+        track->artist_line, opt_number(track->duration_ms, duration, sizeof duration),
+        explicit_text,      track->isrc,
+        track->album_id,    opt_number(track->popularity, popularity, sizeof popularity)};
     cp_status st = exec_params(
         conn, "store track",
         "update core.track set"
@@ -211,16 +208,15 @@ cp_status cp_enrich_repo_store_artist(PGconn *conn, const struct cp_artist_row *
                             opt_number(artist->popularity, popularity, sizeof popularity),
                             opt_number(artist->followers, followers, sizeof followers),
                             artist->images_json};
-    return exec_params(
-        conn, "store artist",
-        "update core.artist set"
-        " name = coalesce(nullif($2, ''), name),"
-        " genres = case when $3::jsonb is null then null"
-        "  else array(select jsonb_array_elements_text($3::jsonb)) end,"
-        " popularity = $4::smallint, followers = $5::bigint, images = $6::jsonb,"
-        " provisional = false, enriched_at = now(), updated_at = now()"
-        " where spotify_id = $1",
-        6, params, err, errlen);
+    return exec_params(conn, "store artist",
+                       "update core.artist set"
+                       " name = coalesce(nullif($2, ''), name),"
+                       " genres = case when $3::jsonb is null then null"
+                       "  else array(select jsonb_array_elements_text($3::jsonb)) end,"
+                       " popularity = $4::smallint, followers = $5::bigint, images = $6::jsonb,"
+                       " provisional = false, enriched_at = now(), updated_at = now()"
+                       " where spotify_id = $1",
+                       6, params, err, errlen);
 }
 
 cp_status cp_enrich_repo_mark_missing(PGconn *conn, enum cp_enrich_kind kind, const char *id,
@@ -228,10 +224,9 @@ cp_status cp_enrich_repo_mark_missing(PGconn *conn, enum cp_enrich_kind kind, co
                                       size_t errlen)
 {
     char status_text[16];
-    const char *params[] = {kinds[kind].name, id,
-                            opt_number(http_status > 0 ? http_status : -1, status_text,
-                                       sizeof status_text),
-                            reason};
+    const char *params[] = {
+        kinds[kind].name, id,
+        opt_number(http_status > 0 ? http_status : -1, status_text, sizeof status_text), reason};
     return exec_params(conn, "mark missing",
                        "insert into etl.enrich_missing (kind, spotify_id, http_status, reason)"
                        " values ($1, $2, $3::integer, $4)"

@@ -59,8 +59,8 @@ cp_status cp_enrich_repo_store_album(PGconn *conn, const struct cp_album_row *al
 /* A track as a Web API track object describes it. Strings are borrowed; NULL = absent. */
 struct cp_track_row {
     const char *track_id;
-    const char *name;         /* fills an empty core.track.name only */
-    const char *artist_line;  /* "A, B": fills an empty core.track.artist_names only */
+    const char *name;        /* fills an empty core.track.name only */
+    const char *artist_line; /* "A, B": fills an empty core.track.artist_names only */
     const char *isrc;
     const char *album_id;     /* stored with cp_enrich_repo_store_album first */
     const char *artists_json; /* the object's `artists` array: the real credits */

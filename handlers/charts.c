@@ -125,9 +125,12 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
         .date = latest ? NULL : date,
         .limit = limit,
     };
+    PGconn *db = cp_request_db(req); /* only now: a bad parameter answers 400, never 503 */
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
     struct cp_chart chart;
     char err[512];
-    cp_status st = cp_charts_repo_find(req->db, &q, &chart, err, sizeof err);
+    cp_status st = cp_charts_repo_find(db, &q, &chart, err, sizeof err);
     if (st == CP_ERR_NOT_FOUND) {
         if (latest)
             return cp_reply_problem(reply, st, "no %s %s chart for region '%s' has been loaded",

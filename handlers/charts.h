@@ -6,7 +6,7 @@
 
 /* Path: region (`global` or a two-letter lower-case code), date (YYYY-MM-DD or `latest`).
  * Query: period (daily|weekly, default daily), kind (regional|viral, default regional),
- * limit (1..1000, default 100). Needs req->db. Answers (200):
+ * limit (1..1000, default 100). Calls cp_request_db after validating. Answers (200):
  *
  *   {"region": "global", "period": "daily", "chart_kind": "regional",
  *    "date": "2024-05-02",

@@ -16,7 +16,10 @@ cp_status cp_health_ready(const struct cp_request *req, struct cp_reply *reply)
 {
     char err[512];
     int pending = 0;
-    if (cp_migrate_pending(req->db, &pending, err, sizeof err) != CP_OK) {
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    if (cp_migrate_pending(db, &pending, err, sizeof err) != CP_OK) {
         err[strcspn(err, "\n")] = '\0'; /* libpq messages end in a newline */
         cp_log_warn("readiness: cannot read the migration state: %s", err);
         return cp_reply_problem(reply, CP_ERR_DB,

@@ -8,7 +8,7 @@
 /* 200 {"status":"ok"}. Needs no database (route db CP_DB_NONE). */
 cp_status cp_health_live(const struct cp_request *req, struct cp_reply *reply);
 /* 200 {"status":"ready","database":"ok","migrations":"current"}, or CP_ERR_DB (503) with a
- * detail saying what is not ready. Needs req->db. */
+ * detail saying what is not ready. Calls cp_request_db after validating. */
 cp_status cp_health_ready(const struct cp_request *req, struct cp_reply *reply);
 
 #endif

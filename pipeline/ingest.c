@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "pool.h"
 #include "regions.h"
+#include "spotify_ingest.h"
 
 #define INGEST_MAX_FILE ((size_t)2 << 30)
 
@@ -242,7 +243,7 @@ int cp_ingest_main(int argc, char **argv)
 {
     const char *cmd = "ingest";
     if (argc > 1 && !strcmp(argv[1], "spotify"))
-        return cp_cli_fail("ingest spotify", "the Spotify Web API source is not built yet");
+        return cp_spotify_ingest_main(argc - 1, argv + 1);
     struct cp_ingest_overrides ovr = {CP_FORMAT_UNKNOWN, NULL, NULL, NULL, NULL};
     static const struct option options[] = {
         {"format", required_argument, NULL, 'f'}, {"region", required_argument, NULL, 'r'},

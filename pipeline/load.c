@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "pool.h"
+#include "refresh.h"
 
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */
@@ -341,6 +342,8 @@ int cp_load_main(int argc, char **argv)
             run.loaded_objects, run.loaded_objects == 1 ? "" : "s", run.rows,
             elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected,
             run.failed + not_reached, not_reached ? " (the database went away)" : "");
+    if (run.loaded_objects)
+        cp_refresh_announce(&cfg, cmd);
     status = run.failed || not_reached || !started_threads ? 1 : 0;
 out:
     for (size_t i = 0; i < run.count; i++)

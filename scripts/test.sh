@@ -30,7 +30,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export CK_DEFAULT_TIMEOUT=120
 
-LOG="$ROOT/var/log/test-ctest.log"
+LOG="$ROOT/var/log/test-ctest.$$.log"
 mkdir -p "$ROOT/var/log"
 set +e
 (cd "$BUILD" && ctest --output-on-failure -j 2) 2>&1 | tee "$LOG"
@@ -39,8 +39,10 @@ set -e
 
 total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
 failed=$(sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' "$LOG" | tail -n 1)
+skipped=$(grep -c '(Skipped)$' "$LOG" || true)
 total=${total:-0}
 failed=${failed:-0}
 echo
-echo "summary: $((total - failed)) passed, $failed failed"
+echo "summary: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+rm -f "$LOG"
 exit "$rc"

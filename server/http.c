@@ -22,33 +22,50 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
-#include <openssl/sha.h>
-#include <zlib.h>
 
+#include "cache.h"
 #include "cli.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "pool.h"
 #include "router.h"
 
 #define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
 #define CONTENT_TYPE_PROBLEM "application/problem+json"
+#define CONTENT_TYPE_TEXT    "text/plain; charset=utf-8"
+/* X-Cache values: where a cacheable route's answer came from. */
+#define X_CACHE_HIT_LOCAL "hit-local"
+#define X_CACHE_HIT_REDIS "hit-redis"
+#define X_CACHE_MISS      "miss"
 /* An incoming X-Request-Id longer than this (or with odd characters) is replaced. */
 #define REQUEST_ID_MAX 63
 /* Clients retry a 503 after this many seconds. */
 #define RETRY_AFTER_SECONDS "5"
-#define CORS_EXPOSE         "ETag, X-Request-Id"
+#define CORS_EXPOSE         "ETag, X-Request-Id, X-Cache"
 #define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-None-Match, X-Request-Id"
 #define LISTEN_BACKLOG      511
 
 struct request_ctx;
 
+/* One pooled database, and how many of its connections requests hold right now (to tell
+ * a wait for a free connection from an immediate hand-out, for metrics). */
+struct db_slot {
+    struct cp_pool *pool;
+    enum cp_db_pool_kind kind;
+    int size;
+    int acquire_timeout_ms;
+    atomic_int in_use;
+};
+
 struct cp_server {
     struct MHD_Daemon *daemon;
     int port;
     struct cp_server_opts opts;
-    struct cp_pool *api_pool;
-    struct cp_pool *read_pool; /* NULL unless DATABASE_READ_URL is set */
+    struct db_slot api_db;
+    struct db_slot read_db; /* .pool is NULL unless DATABASE_READ_URL is set */
+    struct cp_metrics *metrics;
+    struct cp_cache *cache;
 
     /* the queue of suspended requests waiting for a database worker */
     pthread_mutex_t lock;
@@ -77,6 +94,8 @@ struct request_ctx {
     struct cp_param query[CP_REQUEST_MAX_QUERY];
     size_t query_count;
     struct cp_route_match match;
+    char *cache_key; /* set when the answer may come from or go to the response cache */
+    size_t cache_key_len;
     unsigned long long body_bytes;
     bool body_too_large;
     bool responded;                /* a response was queued */
@@ -225,52 +244,16 @@ static bool etag_listed(const char *header, const char *tag)
     return false;
 }
 
-/* A strong ETag from the body's SHA-256 (128 bits, quoted); the gzip variant gets its
- * own tag, since strong validators differ per content coding. */
-static void make_etag(const char *body, size_t len, bool gzip, char out[48])
-{
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)body, len, digest);
-    char hex[33];
-    for (int i = 0; i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    snprintf(out, 48, "\"%s%s\"", hex, gzip ? "-gzip" : "");
-}
-
-/* gzip of data (malloc'd, caller frees), or NULL when zlib fails. */
-static char *gzip_body(const char *data, size_t len, size_t *outlen)
-{
-    if (len > (size_t)UINT32_MAX / 2)
-        return NULL;
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    /* 15 + 16: the largest window, with a gzip header and trailer instead of zlib's */
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
-        return NULL;
-    uLong bound = deflateBound(&zs, (uLong)len);
-    char *out = cp_malloc(bound);
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    zs.avail_in = (uInt)len;
-    zs.next_out = (Bytef *)out;
-    zs.avail_out = (uInt)bound;
-    int rc = deflate(&zs, Z_FINISH);
-    *outlen = zs.total_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* ---- responses -------------------------------------------------------------------- */
 
-/* Adds the headers every response carries and hands response to ctx for queuing. */
+/* Adds the headers every response carries and hands response to ctx for queuing.
+ * x_cache (NULL for routes that are not cached) says where the answer came from. */
 static void finish(struct request_ctx *ctx, struct MHD_Response *response, unsigned http_status,
-                   size_t body_bytes)
+                   size_t body_bytes, const char *x_cache)
 {
     add_header(response, "X-Request-Id", ctx->request_id);
+    if (x_cache)
+        add_header(response, "X-Cache", x_cache);
     if (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD | CP_METHOD_OPTIONS)) {
         add_header(response, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         add_header(response, "Access-Control-Expose-Headers", CORS_EXPOSE);
@@ -282,7 +265,8 @@ static void finish(struct request_ctx *ctx, struct MHD_Response *response, unsig
     ctx->response_bytes = body_bytes;
 }
 
-/* An RFC 9457 problem for st; detail NULL uses the status's own message. */
+/* An RFC 9457 problem for st; detail NULL uses the status's own message. Problems are never
+ * cached, so on a cacheable route they are a miss. */
 static void respond_problem(struct request_ctx *ctx, cp_status st, const char *detail)
 {
     if (st == CP_OK)
@@ -307,59 +291,47 @@ static void respond_problem(struct request_ctx *ctx, cp_status st, const char *d
     }
     if (http == MHD_HTTP_SERVICE_UNAVAILABLE)
         add_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SECONDS);
-    finish(ctx, response, (unsigned)http, len);
+    finish(ctx, response, (unsigned)http, len, ctx->cache_key ? X_CACHE_MISS : NULL);
 }
 
-/* A 200 JSON answer: ETag and If-None-Match (304) on GET/HEAD, gzip when accepted. */
-static void respond_json(struct request_ctx *ctx, const json_t *body, const char *cache_control)
+/* libmicrohttpd calls this when a response built over an entry's buffer is destroyed. */
+static void release_entry(void *cls)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
-    if (!text) {
-        cp_log_error("could not serialise the JSON answer");
-        respond_problem(ctx, CP_ERR_INTERNAL, NULL);
+    cp_cache_entry_unref(cls);
+}
+
+/* A 200 answer from a built entry (fresh or cached): ETag and If-None-Match (304) on
+ * GET/HEAD, the gzip variant when the entry has one and the client accepts it. The response
+ * borrows the entry's bytes and holds a reference until libmicrohttpd is done with it, so
+ * a hit copies nothing and builds nothing but headers. */
+static void respond_entry(struct request_ctx *ctx, struct cp_cache_entry *entry,
+                          const char *x_cache)
+{
+    bool use_gzip = entry->gzip_body && accepts_gzip(ctx->accept_encoding);
+    bool validate = (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD)) != 0;
+    const char *etag = use_gzip ? entry->gzip_etag : entry->etag;
+    if (validate && ctx->if_none_match &&
+        (etag_listed(ctx->if_none_match, entry->etag) ||
+         etag_listed(ctx->if_none_match, entry->gzip_etag))) {
+        struct MHD_Response *response = buffer_response(NULL, 0);
+        add_header(response, MHD_HTTP_HEADER_ETAG, etag);
+        add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, entry->cache_control);
+        add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        finish(ctx, response, MHD_HTTP_NOT_MODIFIED, 0, x_cache);
         return;
     }
-    size_t len = strlen(text);
-    bool use_gzip = len >= ctx->server->opts.gzip_min_bytes && accepts_gzip(ctx->accept_encoding);
-    bool validate = (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD)) != 0;
-    char etag[48] = "", other_etag[48] = "";
-    if (validate) {
-        make_etag(text, len, use_gzip, etag);
-        make_etag(text, len, !use_gzip, other_etag);
-        if (ctx->if_none_match && (etag_listed(ctx->if_none_match, etag) ||
-                                   etag_listed(ctx->if_none_match, other_etag))) {
-            free(text);
-            struct MHD_Response *response = buffer_response(NULL, 0);
-            add_header(response, MHD_HTTP_HEADER_ETAG, etag);
-            add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
-            add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-            finish(ctx, response, MHD_HTTP_NOT_MODIFIED, 0);
-            return;
-        }
-    }
-    if (use_gzip) {
-        size_t zlen = 0;
-        char *compressed = gzip_body(text, len, &zlen);
-        if (compressed) {
-            free(text);
-            text = compressed;
-            len = zlen;
-        } else {
-            cp_log_warn("gzip failed; answering uncompressed");
-            use_gzip = false;
-            if (validate)
-                make_etag(text, len, false, etag);
-        }
-    }
-    struct MHD_Response *response = buffer_response(text, len);
-    add_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON);
-    add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+    char *data = use_gzip ? entry->gzip_body : entry->body;
+    size_t len = use_gzip ? entry->gzip_len : entry->body_len;
+    struct MHD_Response *response = must(MHD_create_response_from_buffer_with_free_callback_cls(
+        len, data, release_entry, cp_cache_entry_ref(entry)));
+    add_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, entry->content_type);
+    add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, entry->cache_control);
     add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     if (use_gzip)
         add_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     if (validate)
         add_header(response, MHD_HTTP_HEADER_ETAG, etag);
-    finish(ctx, response, MHD_HTTP_OK, len);
+    finish(ctx, response, MHD_HTTP_OK, len, x_cache);
 }
 
 /* A CORS preflight (or plain OPTIONS) on a path that exists. */
@@ -373,12 +345,67 @@ static void respond_options(struct request_ctx *ctx)
     add_header(response, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
     add_header(response, "Access-Control-Max-Age", "86400");
     add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    finish(ctx, response, MHD_HTTP_NO_CONTENT, 0);
+    finish(ctx, response, MHD_HTTP_NO_CONTENT, 0, NULL);
 }
 
-/* Runs the matched route's handler and builds its response. db may be NULL. */
-static void run_route(struct request_ctx *ctx, PGconn *db)
+/* ---- database connections, taken on the handler's first use ------------------------ */
+
+struct cp_db_lease {
+    struct cp_server *server;
+    struct db_slot *slot;
+    PGconn *conn;
+    bool tried;
+};
+
+static double seconds_since(const struct timespec *since)
 {
+    return elapsed_ms(since) / 1e3;
+}
+
+static PGconn *lease_acquire(struct cp_db_lease *lease)
+{
+    if (lease->conn || lease->tried)
+        return lease->conn;
+    lease->tried = true;
+    struct db_slot *slot = lease->slot;
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    /* every connection of the pool is handed out through here, so this count says whether
+     * the pool had one free */
+    bool busy = atomic_load(&slot->in_use) >= slot->size;
+    cp_status st;
+    PGconn *conn = cp_pool_acquire(slot->pool, &st);
+    double seconds = seconds_since(&started);
+    enum cp_db_acquire_outcome outcome;
+    if (conn) {
+        atomic_fetch_add(&slot->in_use, 1);
+        outcome = busy ? CP_DB_ACQUIRED_WAIT : CP_DB_ACQUIRED;
+    } else {
+        outcome = busy && seconds * 1e3 >= slot->acquire_timeout_ms * 0.9 ? CP_DB_TIMEOUT
+                                                                          : CP_DB_CONNECT_ERROR;
+    }
+    cp_metrics_db_acquire(lease->server->metrics, slot->kind, outcome, seconds);
+    lease->conn = conn;
+    return conn;
+}
+
+static void lease_release(struct cp_db_lease *lease)
+{
+    if (!lease->conn)
+        return;
+    cp_pool_release(lease->slot->pool, lease->conn);
+    atomic_fetch_sub(&lease->slot->in_use, 1);
+    lease->conn = NULL;
+}
+
+/* ---- running a route ------------------------------------------------------------- */
+
+/* Runs the matched route's handler. On a 200 returns the built entry (a new reference; the
+ * caller answers with it and may cache it), else answers the problem and returns NULL.
+ * lease is NULL for routes without a database. */
+static struct cp_cache_entry *run_handler(struct request_ctx *ctx, struct cp_db_lease *lease)
+{
+    struct cp_server *server = ctx->server;
     const struct cp_route *route = ctx->match.route;
     struct cp_request req = {
         .method = ctx->method,
@@ -387,22 +414,108 @@ static void run_route(struct request_ctx *ctx, PGconn *db)
         .param_count = ctx->match.param_count,
         .query = ctx->query,
         .query_count = ctx->query_count,
-        .db = db,
+        .db_acquire = lease ? lease_acquire : NULL,
+        .db_lease = lease,
+        .metrics = server->metrics,
     };
     struct cp_reply reply = {0};
     cp_status st = route->handler(&req, &reply);
-    if (st == CP_OK && reply.body)
-        respond_json(ctx, reply.body, route->cache_control);
-    else
+    struct cp_cache_entry *entry = NULL;
+    if (st == CP_OK && (reply.body || reply.text)) {
+        char *text;
+        size_t len;
+        const char *content_type;
+        if (reply.text) {
+            text = reply.text;
+            len = reply.text_len;
+            content_type = reply.text_type ? reply.text_type : CONTENT_TYPE_TEXT;
+            reply.text = NULL;
+        } else {
+            text = json_dumps(reply.body, JSON_COMPACT);
+            len = text ? strlen(text) : 0;
+            content_type = CONTENT_TYPE_JSON;
+        }
+        if (text) {
+            /* a cached entry gets its gzip variant now, for every later client; an uncached
+             * one only when this client wants it */
+            bool with_gzip = ctx->cache_key || accepts_gzip(ctx->accept_encoding);
+            entry = cp_cache_entry_new(route, text, len, content_type, route->cache_control,
+                                       with_gzip, server->opts.gzip_min_bytes);
+        } else {
+            cp_log_error("could not serialise the JSON answer");
+            respond_problem(ctx, CP_ERR_INTERNAL, NULL);
+        }
+    } else {
+        if (st == CP_ERR_DB && lease && lease->conn)
+            cp_metrics_db_query_error(server->metrics);
         respond_problem(ctx, st, reply.detail);
+    }
     cp_reply_cleanup(&reply);
+    return entry;
 }
 
 /* ---- the database worker pool ----------------------------------------------------- */
 
+/* What a worker still has to do for a request after handing its connection back. */
+struct fill {
+    struct cp_cache_entry *entry; /* to store in Redis, or NULL */
+    char *key;                    /* its cache key */
+    size_t key_len;
+    struct cp_cache_generation generation;
+};
+
+/* Answers ctx on a worker: a cacheable request looks in Redis first, then runs the handler
+ * and fills both levels. Sets fill->entry when the body still has to go to Redis, which
+ * the caller does after resuming the connection, so the client does not wait for it. */
+static void serve_on_worker(struct request_ctx *ctx, struct cp_cache_client *redis,
+                            struct fill *fill)
+{
+    struct cp_server *server = ctx->server;
+    const struct cp_route *route = ctx->match.route;
+    struct cp_cache_generation gen;
+    /* read before the database: a generation bumped after a load commits then never labels
+     * an answer read before that commit */
+    cp_cache_current_generation(server->cache, &gen);
+
+    if (ctx->cache_key) {
+        size_t len = 0;
+        char *body = cp_cache_redis_get(redis, &gen, ctx->cache_key, ctx->cache_key_len, &len);
+        if (body) {
+            struct cp_cache_entry *entry =
+                cp_cache_entry_new(route, body, len, CONTENT_TYPE_JSON, route->cache_control, true,
+                                   server->opts.gzip_min_bytes);
+            cp_cache_store(server->cache, ctx->cache_key, ctx->cache_key_len, &gen, entry);
+            respond_entry(ctx, entry, X_CACHE_HIT_REDIS);
+            cp_cache_entry_unref(entry);
+            return;
+        }
+    }
+
+    struct db_slot *slot =
+        route->db == CP_DB_READ && server->read_db.pool ? &server->read_db : &server->api_db;
+    struct cp_db_lease lease = {.server = server, .slot = slot};
+    struct cp_cache_entry *entry = run_handler(ctx, &lease);
+    lease_release(&lease);
+    if (!entry)
+        return;
+    if (ctx->cache_key) {
+        cp_cache_store(server->cache, ctx->cache_key, ctx->cache_key_len, &gen, entry);
+        if (redis && !strcmp(entry->content_type, CONTENT_TYPE_JSON)) {
+            fill->entry = cp_cache_entry_ref(entry);
+            fill->key = cp_strndup(ctx->cache_key, ctx->cache_key_len);
+            fill->key_len = ctx->cache_key_len;
+            fill->generation = gen;
+        }
+    }
+    respond_entry(ctx, entry, ctx->cache_key ? X_CACHE_MISS : NULL);
+    cp_cache_entry_unref(entry);
+}
+
 static void *worker_main(void *arg)
 {
     struct cp_server *server = arg;
+    /* hiredis contexts are not thread-safe: each worker has its own */
+    struct cp_cache_client *redis = cp_cache_client_new(server->cache);
     for (;;) {
         pthread_mutex_lock(&server->lock);
         while (!server->queue_head && !server->stopping)
@@ -418,21 +531,19 @@ static void *worker_main(void *arg)
             break; /* stopping and drained */
 
         cp_log_set_request_id(ctx->request_id);
-        struct cp_pool *pool = ctx->match.route->db == CP_DB_READ && server->read_pool
-                                   ? server->read_pool
-                                   : server->api_pool;
-        cp_status st;
-        PGconn *db = cp_pool_acquire(pool, &st);
-        if (!db) {
-            respond_problem(ctx, CP_ERR_DB, "the database is unavailable");
-        } else {
-            run_route(ctx, db);
-            cp_pool_release(pool, db);
-        }
+        struct fill fill = {0};
+        serve_on_worker(ctx, redis, &fill);
         cp_log_set_request_id(NULL);
         /* ctx belongs to the HTTP thread again from here on */
         MHD_resume_connection(ctx->connection);
+        if (fill.entry) {
+            cp_cache_redis_set(redis, &fill.generation, fill.key, fill.key_len, fill.entry->body,
+                               fill.entry->body_len);
+            cp_cache_entry_unref(fill.entry);
+            free(fill.key);
+        }
     }
+    cp_cache_client_free(redis);
     return NULL;
 }
 
@@ -482,11 +593,14 @@ static char *header_copy(struct MHD_Connection *connection, const char *name)
 
 /* Everything a handler or a worker needs is copied here, on the first call, so that
  * nothing later reads the connection from another thread. */
+/* Everything a handler or a worker needs is copied here, on the first call, so that
+ * nothing later reads the connection from another thread. */
 static struct request_ctx *ctx_new(struct cp_server *server, struct MHD_Connection *connection,
                                    const char *url, const char *method)
 {
     struct request_ctx *ctx = cp_calloc(1, sizeof *ctx);
     clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    cp_metrics_request_begin(server->metrics);
     ctx->server = server;
     ctx->connection = connection;
     ctx->method = cp_method_parse(method);
@@ -519,6 +633,7 @@ static void ctx_free(struct request_ctx *ctx)
         free(ctx->query[i].value);
     }
     cp_router_match_cleanup(&ctx->match);
+    free(ctx->cache_key);
     free(ctx->method_name);
     free(ctx->path);
     free(ctx->if_none_match);
@@ -535,8 +650,8 @@ static enum MHD_Result queue_built(struct request_ctx *ctx)
     return result;
 }
 
-/* Decides how to answer a fully received request: inline (cheap routes, 404, 405, 413)
- * or by a worker (database routes). Returns false when handed to a worker. */
+/* Decides how to answer a fully received request: inline (cheap routes, local cache hits,
+ * 404, 405, 413) or by a worker (database routes). Returns false when handed to a worker. */
 static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
 {
     if (ctx->body_too_large) {
@@ -563,8 +678,24 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         respond_problem(ctx, st, detail);
         return true;
     }
-    if (ctx->match.route->db == CP_DB_NONE) {
-        run_route(ctx, NULL);
+    const struct cp_route *route = ctx->match.route;
+    if (route->cacheable && (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD))) {
+        /* the fast path: an already-built answer, served on this thread without blocking */
+        ctx->cache_key = cp_cache_key(ctx->path, ctx->query, ctx->query_count, &ctx->cache_key_len);
+        struct cp_cache_entry *entry =
+            cp_cache_lookup(server->cache, ctx->cache_key, ctx->cache_key_len);
+        if (entry) {
+            respond_entry(ctx, entry, X_CACHE_HIT_LOCAL);
+            cp_cache_entry_unref(entry);
+            return true;
+        }
+    }
+    if (route->db == CP_DB_NONE) {
+        struct cp_cache_entry *entry = run_handler(ctx, NULL);
+        if (entry) {
+            respond_entry(ctx, entry, NULL);
+            cp_cache_entry_unref(entry);
+        }
         return true;
     }
     if (enqueue(server, ctx))
@@ -635,19 +766,26 @@ static const char *termination_name(enum MHD_RequestTerminationCode toe)
 }
 
 /* The access log line, and the end of the request context. */
+
+/* The access log line, the request's metrics, and the end of the request context. */
 static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    struct cp_server *server = cls;
     (void)connection;
     struct request_ctx *ctx = *req_cls;
     if (!ctx)
         return;
     *req_cls = NULL;
+    double duration_ms = elapsed_ms(&ctx->started);
+    if (ctx->responded)
+        cp_metrics_observe_request(server->metrics, ctx->match.route, ctx->http_status,
+                                   duration_ms / 1e3);
+    cp_metrics_request_end(server->metrics);
     char status[8], bytes[24], duration[24];
     snprintf(status, sizeof status, "%u", ctx->responded ? ctx->http_status : 0u);
     snprintf(bytes, sizeof bytes, "%zu", ctx->responded ? ctx->response_bytes : (size_t)0);
-    snprintf(duration, sizeof duration, "%.3f", elapsed_ms(&ctx->started));
+    snprintf(duration, sizeof duration, "%.3f", duration_ms);
     const char *terminated = termination_name(toe);
     const char *fields[] = {"method",
                             ctx->method_name,
@@ -691,6 +829,11 @@ void cp_server_opts_init(struct cp_server_opts *opts)
     opts->max_request_header_bytes = 32 * 1024;
     opts->max_request_body_bytes = 1024 * 1024;
     opts->gzip_min_bytes = 1024;
+    opts->cache_bytes = 64u << 20;
+    opts->cache_ttl_s = 600;
+    opts->cache_local_ttl_s = 60;
+    opts->cache_refresh_ms = 1000;
+    opts->redis_timeout_ms = 200;
 }
 
 static void resolve_opts(const struct cp_server_opts *given, struct cp_server_opts *opts)
@@ -712,6 +855,11 @@ static void resolve_opts(const struct cp_server_opts *given, struct cp_server_op
         TAKE(max_request_header_bytes);
         TAKE(max_request_body_bytes);
         TAKE(gzip_min_bytes);
+        TAKE(cache_bytes);
+        TAKE(cache_ttl_s);
+        TAKE(cache_local_ttl_s);
+        TAKE(cache_refresh_ms);
+        TAKE(redis_timeout_ms);
 #undef TAKE
     }
     if (opts->db_pool_size <= 0)
@@ -801,8 +949,11 @@ static void stop_workers(struct cp_server *server)
 
 static void server_free(struct cp_server *server)
 {
-    cp_pool_free(server->api_pool);
-    cp_pool_free(server->read_pool);
+    cp_pool_free(server->api_db.pool);
+    cp_pool_free(server->read_db.pool);
+    /* after the daemon: responses in flight may still hold cache entries until then */
+    cp_cache_free(server->cache);
+    cp_metrics_free(server->metrics);
     pthread_mutex_destroy(&server->lock);
     pthread_cond_destroy(&server->work);
     free(server->workers);
@@ -816,6 +967,16 @@ static unsigned poll_flag(void)
     if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
         return MHD_USE_POLL;
     return 0; /* select() */
+}
+
+static void db_slot_init(struct db_slot *slot, const char *url, enum cp_db_pool_kind kind,
+                         const struct cp_server_opts *opts)
+{
+    slot->pool = pool_for(url, opts);
+    slot->kind = kind;
+    slot->size = opts->db_pool_size;
+    slot->acquire_timeout_ms = opts->db_acquire_timeout_ms;
+    atomic_init(&slot->in_use, 0);
 }
 
 cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *given,
@@ -844,9 +1005,24 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     server->request_id_seed = seed;
     atomic_init(&server->request_id_counter, 0);
-    server->api_pool = pool_for(cfg->api_database_url, &opts);
+    server->metrics = cp_metrics_new();
+    struct cp_cache_opts cache_opts = {
+        .redis_url = cfg->redis_url,
+        .max_bytes = opts.cache_bytes,
+        .ttl_s = opts.cache_ttl_s,
+        .local_ttl_s = opts.cache_local_ttl_s,
+        .refresh_ms = opts.cache_refresh_ms,
+        .redis_timeout_ms = opts.redis_timeout_ms,
+    };
+    cp_status st = cp_cache_new(&cache_opts, server->metrics, &server->cache, err, errlen);
+    if (st != CP_OK) {
+        close(fd);
+        server_free(server);
+        return st;
+    }
+    db_slot_init(&server->api_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
     if (cfg->database_read_url)
-        server->read_pool = pool_for(cfg->database_read_url, &opts);
+        db_slot_init(&server->read_db, cfg->database_read_url, CP_DB_POOL_READ, &opts);
 
     server->workers = cp_calloc((size_t)opts.db_workers, sizeof *server->workers);
     for (int i = 0; i < opts.db_workers; i++) {
@@ -904,14 +1080,16 @@ void cp_server_stop(struct cp_server *server)
 static const char SERVE_USAGE[] =
     "Usage: chartpulse serve [--listen HOST:PORT]\n"
     "\n"
-    "Serves the REST API (/v1/...), /healthz and /readyz until SIGINT or SIGTERM.\n"
+    "Serves the REST API (/v1/...), /healthz, /readyz and /metrics until SIGINT or\n"
+    "SIGTERM.\n"
     "\n"
     "  --listen HOST:PORT  where to listen (overrides CHARTPULSE_LISTEN, default\n"
     "                      127.0.0.1:8080; port 0 picks a free port)\n"
     "  --help              show this help\n"
     "\n"
     "Settings: API_DATABASE_URL (read-only role, derived from DATABASE_URL),\n"
-    "DATABASE_READ_URL (optional replica), CHARTPULSE_LOG_FORMAT; see docs.\n";
+    "DATABASE_READ_URL (optional replica), REDIS_URL (shared response cache; empty\n"
+    "disables it), CHARTPULSE_LOG_FORMAT; see docs.\n";
 
 int cp_server_main(int argc, char **argv)
 {

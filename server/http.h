@@ -1,6 +1,7 @@
 /* The REST server: libmicrohttpd glue (request context, dispatch through the route table,
- * a worker pool for database routes, responses with problem+json, ETag, gzip, CORS and
- * request ids) and the `chartpulse serve` subcommand. */
+ * the response cache (cache.h) on the fast path, a worker pool for database routes,
+ * responses with problem+json, ETag, gzip, CORS, X-Cache and request ids, metrics) and the
+ * `chartpulse serve` subcommand. */
 #ifndef CP_HTTP_H
 #define CP_HTTP_H
 
@@ -24,6 +25,11 @@ struct cp_server_opts {
         max_request_header_bytes; /* request line + headers (MHD's per-connection memory): 32 KiB */
     size_t max_request_body_bytes; /* request bodies beyond this get 413: 1 MiB */
     size_t gzip_min_bytes;         /* bodies at least this long are gzipped when accepted: 1024 */
+    size_t cache_bytes;            /* in-process response cache budget: 64 MiB */
+    int cache_ttl_s;       /* Redis TTL; in-process life while Redis shares the generation: 600 */
+    int cache_local_ttl_s; /* in-process life without a shared generation (no Redis): 60 */
+    int cache_refresh_ms;  /* how often the cache generation is read from Redis: 1000 */
+    int redis_timeout_ms;  /* connect and command timeout of each Redis call: 200 */
 };
 
 /* Fills opts with the defaults above. */
@@ -32,11 +38,13 @@ void cp_server_opts_init(struct cp_server_opts *opts);
 /* Starts serving on cfg->listen_host:cfg->listen_port (port 0 picks a free port; see
  * cp_server_port). Database routes use cfg->api_database_url, or cfg->database_read_url
  * when set for routes that only read; connections open lazily, so the server starts (and
- * /healthz answers) while the database is down. opts may be NULL for the defaults. cfg is
+ * /healthz answers) while the database is down. Cacheable routes are cached in-process and
+ * in cfg->redis_url when set; start-up waits at most opts->redis_timeout_ms for Redis, and
+ * the server runs without it when it is down. opts may be NULL for the defaults. cfg is
  * not kept: the server copies what it needs. On success *out owns the server (release with
- * cp_server_stop); on failure returns CP_ERR_IO (cannot listen) or CP_ERR_INTERNAL with
- * one line in err, e.g. "cannot listen on 127.0.0.1:8080: Address already in use". Ignores
- * SIGPIPE for the process. */
+ * cp_server_stop); on failure returns CP_ERR_IO (cannot listen), CP_ERR_INVALID (REDIS_URL) or
+ * CP_ERR_INTERNAL with one line in err, e.g. "cannot listen on 127.0.0.1:8080: Address already in
+ * use". Ignores SIGPIPE for the process. */
 cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *opts,
                           struct cp_server **out, char *err, size_t errlen);
 

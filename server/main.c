@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "enrich.h"
 #include "generate.h"
 #include "http.h"
 #include "ingest.h"
 #include "load.h"
 #include "migrate.h"
+#include "refresh.h"
 
 struct command {
     const char *name;
@@ -19,6 +21,8 @@ static const struct command commands[] = {
     {"migrate", cp_migrate_main, "apply database migrations (idempotent)"},
     {"ingest", cp_ingest_main, "land chart files in the raw zone and the catalog"},
     {"load", cp_load_main, "ETL: every cataloged raw object not yet loaded -> core tables"},
+    {"refresh", cp_refresh_main, "rebuild the warehouse summaries, invalidate the API cache"},
+    {"enrich", cp_enrich_main, "fetch track/artist/album metadata for ids not yet enriched"},
     {"generate", cp_generate_main, "synthetic charts in the charts.spotify.com format"},
 };
 

@@ -155,10 +155,24 @@ const char *cp_request_query(const struct cp_request *req, const char *name)
     return find_param(req->query, req->query_count, name);
 }
 
+PGconn *cp_request_db(const struct cp_request *req)
+{
+    return req->db_acquire ? req->db_acquire(req->db_lease) : NULL;
+}
+
 cp_status cp_reply_json(struct cp_reply *reply, json_t *body)
 {
     json_decref(reply->body);
     reply->body = body;
+    return CP_OK;
+}
+
+cp_status cp_reply_text(struct cp_reply *reply, char *text, size_t len, const char *content_type)
+{
+    free(reply->text);
+    reply->text = text;
+    reply->text_len = len;
+    reply->text_type = content_type;
     return CP_OK;
 }
 
@@ -183,6 +197,10 @@ void cp_reply_cleanup(struct cp_reply *reply)
 {
     json_decref(reply->body);
     reply->body = NULL;
+    free(reply->text);
+    reply->text = NULL;
+    reply->text_len = 0;
+    reply->text_type = NULL;
     free(reply->detail);
     reply->detail = NULL;
 }

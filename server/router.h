@@ -43,6 +43,14 @@ struct cp_param {
     char *value;
 };
 
+struct cp_metrics;
+
+/* Hands out the request's pooled database connection on first use (http.c implements it):
+ * acquire(lease) returns the same connection on every call, or NULL on every call once an
+ * attempt failed. The lease, not the handler, releases it after the handler returns. */
+struct cp_db_lease;
+typedef PGconn *(*cp_db_acquire_fn)(struct cp_db_lease *lease);
+
 /* What a handler sees. Everything is borrowed for the duration of the handler call. */
 struct cp_request {
     enum cp_method method;
@@ -51,7 +59,9 @@ struct cp_request {
     size_t param_count;
     const struct cp_param *query; /* query parameters, first occurrence of each name */
     size_t query_count;
-    PGconn *db; /* a pooled connection for CP_DB_* routes, NULL for CP_DB_NONE */
+    cp_db_acquire_fn db_acquire; /* NULL for CP_DB_NONE routes */
+    struct cp_db_lease *db_lease;
+    struct cp_metrics *metrics; /* the server's metrics (for GET /metrics) */
 };
 
 /* The value of path parameter `name` ({name} in the pattern), or NULL. Borrowed. */
@@ -59,26 +69,38 @@ const char *cp_request_param(const struct cp_request *req, const char *name);
 /* The value of query parameter `name`, or NULL when absent; "" for `?name` or `?name=`.
  * Borrowed. */
 const char *cp_request_query(const struct cp_request *req, const char *name);
+/* The route's pooled database connection, taken from the pool on the first call (so call it
+ * after validating the parameters). Borrowed: released by http.c after the handler
+ * returns. NULL when the database is unavailable (the reason is logged and counted); the
+ * handler then answers CP_ERR_DB. Always NULL for CP_DB_NONE routes. */
+PGconn *cp_request_db(const struct cp_request *req);
 
-/* What a handler produces: on CP_OK a JSON body, otherwise a problem detail. The reply
- * owns both (the body as one jansson reference); http.c frees them with
+/* What a handler produces: on CP_OK a JSON body or a text body, otherwise a problem detail.
+ * The reply owns all of them (the body as one jansson reference); http.c frees them with
  * cp_reply_cleanup. */
 struct cp_reply {
     json_t *body;
+    char *text; /* a non-JSON body (e.g. Prometheus text), text_len bytes, NUL-terminated */
+    size_t text_len;
+    const char *text_type; /* static Content-Type of text */
     char *detail;
 };
 
 /* Sets the answer; steals the reference to body. Returns CP_OK. */
 cp_status cp_reply_json(struct cp_reply *reply, json_t *body);
+/* Sets a non-JSON answer; steals text (allocated through mem.h, len bytes + NUL), keeps the
+ * static content_type. Returns CP_OK. */
+cp_status cp_reply_text(struct cp_reply *reply, char *text, size_t len, const char *content_type);
 /* Sets a problem detail (printf-style) for st and returns st, so a handler can write
  * `return cp_reply_problem(reply, CP_ERR_INVALID, "limit: must be 1..1000");`. */
 cp_status cp_reply_problem(struct cp_reply *reply, cp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Drops the body reference and frees the detail; the reply is empty afterwards. */
+/* Drops the body reference and frees the text and detail; the reply is empty afterwards. */
 void cp_reply_cleanup(struct cp_reply *reply);
 
-/* A handler: validate -> repo -> build JSON -> return cp_reply_json or cp_reply_problem.
- * The returned status decides the HTTP status (status.h); CP_OK means 200. */
+/* A handler: validate -> cp_request_db -> repo -> build JSON -> return cp_reply_json or
+ * cp_reply_problem. The returned status decides the HTTP status (status.h); CP_OK means 200.
+ * A handler of a cacheable route must depend on nothing but the method, path and query. */
 typedef cp_status (*cp_handler_fn)(const struct cp_request *req, struct cp_reply *reply);
 
 struct cp_route {
@@ -87,6 +109,10 @@ struct cp_route {
     cp_handler_fn handler;
     enum cp_route_db db;
     const char *cache_control; /* Cache-Control of a 200 answer */
+    /* 200 answers to GET/HEAD are kept in the response cache (cache.h) and served from it
+     * until the cache generation changes. Only for answers that depend on nothing but the
+     * method, path and query, and that change only when data is loaded. */
+    bool cacheable;
 };
 
 /* THE route table (routes.c): the only place a route is declared. */

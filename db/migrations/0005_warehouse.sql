@@ -273,3 +273,7 @@ begin
     execute format('revoke temporary on database %I from public', current_database());
     execute format('grant temporary on database %I to chartpulse_api', current_database());
 end $$;
+
+-- The API lists a raw object's rejected rows (GET /v1/catalog/{id}/rejects).
+grant usage on schema etl to chartpulse_api;
+grant select on etl.reject to chartpulse_api;

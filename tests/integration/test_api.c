@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -37,6 +38,7 @@ static const char FIXTURE_CLEAN_SQL[] =
     "delete from core.track where track_id like 'CPAPITEST%';";
 
 static const char FIXTURE_SQL[] =
+    "select etl.ensure_chart_entry_partitions('1999-01-01', '1999-01-31');"
     "insert into core.track (track_id, name, artist_names)"
     " select 'CPAPITEST' || lpad(i::text, 13, '0'), 'Test Song ' || i || ' – Señal',"
     "        'Artist ' || i || ', Guest'"
@@ -68,6 +70,37 @@ static const char FIXTURE_SQL[] =
     " ('viral', 'se', 'daily', '1999-01-01', 2, 'CPAPITEST0000000000002', null, null, 'new', 2, 1, 1),"
     " ('viral', 'se', 'daily', '1999-01-02', 1, 'CPAPITEST0000000000003', null, null, 'new', 1, 1, 1),"
     " ('viral', 'se', 'daily', '1999-01-02', 2, 'CPAPITEST0000000000001', null, 1, 'down', 1, 2, 2);";
+
+/* Five raw objects in the catalog, oldest first: two loaded global charts (the second with
+ * two rejected rows), a pending Sweden viral chart, a Kaggle file whose load failed, and a
+ * loaded Sweden weekly chart from another source. */
+static const char CATALOG_FIXTURE_SQL[] =
+    "delete from catalog.raw_object where object_key like 'cpapitest/%';"
+    "insert into catalog.raw_object (source, format, object_key, original_name, chart_kind,"
+    "  region, period, chart_date, bytes, sha256, ingested_at, loaded_at, rows_loaded,"
+    "  rows_rejected, load_error) values"
+    " ('charts.spotify.com', 'spotify_charts', 'cpapitest/1.csv',"
+    "  'regional-global-daily-1999-01-01.csv', 'regional', 'global', 'daily', '1999-01-01',"
+    "  100, repeat('1', 64), '1999-01-05 10:00:00+00', '1999-01-05 10:01:00.5+00', 10, 0, null),"
+    " ('charts.spotify.com', 'spotify_charts', 'cpapitest/2.csv',"
+    "  'regional-global-daily-1999-01-02.csv', 'regional', 'global', 'daily', '1999-01-02',"
+    "  120, repeat('2', 64), '1999-01-05 10:00:01+00', '1999-01-05 10:01:01+00', 12, 2, null),"
+    " ('charts.spotify.com', 'spotify_charts', 'cpapitest/3.csv',"
+    "  'viral-se-daily-1999-01-01.csv', 'viral', 'se', 'daily', '1999-01-01',"
+    "  50, repeat('3', 64), '1999-01-05 10:00:02+00', null, null, null, null),"
+    " ('kaggle', 'kaggle_charts', 'cpapitest/4.csv', 'charts.csv', null, null, null, null,"
+    "  5000, repeat('4', 64), '1999-01-05 10:00:03+00', null, null, null,"
+    "  'missing column: streams'),"
+    " ('spotifycharts.com', 'spotifycharts_legacy', 'cpapitest/5.csv',"
+    "  'regional-se-weekly-1999-01-07.csv', 'regional', 'se', 'weekly', '1999-01-07',"
+    "  70, repeat('5', 64), '1999-01-08 00:00:00+00', '1999-01-08 00:00:01+00', 7, 0, null);"
+    "insert into etl.reject (object_id, line_no, raw_text, reason)"
+    " select object_id, l.line_no, l.raw_text, l.reason"
+    " from catalog.raw_object,"
+    "      (values (7, '\"7\",\"spotify:track:x\"', 'uri: not a Spotify track URI'),"
+    "              (3, '\"x\",\"spotify:track:CPAPITEST0000000000001\"', 'rank: not a number'))"
+    "      as l (line_no, raw_text, reason)"
+    " where object_key = 'cpapitest/2.csv';";
 /* clang-format on */
 
 static void owner_exec(const char *sql)
@@ -80,6 +113,32 @@ static void owner_exec(const char *sql)
                   PQresultErrorMessage(res));
     PQclear(res);
     PQfinish(conn);
+}
+
+/* The first column of the first row sql returns, as the owner; caller frees. */
+static char *owner_value(const char *sql)
+{
+    char err[512];
+    PGconn *conn = cp_db_connect(getenv("DATABASE_URL"), err, sizeof err);
+    ck_assert_msg(conn != NULL, "cannot connect as the owner: %s", err);
+    PGresult *res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) >= 1, "%s: %s", sql,
+                  PQresultErrorMessage(res));
+    char *value = cp_strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return value;
+}
+
+/* GET /v1/catalog/{id}/rejects reads etl.reject as chartpulse_api: the migrations must
+ * grant it (0005_warehouse.sql). */
+static void assert_rejects_readable(void)
+{
+    char *granted =
+        owner_value("select has_schema_privilege('chartpulse_api', 'etl', 'usage')"
+                    " and has_table_privilege('chartpulse_api', 'etl.reject', 'select')");
+    ck_assert_msg(!strcmp(granted, "t"), "chartpulse_api cannot read etl.reject");
+    free(granted);
 }
 
 /* Once, in the parent process: a clone of the migrated test database (DATABASE_URL names
@@ -104,6 +163,13 @@ static void suite_setup(void)
     PQfinish(conn);
     owner_exec(FIXTURE_CLEAN_SQL);
     owner_exec(FIXTURE_SQL);
+    owner_exec(CATALOG_FIXTURE_SQL);
+    assert_rejects_readable();
+
+    /* the servers share Redis: a new generation keeps answers cached by other runs or
+     * suites (other databases, same paths) out of this one */
+    ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
+                  "cache bump: %s", err);
 }
 
 static void suite_teardown(void)
@@ -470,6 +536,265 @@ START_TEST(limit_max_is_accepted)
 }
 END_TEST
 
+/* ---- catalog ----------------------------------------------------------------------- */
+
+/* The object_id of the fixture object stored under key, as text. Caller frees. */
+static char *object_id_of(const char *key)
+{
+    char *sql =
+        cp_asprintf("select object_id from catalog.raw_object where object_key = '%s'", key);
+    char *id = owner_value(sql);
+    free(sql);
+    return id;
+}
+
+static json_int_t object_id_value(const char *key)
+{
+    char *id = object_id_of(key);
+    json_int_t v = strtoll(id, NULL, 10);
+    free(id);
+    return v;
+}
+
+/* The object_ids of a listing, in order, as "a,b,c". */
+static void listed_ids(const json_t *listing, char *out, size_t outlen)
+{
+    const json_t *objects = json_object_get(listing, "objects");
+    ck_assert_msg(json_is_array(objects), "no objects array");
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < json_array_size(objects); i++) {
+        int n = snprintf(out + used, outlen - used, "%s%lld", i ? "," : "",
+                         (long long)json_int(json_array_get(objects, i), "object_id"));
+        ck_assert(n > 0 && (size_t)n < outlen - used);
+        used += (size_t)n;
+    }
+}
+
+/* The expected id list for fixture keys given by number, e.g. "5,4,3". */
+static void fixture_ids(const char *numbers, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = numbers; *p; p++) {
+        if (*p == ',')
+            continue;
+        char key[32];
+        snprintf(key, sizeof key, "cpapitest/%c.csv", *p);
+        int n = snprintf(out + used, outlen - used, "%s%lld", used ? "," : "",
+                         (long long)object_id_value(key));
+        ck_assert(n > 0 && (size_t)n < outlen - used);
+        used += (size_t)n;
+    }
+}
+
+static void assert_listing(const char *path, const char *numbers)
+{
+    struct http_result r;
+    http_get(&r, path, NULL);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", path, r.status, r.body.data);
+    char got[256], want[256];
+    listed_ids(r.json, got, sizeof got);
+    fixture_ids(numbers, want, sizeof want);
+    ck_assert_msg(!strcmp(got, want), "%s: listed %s, expected %s (objects %s)", path, got, want,
+                  numbers);
+    ck_assert_int_eq(json_int(r.json, "count"),
+                     (json_int_t)json_array_size(json_object_get(r.json, "objects")));
+    http_result_free(&r);
+}
+
+START_TEST(catalog_lists_newest_first)
+{
+    struct http_result r;
+    http_get(&r, "/v1/catalog", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    assert_header(&r, "Content-Type", "application/json; charset=utf-8");
+    assert_header(&r, "Cache-Control", "no-cache");
+    char value[64];
+    ck_assert_msg(!header(&r, "X-Cache", value, sizeof value), "the catalog is not cached");
+    ck_assert_int_eq(json_int(r.json, "count"), 5);
+    ck_assert_int_eq(json_int(r.json, "limit"), 100);
+    ck_assert_int_eq(json_int(r.json, "offset"), 0);
+    ck_assert(json_is_null(json_object_get(r.json, "next_before")));
+    const json_t *objects = json_object_get(r.json, "objects");
+
+    /* the newest: a loaded weekly chart */
+    const json_t *newest = json_array_get(objects, 0);
+    ck_assert_int_eq(json_int(newest, "object_id"), object_id_value("cpapitest/5.csv"));
+    ck_assert_str_eq(json_str(newest, "source"), "spotifycharts.com");
+    ck_assert_str_eq(json_str(newest, "format"), "spotifycharts_legacy");
+    ck_assert_str_eq(json_str(newest, "key"), "cpapitest/5.csv");
+    ck_assert_str_eq(json_str(newest, "original_name"), "regional-se-weekly-1999-01-07.csv");
+    const json_t *partition = json_object_get(newest, "partition");
+    ck_assert_str_eq(json_str(partition, "chart_kind"), "regional");
+    ck_assert_str_eq(json_str(partition, "region"), "se");
+    ck_assert_str_eq(json_str(partition, "period"), "weekly");
+    ck_assert_str_eq(json_str(partition, "chart_date"), "1999-01-07");
+    ck_assert_int_eq(json_int(newest, "bytes"), 70);
+    ck_assert_str_eq(json_str(newest, "sha256"),
+                     "5555555555555555555555555555555555555555555555555555555555555555");
+    ck_assert_str_eq(json_str(newest, "ingested_at"), "1999-01-08T00:00:00.000000Z");
+    ck_assert_str_eq(json_str(newest, "loaded_at"), "1999-01-08T00:00:01.000000Z");
+    ck_assert_int_eq(json_int(newest, "rows_loaded"), 7);
+    ck_assert_int_eq(json_int(newest, "rows_rejected"), 0);
+    ck_assert(json_is_null(json_object_get(newest, "load_error")));
+    ck_assert_str_eq(json_str(newest, "status"), "loaded");
+
+    /* a failed Kaggle file: no partition, no counts, the reason */
+    const json_t *failed = json_array_get(objects, 1);
+    ck_assert_str_eq(json_str(failed, "status"), "failed");
+    ck_assert_str_eq(json_str(failed, "load_error"), "missing column: streams");
+    partition = json_object_get(failed, "partition");
+    ck_assert(json_is_null(json_object_get(partition, "chart_kind")));
+    ck_assert(json_is_null(json_object_get(partition, "region")));
+    ck_assert(json_is_null(json_object_get(partition, "period")));
+    ck_assert(json_is_null(json_object_get(partition, "chart_date")));
+    ck_assert(json_is_null(json_object_get(failed, "loaded_at")));
+    ck_assert(json_is_null(json_object_get(failed, "rows_loaded")));
+    ck_assert(json_is_null(json_object_get(failed, "rows_rejected")));
+
+    /* pending; then the one with rejects, with sub-second times kept */
+    ck_assert_str_eq(json_str(json_array_get(objects, 2), "status"), "pending");
+    const json_t *with_rejects = json_array_get(objects, 3);
+    ck_assert_int_eq(json_int(with_rejects, "rows_rejected"), 2);
+    ck_assert_str_eq(json_str(json_array_get(objects, 4), "loaded_at"),
+                     "1999-01-05T10:01:00.500000Z");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(catalog_filters)
+{
+    assert_listing("/v1/catalog?source=kaggle", "4");
+    assert_listing("/v1/catalog?source=charts.spotify.com", "3,2,1");
+    assert_listing("/v1/catalog?region=se", "5,3");
+    assert_listing("/v1/catalog?region=global&source=charts.spotify.com", "2,1");
+    assert_listing("/v1/catalog?status=pending", "3");
+    assert_listing("/v1/catalog?status=loaded", "5,2,1");
+    assert_listing("/v1/catalog?status=failed", "4");
+    assert_listing("/v1/catalog?status=failed&region=se", "");
+    assert_listing("/v1/catalog?source=nobody", "");
+}
+END_TEST
+
+START_TEST(catalog_pages)
+{
+    /* by cursor: each page hands the next one its `before` */
+    struct http_result r;
+    http_get(&r, "/v1/catalog?limit=2", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_int(r.json, "count"), 2);
+    json_int_t cursor = json_int(r.json, "next_before");
+    ck_assert_int_eq(cursor, object_id_value("cpapitest/4.csv"));
+    http_result_free(&r);
+
+    char path[96];
+    snprintf(path, sizeof path, "/v1/catalog?limit=2&before=%lld", (long long)cursor);
+    assert_listing(path, "3,2");
+    http_get(&r, path, NULL);
+    cursor = json_int(r.json, "next_before");
+    http_result_free(&r);
+    snprintf(path, sizeof path, "/v1/catalog?limit=2&before=%lld", (long long)cursor);
+    assert_listing(path, "1");
+    http_get(&r, path, NULL);
+    ck_assert(json_is_null(json_object_get(r.json, "next_before")));
+    http_result_free(&r);
+
+    /* by offset, with filters */
+    assert_listing("/v1/catalog?offset=3", "2,1");
+    assert_listing("/v1/catalog?offset=1&limit=1&source=charts.spotify.com", "2");
+    assert_listing("/v1/catalog?offset=99", "");
+    assert_listing("/v1/catalog?limit=1000", "5,4,3,2,1");
+}
+END_TEST
+
+START_TEST(catalog_rejects_of_an_object)
+{
+    char *id = object_id_of("cpapitest/2.csv");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/catalog/%s/rejects", id);
+    struct http_result r;
+    http_get(&r, path, NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    ck_assert_int_eq(json_int(r.json, "object_id"), strtoll(id, NULL, 10));
+    ck_assert_int_eq(json_int(r.json, "total"), 2);
+    ck_assert_int_eq(json_int(r.json, "count"), 2);
+    const json_t *rejects = json_object_get(r.json, "rejects");
+    ck_assert_uint_eq(json_array_size(rejects), 2);
+    const json_t *first = json_array_get(rejects, 0);
+    ck_assert_int_eq(json_int(first, "line_no"), 3);
+    ck_assert_str_eq(json_str(first, "reason"), "rank: not a number");
+    ck_assert_str_eq(json_str(first, "raw_text"), "\"x\",\"spotify:track:CPAPITEST0000000000001\"");
+    ck_assert_int_eq(json_int(json_array_get(rejects, 1), "line_no"), 7);
+    http_result_free(&r);
+
+    snprintf(path, sizeof path, "/v1/catalog/%s/rejects?limit=1&offset=1", id);
+    http_get(&r, path, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_int(r.json, "total"), 2);
+    ck_assert_int_eq(json_int(r.json, "count"), 1);
+    rejects = json_object_get(r.json, "rejects");
+    ck_assert_int_eq(json_int(json_array_get(rejects, 0), "line_no"), 7);
+    http_result_free(&r);
+    free(id);
+
+    /* an object without rejects has an empty list */
+    id = object_id_of("cpapitest/1.csv");
+    snprintf(path, sizeof path, "/v1/catalog/%s/rejects", id);
+    http_get(&r, path, NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_int(r.json, "total"), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rejects")), 0);
+    http_result_free(&r);
+    free(id);
+
+    /* an unknown object is 404 */
+    http_get(&r, "/v1/catalog/999999999/rejects", NULL);
+    assert_problem(&r, 404, "no raw object 999999999");
+    http_result_free(&r);
+}
+END_TEST
+
+START_TEST(catalog_bad_parameters_are_400)
+{
+    static const struct {
+        const char *path;
+        const char *parameter;
+    } cases[] = {
+        {"/v1/catalog?limit=0", "limit"},
+        {"/v1/catalog?limit=1001", "limit"},
+        {"/v1/catalog?limit=ten", "limit"},
+        {"/v1/catalog?limit=", "limit"},
+        {"/v1/catalog?offset=-1", "offset"},
+        {"/v1/catalog?offset=1.5", "offset"},
+        {"/v1/catalog?before=0", "before"},
+        {"/v1/catalog?before=abc", "before"},
+        {"/v1/catalog?status=done", "status"},
+        {"/v1/catalog?status=", "status"},
+        {"/v1/catalog?region=XX", "region"},
+        {"/v1/catalog?source=", "source"},
+        {"/v1/catalog/0/rejects", "object_id"},
+        {"/v1/catalog/12x/rejects", "object_id"},
+        {"/v1/catalog/99999999999999999999/rejects", "object_id"},
+        {"/v1/catalog/1/rejects?limit=0", "limit"},
+        {"/v1/catalog/1/rejects?offset=x", "offset"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_result r;
+        http_get(&r, cases[i].path, NULL);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s:", cases[i].parameter);
+        assert_problem(&r, 400, prefix);
+        http_result_free(&r);
+    }
+    struct http_result r;
+    http_request(&r, &live, "POST", "/v1/catalog", NULL, "x", 1);
+    assert_problem(&r, 405, NULL);
+    assert_header(&r, "Allow", "GET, HEAD");
+    http_result_free(&r);
+}
+END_TEST
+
 /* ---- routing ----------------------------------------------------------------------- */
 
 START_TEST(unknown_path_is_404)
@@ -711,6 +1036,10 @@ END_TEST
 
 START_TEST(database_down_is_503)
 {
+    /* a new generation: the answers other tests left in Redis must not stand in for the
+     * database here */
+    char err[512];
+    ck_assert_int_eq(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err), CP_OK);
     struct test_server down;
     memset(&down, 0, sizeof down);
     server_start(&down, DEAD_DATABASE_URL);
@@ -728,11 +1057,32 @@ START_TEST(database_down_is_503)
     assert_problem(&r, 503, NULL);
     http_result_free(&r);
 
-    /* a database route takes its connection before its handler runs, so even a bad
-     * parameter gets 503 while the database is down; liveness needs no database */
-    http_request(&r, &down, "GET", "/v1/charts/XX/latest", NULL, NULL, 0);
-    ck_assert_int_eq(r.status, 503);
+    http_request(&r, &down, "GET", "/v1/catalog", NULL, NULL, 0);
+    assert_problem(&r, 503, NULL);
     http_result_free(&r);
+
+    /* handlers validate before they take a connection: a bad parameter is the client's
+     * mistake and says so (400), even while the database is down */
+    static const struct {
+        const char *path;
+        const char *parameter;
+    } bad[] = {
+        {"/v1/charts/XX/latest", "region"},
+        {"/v1/charts/global/1999-02-30", "date"},
+        {"/v1/charts/global/latest?limit=0", "limit"},
+        {"/v1/catalog?limit=5000", "limit"},
+        {"/v1/catalog?status=done", "status"},
+        {"/v1/catalog/abc/rejects", "object_id"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        http_request(&r, &down, "GET", bad[i].path, NULL, NULL, 0);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s:", bad[i].parameter);
+        assert_problem(&r, 400, prefix);
+        http_result_free(&r);
+    }
+
+    /* liveness needs no database */
     http_request(&r, &down, "GET", "/healthz", NULL, NULL, 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_str(r.json, "status"), "ok");
@@ -775,6 +1125,11 @@ static Suite *api_suite(void)
     tcase_add_test(tc, chart_missing_is_404);
     tcase_add_test(tc, chart_bad_parameters_are_400);
     tcase_add_test(tc, limit_max_is_accepted);
+    tcase_add_test(tc, catalog_lists_newest_first);
+    tcase_add_test(tc, catalog_filters);
+    tcase_add_test(tc, catalog_pages);
+    tcase_add_test(tc, catalog_rejects_of_an_object);
+    tcase_add_test(tc, catalog_bad_parameters_are_400);
     tcase_add_test(tc, unknown_path_is_404);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
     tcase_add_test(tc, options_answers_preflight);

@@ -1,0 +1,65 @@
+/* `chartpulse refresh`: etl.refresh_summaries() and a new cache generation. */
+#include "refresh.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "cli.h"
+#include "pool.h"
+
+void cp_refresh_announce(const struct cp_config *cfg, const char *command)
+{
+    char err[512];
+    if (cp_cache_bump_generation(cfg->redis_url, err, sizeof err) != CP_OK)
+        fprintf(stderr,
+                "chartpulse %s: warning: could not invalidate the API cache (%s); servers keep "
+                "answering from it until its entries expire\n",
+                command, err);
+}
+
+int cp_refresh_main(int argc, char **argv)
+{
+    const char *cmd = "refresh";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: chartpulse refresh\n\n"
+                   "Rebuilds the summaries behind the reporting views (core.chart_run,\n"
+                   "core.track_month) from the chart positions, in one transaction that readers\n"
+                   "never wait for, then invalidates every cached API response. `chartpulse\n"
+                   "load` keeps the summaries current by itself; run this after repairing data\n"
+                   "by hand.\n");
+            return 0;
+        }
+        return cp_cli_fail(cmd, "unexpected argument '%s' (see --help)", argv[i]);
+    }
+    struct cp_config cfg;
+    if (!cp_cli_setup(cmd, &cfg))
+        return 1;
+    int status = 1;
+    char err[1024];
+    double started = cp_now();
+    PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
+    if (!conn) {
+        cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
+        goto out;
+    }
+    if (isatty(2))
+        fprintf(stderr, "refresh: rebuilding summaries...\r");
+    PGresult *res = PQexec(conn, "call etl.refresh_summaries()");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        cp_cli_fail(cmd, "%s", PQresultErrorMessage(res));
+        PQclear(res);
+        goto out;
+    }
+    PQclear(res);
+    cp_refresh_announce(&cfg, cmd);
+    fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n", cp_now() - started);
+    status = 0;
+out:
+    if (conn)
+        PQfinish(conn);
+    cp_config_cleanup(&cfg);
+    return status;
+}

@@ -1,0 +1,78 @@
+/* Prometheus metrics of one server: counters, gauges and histograms updated lock-free (C11
+ * atomics) from any thread, and rendered in the text exposition format (version 0.0.4) for
+ * GET /metrics. Every recording function ignores a NULL metrics pointer, so modules can be
+ * used without a server (unit tests, the CLI). */
+#ifndef CP_METRICS_H
+#define CP_METRICS_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "router.h"
+#include "status.h"
+
+/* Content-Type of the rendered text. */
+#define CP_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct cp_metrics;
+
+/* The response cache's levels (cache.c). */
+enum cp_cache_level {
+    CP_CACHE_LEVEL_LOCAL, /* the in-process cache */
+    CP_CACHE_LEVEL_REDIS, /* the shared Redis cache */
+    CP_CACHE_LEVEL_COUNT
+};
+
+/* Which pooled database a connection came from. */
+enum cp_db_pool_kind {
+    CP_DB_POOL_PRIMARY, /* API_DATABASE_URL */
+    CP_DB_POOL_READ,    /* DATABASE_READ_URL */
+    CP_DB_POOL_COUNT
+};
+
+/* How one attempt to take a pooled connection ended. */
+enum cp_db_acquire_outcome {
+    CP_DB_ACQUIRED,      /* a connection, free at once */
+    CP_DB_ACQUIRED_WAIT, /* a connection, after waiting for one to be released */
+    CP_DB_TIMEOUT,       /* none became free within the acquire timeout */
+    CP_DB_CONNECT_ERROR, /* the database could not be reached */
+};
+
+/* A new, zeroed set of metrics, sized for the route table (cp_routes). Release with
+ * cp_metrics_free. */
+struct cp_metrics *cp_metrics_new(void);
+void cp_metrics_free(struct cp_metrics *m);
+
+/* A request started / ended (the in-flight gauge). */
+void cp_metrics_request_begin(struct cp_metrics *m);
+void cp_metrics_request_end(struct cp_metrics *m);
+/* One answered request: route is the matched route (NULL when none matched: 404, 405,
+ * 413, OPTIONS), http_status the status sent, seconds the time from the first byte to the
+ * response being queued or the connection closing. */
+void cp_metrics_observe_request(struct cp_metrics *m, const struct cp_route *route,
+                                unsigned http_status, double seconds);
+
+void cp_metrics_cache_hit(struct cp_metrics *m, enum cp_cache_level level);
+void cp_metrics_cache_miss(struct cp_metrics *m, enum cp_cache_level level);
+/* A Redis call failed (connect, timeout, protocol or server error). */
+void cp_metrics_redis_error(struct cp_metrics *m);
+/* A Redis lookup or store was skipped because Redis is known to be unavailable. */
+void cp_metrics_redis_skip(struct cp_metrics *m);
+/* An in-process entry was dropped to make room (not for being stale). */
+void cp_metrics_cache_evict(struct cp_metrics *m);
+/* The in-process cache grew or shrank by these amounts. */
+void cp_metrics_cache_size(struct cp_metrics *m, long long entries_delta, long long bytes_delta);
+/* The shared cache generation the server currently uses. */
+void cp_metrics_cache_generation(struct cp_metrics *m, unsigned long long generation);
+
+/* One attempt to take a pooled connection, and how long it took. */
+void cp_metrics_db_acquire(struct cp_metrics *m, enum cp_db_pool_kind pool,
+                           enum cp_db_acquire_outcome outcome, double seconds);
+/* A handler holding a connection answered CP_ERR_DB (a failed query). */
+void cp_metrics_db_query_error(struct cp_metrics *m);
+
+/* Appends every metric, with HELP and TYPE lines, to out. Returns CP_ERR_TOO_LARGE when out's
+ * cap is reached. */
+cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out);
+
+#endif
