@@ -185,9 +185,10 @@ begin
     order by w.track_id, w.position
     on conflict (track_id, position) do update set artist_id = excluded.artist_id, role = excluded.role
     where (c.artist_id, c.role) is distinct from (excluded.artist_id, excluded.role);
-    delete from core.track_credit c using credit_changed x
-    where c.track_id = x.track_id
-      and c.position > (select max(position) from credit_wanted w where w.track_id = x.track_id);
+    delete from core.track_credit c
+    using (select track_id, max(position) as last_position from credit_wanted
+           where track_id in (select track_id from credit_changed) group by track_id) x
+    where c.track_id = x.track_id and c.position > x.last_position;
 end $$;
 
 -- The fast path: staged charts that extend their series. Each staged entry's run columns
