@@ -1,6 +1,6 @@
 /* The S3 raw zone against a real S3-compatible server (s3rver from npm) started on
  * loopback: put/get round trip, S3's errors surfaced with its code, and the pipeline
- * landing and loading objects from S3. s3rver checks the x-amz-content-sha256 header as S3
+ * (the real binary) landing objects in S3 and loading them from there. s3rver checks the x-amz-content-sha256 header as S3
  * does but does not verify signatures, so a wrong secret cannot be tested here. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "config.h"
 #include "mem.h"
@@ -163,6 +165,47 @@ START_TEST(unreachable_endpoint_is_io_error)
 }
 END_TEST
 
+/* The pipeline end to end on S3: ingest lands the files in the bucket, load reads them
+ * back from it, through the real binary. */
+START_TEST(pipeline_through_s3)
+{
+    char *db_url = tu_fresh_database("chartpulse_test_s3", NULL);
+    char *dir = tu_fixture_path("pipeline");
+    char *env_db = cp_asprintf("DATABASE_URL=%s", db_url);
+    char *env_uri = cp_strdup("CHARTPULSE_RAW_URI=s3://" BUCKET "/raw");
+    char *env_ep = cp_asprintf("CHARTPULSE_S3_ENDPOINT=http://127.0.0.1:%d", s3_port);
+    const char *env[] = {env_db, env_uri, env_ep, "AWS_ACCESS_KEY_ID=S3RVER",
+                         "AWS_SECRET_ACCESS_KEY=S3RVER", "AWS_REGION=us-east-1", NULL};
+    char *d1 = cp_asprintf("%s/regional-global-daily-2030-01-01.csv", dir);
+    char *d2 = cp_asprintf("%s/regional-global-daily-2030-01-02.csv", dir);
+    const char *ingest[] = {"ingest", d1, d2, NULL};
+    char *out = NULL;
+    ck_assert_msg(tu_run_cli(ingest, env, &out) == 0, "%s", out);
+    free(out);
+    const char *load[] = {"load", NULL};
+    ck_assert_msg(tu_run_cli(load, env, &out) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "2 objects loaded, 10 rows") != NULL, "%s", out);
+    free(out);
+    /* the objects are in the bucket under the prefix and Hive-style keys */
+    char *check = cp_asprintf("find '%s' -path '*raw/source=charts.spotify.com*' | grep -q .", s3_dir);
+    ck_assert_int_eq(system(check), 0);
+    free(check);
+    PGconn *db = PQconnectdb(db_url);
+    char *n = tu_query_value(db, "select count(*) || '/' || count(*) filter (where movement = 'up')"
+                                 " from core.chart_entry");
+    ck_assert_str_eq(n, "10/1");
+    free(n);
+    PQfinish(db);
+    free(d1);
+    free(d2);
+    free(env_db);
+    free(env_uri);
+    free(env_ep);
+    free(dir);
+    free(db_url);
+}
+END_TEST
+
 START_TEST(credentials_required)
 {
     s3_env(BUCKET, "S3RVER");
@@ -187,6 +230,7 @@ int main(void)
     tcase_add_test(tc, missing_key_and_bucket_errors);
     tcase_add_test(tc, unreachable_endpoint_is_io_error);
     tcase_add_test(tc, credentials_required);
+    tcase_add_test(tc, pipeline_through_s3);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
