@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalog_repo.h"
+#include "csv.h"
 #include "log.h"
 #include "mem.h"
 
@@ -78,7 +79,7 @@ static cp_status paging(const struct cp_request *req, struct cp_reply *reply, in
     return CP_OK;
 }
 
-static json_t *item_json(const struct cp_catalog_item *it)
+json_t *cp_catalog_object_json(const struct cp_catalog_item *it)
 {
     json_t *partition = json_object();
     json_object_set_new(partition, "chart_kind", text_or_null(it->chart_kind));
@@ -104,13 +105,38 @@ static json_t *item_json(const struct cp_catalog_item *it)
     return obj;
 }
 
+/* CSV columns: one row per object (csv.h), nested members by dotted name. */
+static const char *const CATALOG_CSV_COLUMNS[] = {"object_id",
+                                                  "source",
+                                                  "format",
+                                                  "key",
+                                                  "original_name",
+                                                  "partition.chart_kind",
+                                                  "partition.region",
+                                                  "partition.period",
+                                                  "partition.chart_date",
+                                                  "bytes",
+                                                  "sha256",
+                                                  "ingested_at",
+                                                  "loaded_at",
+                                                  "rows_loaded",
+                                                  "rows_rejected",
+                                                  "load_error",
+                                                  "status",
+                                                  NULL};
+static const char *const REJECTS_CSV_COLUMNS[] = {"line_no", "reason", "raw_text", NULL};
+
 cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply)
 {
     static const char *const statuses[] = {"pending", "loaded", "failed", NULL};
 
     /* validate */
     struct cp_catalog_query q = {0};
-    cp_status st = paging(req, reply, &q.limit, &q.offset);
+    bool csv;
+    cp_status st = cp_csv_negotiate(req, reply, &csv);
+    if (st != CP_OK)
+        return st;
+    st = paging(req, reply, &q.limit, &q.offset);
     if (st != CP_OK)
         return st;
     const char *before = cp_request_query(req, "before");
@@ -154,7 +180,7 @@ cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply)
     /* build JSON */
     json_t *objects = json_array();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(objects, item_json(&page.items[i]));
+        json_array_append_new(objects, cp_catalog_object_json(&page.items[i]));
     json_t *body = json_object();
     json_object_set_new(body, "objects", objects);
     json_object_set_new(body, "count", json_integer((json_int_t)page.count));
@@ -167,6 +193,8 @@ cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply)
     cp_catalog_page_cleanup(&page);
 
     /* respond */
+    if (csv)
+        return cp_csv_reply_rows(reply, body, "objects", CATALOG_CSV_COLUMNS);
     return cp_reply_json(reply, body);
 }
 
@@ -181,7 +209,11 @@ cp_status cp_catalog_rejects(const struct cp_request *req, struct cp_reply *repl
                                 id_text ? id_text : "");
     int limit;
     long long offset;
-    cp_status st = paging(req, reply, &limit, &offset);
+    bool csv;
+    cp_status st = cp_csv_negotiate(req, reply, &csv);
+    if (st != CP_OK)
+        return st;
+    st = paging(req, reply, &limit, &offset);
     if (st != CP_OK)
         return st;
 
@@ -219,5 +251,7 @@ cp_status cp_catalog_rejects(const struct cp_request *req, struct cp_reply *repl
     cp_catalog_rejects_cleanup(&rejects);
 
     /* respond */
+    if (csv)
+        return cp_csv_reply_rows(reply, body, "rejects", REJECTS_CSV_COLUMNS);
     return cp_reply_json(reply, body);
 }

@@ -3,6 +3,7 @@
 #ifndef CP_CATALOG_H
 #define CP_CATALOG_H
 
+#include "catalog_repo.h"
 #include "router.h"
 
 /* Query: limit (1..1000, default 100), offset (>= 0, default 0), before (an object_id: only
@@ -23,6 +24,12 @@
  *    "next_before": 42 | null}      -- pass as `before` for the next page; null on the last
  *
  * Errors: CP_ERR_INVALID naming the parameter, CP_ERR_DB. */
+/* Both answer CSV too (csv.h): one row per object / reject, the object's partition as
+ * partition.chart_kind, partition.region, ... columns. */
+
+/* One catalog object as the API shows it (also POST /v1/uploads' answer). New reference. */
+json_t *cp_catalog_object_json(const struct cp_catalog_item *it);
+
 cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply);
 
 /* Path: object_id (a positive integer). Query: limit (1..1000, default 100), offset (>= 0).

@@ -23,11 +23,14 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "cache.h"
 #include "cli.h"
+#include "csv.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "pipeline_run.h"
 #include "pool.h"
 #include "router.h"
 
@@ -45,6 +48,13 @@
 #define CORS_EXPOSE         "ETag, X-Request-Id, X-Cache"
 #define CORS_ALLOW_HEADERS  "Authorization, Content-Type, If-None-Match, X-Request-Id"
 #define LISTEN_BACKLOG      511
+/* Answers vary with these request headers (gzip; CSV negotiated by Accept, csv.h). */
+#define VARY_HEADERS "Accept-Encoding, Accept"
+/* The owner's pool serves only the admin write routes: a couple of connections do. */
+#define WRITE_POOL_SIZE 2
+/* Appended to the cache key of a request that negotiates CSV through Accept (a `format`
+ * query parameter is part of the key already), so CSV and JSON never share an entry. */
+#define CACHE_KEY_CSV_SUFFIX " accept=text/csv"
 
 struct request_ctx;
 
@@ -63,7 +73,9 @@ struct cp_server {
     int port;
     struct cp_server_opts opts;
     struct db_slot api_db;
-    struct db_slot read_db; /* .pool is NULL unless DATABASE_READ_URL is set */
+    struct db_slot read_db;  /* .pool is NULL unless DATABASE_READ_URL is set */
+    struct db_slot write_db; /* DATABASE_URL, for CP_DB_WRITE routes */
+    struct cp_config config; /* the server's own copy, handed to handlers */
     struct cp_metrics *metrics;
     struct cp_cache *cache;
 
@@ -89,8 +101,13 @@ struct request_ctx {
     char *method_name;
     char *path;
     char request_id[REQUEST_ID_MAX + 1];
-    char *if_none_match;   /* NULL when absent */
-    char *accept_encoding; /* NULL when absent */
+    char *if_none_match;     /* NULL when absent */
+    char *accept_encoding;   /* NULL when absent */
+    char *accept;            /* NULL when absent */
+    char *authorization;     /* NULL when absent */
+    char *content_type;      /* NULL when absent */
+    struct cp_buf body;      /* a POST's body, up to max_request_body_bytes */
+    unsigned success_status; /* 200, 201 or 202: what a handler's CP_OK answer means */
     struct cp_param query[CP_REQUEST_MAX_QUERY];
     size_t query_count;
     struct cp_route_match match;
@@ -291,6 +308,8 @@ static void respond_problem(struct request_ctx *ctx, cp_status st, const char *d
     }
     if (http == MHD_HTTP_SERVICE_UNAVAILABLE)
         add_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SECONDS);
+    if (st == CP_ERR_UNAUTHORIZED)
+        add_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"chartpulse\"");
     finish(ctx, response, (unsigned)http, len, ctx->cache_key ? X_CACHE_MISS : NULL);
 }
 
@@ -316,7 +335,7 @@ static void respond_entry(struct request_ctx *ctx, struct cp_cache_entry *entry,
         struct MHD_Response *response = buffer_response(NULL, 0);
         add_header(response, MHD_HTTP_HEADER_ETAG, etag);
         add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, entry->cache_control);
-        add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        add_header(response, MHD_HTTP_HEADER_VARY, VARY_HEADERS);
         finish(ctx, response, MHD_HTTP_NOT_MODIFIED, 0, x_cache);
         return;
     }
@@ -326,12 +345,12 @@ static void respond_entry(struct request_ctx *ctx, struct cp_cache_entry *entry,
         len, data, release_entry, cp_cache_entry_ref(entry)));
     add_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, entry->content_type);
     add_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, entry->cache_control);
-    add_header(response, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    add_header(response, MHD_HTTP_HEADER_VARY, VARY_HEADERS);
     if (use_gzip)
         add_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     if (validate)
         add_header(response, MHD_HTTP_HEADER_ETAG, etag);
-    finish(ctx, response, MHD_HTTP_OK, len, x_cache);
+    finish(ctx, response, ctx->success_status ? ctx->success_status : MHD_HTTP_OK, len, x_cache);
 }
 
 /* A CORS preflight (or plain OPTIONS) on a path that exists. */
@@ -417,11 +436,21 @@ static struct cp_cache_entry *run_handler(struct request_ctx *ctx, struct cp_db_
         .db_acquire = lease ? lease_acquire : NULL,
         .db_lease = lease,
         .metrics = server->metrics,
+        .accept = ctx->accept,
+        .authorization = ctx->authorization,
+        .content_type = ctx->content_type,
+        .body = ctx->body.data,
+        .body_len = ctx->body.len,
+        .config = &server->config,
     };
     struct cp_reply reply = {0};
     cp_status st = route->handler(&req, &reply);
     struct cp_cache_entry *entry = NULL;
     if (st == CP_OK && (reply.body || reply.text)) {
+        if (reply.outcome == CP_REPLY_CREATED)
+            ctx->success_status = MHD_HTTP_CREATED;
+        else if (reply.outcome == CP_REPLY_ACCEPTED)
+            ctx->success_status = MHD_HTTP_ACCEPTED;
         char *text;
         size_t len;
         const char *content_type;
@@ -491,14 +520,17 @@ static void serve_on_worker(struct request_ctx *ctx, struct cp_cache_client *red
         }
     }
 
-    struct db_slot *slot =
-        route->db == CP_DB_READ && server->read_db.pool ? &server->read_db : &server->api_db;
+    struct db_slot *slot = &server->api_db;
+    if (route->db == CP_DB_READ && server->read_db.pool)
+        slot = &server->read_db;
+    else if (route->db == CP_DB_WRITE)
+        slot = &server->write_db;
     struct cp_db_lease lease = {.server = server, .slot = slot};
     struct cp_cache_entry *entry = run_handler(ctx, &lease);
     lease_release(&lease);
     if (!entry)
         return;
-    if (ctx->cache_key) {
+    if (ctx->cache_key && !ctx->success_status) {
         cp_cache_store(server->cache, ctx->cache_key, ctx->cache_key_len, &gen, entry);
         if (redis && !strcmp(entry->content_type, CONTENT_TYPE_JSON)) {
             fill->entry = cp_cache_entry_ref(entry);
@@ -608,6 +640,10 @@ static struct request_ctx *ctx_new(struct cp_server *server, struct MHD_Connecti
     ctx->path = cp_strdup(url);
     ctx->if_none_match = header_copy(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
     ctx->accept_encoding = header_copy(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    ctx->accept = header_copy(connection, MHD_HTTP_HEADER_ACCEPT);
+    ctx->authorization = header_copy(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+    ctx->content_type = header_copy(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
+    cp_buf_init(&ctx->body, server->opts.max_request_body_bytes);
     assign_request_id(server, ctx,
                       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"));
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, ctx);
@@ -638,6 +674,10 @@ static void ctx_free(struct request_ctx *ctx)
     free(ctx->path);
     free(ctx->if_none_match);
     free(ctx->accept_encoding);
+    free(ctx->accept);
+    free(ctx->authorization);
+    free(ctx->content_type);
+    cp_buf_free(&ctx->body);
     free(ctx);
 }
 
@@ -682,6 +722,12 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
     if (route->cacheable && (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD))) {
         /* the fast path: an already-built answer, served on this thread without blocking */
         ctx->cache_key = cp_cache_key(ctx->path, ctx->query, ctx->query_count, &ctx->cache_key_len);
+        if (cp_csv_wanted_by_accept(ctx->query, ctx->query_count, ctx->accept)) {
+            char *key = cp_asprintf("%s%s", ctx->cache_key, CACHE_KEY_CSV_SUFFIX);
+            free(ctx->cache_key);
+            ctx->cache_key = key;
+            ctx->cache_key_len = strlen(key);
+        }
         struct cp_cache_entry *entry =
             cp_cache_lookup(server->cache, ctx->cache_key, ctx->cache_key_len);
         if (entry) {
@@ -691,9 +737,15 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         }
     }
     if (route->db == CP_DB_NONE) {
+        struct cp_cache_generation gen;
+        cp_cache_current_generation(server->cache, &gen);
         struct cp_cache_entry *entry = run_handler(ctx, NULL);
         if (entry) {
-            respond_entry(ctx, entry, NULL);
+            /* a cacheable answer built here (e.g. /docs and its megabytes of script) is kept
+             * with its gzip variant, so it is compressed once, not per request */
+            if (ctx->cache_key && !ctx->success_status)
+                cp_cache_store(server->cache, ctx->cache_key, ctx->cache_key_len, &gen, entry);
+            respond_entry(ctx, entry, ctx->cache_key ? X_CACHE_MISS : NULL);
             cp_cache_entry_unref(entry);
         }
         return true;
@@ -709,7 +761,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   size_t *upload_data_size, void **req_cls)
 {
     (void)version;
-    (void)upload_data;
     struct cp_server *server = cls;
     struct request_ctx *ctx = *req_cls;
     if (!ctx) {
@@ -731,9 +782,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* no route reads a body yet: count it against the cap and drop it */
+        /* a POST's body is kept for its handler; others are counted against the cap and
+         * dropped */
         ctx->body_bytes += *upload_data_size;
         if (ctx->body_bytes > server->opts.max_request_body_bytes)
+            ctx->body_too_large = true;
+        else if (ctx->method == CP_METHOD_POST &&
+                 cp_buf_add(&ctx->body, upload_data, *upload_data_size) != CP_OK)
             ctx->body_too_large = true;
         *upload_data_size = 0;
         return MHD_YES;
@@ -951,6 +1006,8 @@ static void server_free(struct cp_server *server)
 {
     cp_pool_free(server->api_db.pool);
     cp_pool_free(server->read_db.pool);
+    cp_pool_free(server->write_db.pool);
+    cp_config_cleanup(&server->config);
     /* after the daemon: responses in flight may still hold cache entries until then */
     cp_cache_free(server->cache);
     cp_metrics_free(server->metrics);
@@ -977,6 +1034,47 @@ static void db_slot_init(struct db_slot *slot, const char *url, enum cp_db_pool_
     slot->size = opts->db_pool_size;
     slot->acquire_timeout_ms = opts->db_acquire_timeout_ms;
     atomic_init(&slot->in_use, 0);
+}
+
+/* The owner's pool: small, since only the admin write routes use it. */
+static void write_slot_init(struct db_slot *slot, const char *url,
+                            const struct cp_server_opts *opts)
+{
+    struct cp_server_opts small = *opts;
+    small.db_pool_size = WRITE_POOL_SIZE;
+    slot->pool = pool_for(url, &small);
+    slot->kind = CP_DB_POOL_PRIMARY; /* counted with the primary in metrics */
+    slot->size = WRITE_POOL_SIZE;
+    slot->acquire_timeout_ms = opts->db_acquire_timeout_ms;
+    atomic_init(&slot->in_use, 0);
+}
+
+/* A deep copy of cfg for handlers (cp_request.config): the caller's may go away. */
+static void config_copy(struct cp_config *dst, const struct cp_config *src)
+{
+    *dst = *src;
+    char **strings[] = {
+        &dst->database_url,
+        &dst->api_database_url,
+        &dst->database_read_url,
+        &dst->redis_url,
+        &dst->listen,
+        &dst->listen_host,
+        &dst->raw_uri,
+        &dst->s3_endpoint,
+        &dst->aws_access_key_id,
+        &dst->aws_secret_access_key,
+        &dst->aws_region,
+        &dst->spotify_client_id,
+        &dst->spotify_client_secret,
+        &dst->spotify_api_url,
+        &dst->spotify_accounts_url,
+        &dst->admin_token,
+        &dst->schedule_text,
+        &dst->log_format_text,
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        *strings[i] = cp_strdup(*strings[i]);
 }
 
 cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *given,
@@ -1023,6 +1121,11 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     db_slot_init(&server->api_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
     if (cfg->database_read_url)
         db_slot_init(&server->read_db, cfg->database_read_url, CP_DB_POOL_READ, &opts);
+    if (cfg->database_url)
+        write_slot_init(&server->write_db, cfg->database_url, &opts);
+    else
+        db_slot_init(&server->write_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
+    config_copy(&server->config, cfg);
 
     server->workers = cp_calloc((size_t)opts.db_workers, sizeof *server->workers);
     for (int i = 0; i < opts.db_workers; i++) {
@@ -1071,7 +1174,8 @@ void cp_server_stop(struct cp_server *server)
      * the HTTP threads answer database routes with 503 instead of suspending, so
      * libmicrohttpd never stops with a connection suspended. */
     stop_workers(server);
-    MHD_stop_daemon(server->daemon); /* also closes the listening socket */
+    MHD_stop_daemon(server->daemon);   /* also closes the listening socket */
+    cp_pipeline_run_join_background(); /* a run POST /v1/pipeline/runs started */
     server_free(server);
 }
 

@@ -8,6 +8,8 @@
 #include "ingest.h"
 #include "load.h"
 #include "migrate.h"
+#include "model.h"
+#include "pipeline_run.h"
 #include "refresh.h"
 
 struct command {
@@ -23,6 +25,8 @@ static const struct command commands[] = {
     {"load", cp_load_main, "ETL: every cataloged raw object not yet loaded -> core tables"},
     {"refresh", cp_refresh_main, "rebuild the warehouse summaries, invalidate the API cache"},
     {"enrich", cp_enrich_main, "fetch track/artist/album metadata for ids not yet enriched"},
+    {"pipeline", cp_pipeline_main, "`pipeline run`: load -> enrich -> refresh, tracked as one run"},
+    {"model", cp_model_main, "`model backtest`: compare the forecast models on a chart series"},
     {"generate", cp_generate_main, "synthetic charts in the charts.spotify.com format"},
 };
 

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "config.h"
 #include "mem.h"
 
 static const struct {
@@ -167,6 +169,39 @@ cp_status cp_reply_json(struct cp_reply *reply, json_t *body)
     return CP_OK;
 }
 
+cp_status cp_request_authorize_admin(const struct cp_request *req, struct cp_reply *reply)
+{
+    const char *token = req->config ? req->config->admin_token : NULL;
+    if (!token || !*token)
+        return cp_reply_problem(reply, CP_ERR_NOT_FOUND, "no resource at this path");
+    const char *auth = req->authorization;
+    if (!auth || strncasecmp(auth, "Bearer ", 7))
+        return cp_reply_problem(reply, CP_ERR_UNAUTHORIZED,
+                                "this endpoint needs an Authorization: Bearer token");
+    const char *given = auth + 7;
+    given += strspn(given, " ");
+    size_t given_len = strlen(given), token_len = strlen(token);
+    /* constant time in the token's length: no early exit on the first difference */
+    unsigned char diff = given_len != token_len;
+    for (size_t i = 0; i < token_len; i++)
+        diff |= (unsigned char)(token[i] ^ (i < given_len ? given[i] : 0));
+    if (diff)
+        return cp_reply_problem(reply, CP_ERR_UNAUTHORIZED, "the Bearer token is wrong");
+    return CP_OK;
+}
+
+cp_status cp_reply_created(struct cp_reply *reply, json_t *body)
+{
+    reply->outcome = CP_REPLY_CREATED;
+    return cp_reply_json(reply, body);
+}
+
+cp_status cp_reply_accepted(struct cp_reply *reply, json_t *body)
+{
+    reply->outcome = CP_REPLY_ACCEPTED;
+    return cp_reply_json(reply, body);
+}
+
 cp_status cp_reply_text(struct cp_reply *reply, char *text, size_t len, const char *content_type)
 {
     free(reply->text);
@@ -203,4 +238,5 @@ void cp_reply_cleanup(struct cp_reply *reply)
     reply->text_type = NULL;
     free(reply->detail);
     reply->detail = NULL;
+    reply->outcome = CP_REPLY_OK;
 }

@@ -29,6 +29,7 @@ enum cp_route_db {
     CP_DB_NONE,    /* answered on the HTTP thread, req->db is NULL */
     CP_DB_READ,    /* DATABASE_READ_URL when set, else API_DATABASE_URL */
     CP_DB_PRIMARY, /* always API_DATABASE_URL (e.g. readiness, which checks migrations) */
+    CP_DB_WRITE,   /* DATABASE_URL (the owner), a small pool: only the admin write routes */
 };
 
 /* Longest path a route pattern may have, in `{param}` segments. */
@@ -44,6 +45,7 @@ struct cp_param {
 };
 
 struct cp_metrics;
+struct cp_config;
 
 /* Hands out the request's pooled database connection on first use (http.c implements it):
  * acquire(lease) returns the same connection on every call, or NULL on every call once an
@@ -62,6 +64,12 @@ struct cp_request {
     cp_db_acquire_fn db_acquire; /* NULL for CP_DB_NONE routes */
     struct cp_db_lease *db_lease;
     struct cp_metrics *metrics; /* the server's metrics (for GET /metrics) */
+    const char *accept;         /* the Accept header, or NULL (csv.h negotiates with it) */
+    const char *authorization;  /* the Authorization header, or NULL */
+    const char *content_type;   /* the Content-Type header, or NULL */
+    const char *body;           /* a POST's body (body_len bytes, NUL-terminated), or NULL */
+    size_t body_len;
+    const struct cp_config *config; /* the server's settings (its own copy) */
 };
 
 /* The value of path parameter `name` ({name} in the pattern), or NULL. Borrowed. */
@@ -75,10 +83,26 @@ const char *cp_request_query(const struct cp_request *req, const char *name);
  * handler then answers CP_ERR_DB. Always NULL for CP_DB_NONE routes. */
 PGconn *cp_request_db(const struct cp_request *req);
 
+/* Which success a CP_OK reply is: 200, or 201/202 for a POST that created or started
+ * something. Set by cp_reply_created/cp_reply_accepted; only http.c maps it to a code. */
+enum cp_reply_outcome {
+    CP_REPLY_OK,       /* 200 */
+    CP_REPLY_CREATED,  /* 201 */
+    CP_REPLY_ACCEPTED, /* 202: started, going on in the background */
+};
+
+/* The admin check of write routes (SPEC §3 CHARTPULSE_ADMIN_TOKEN): CP_OK when the request
+ * carries `Authorization: Bearer <token>`; CP_ERR_NOT_FOUND when no token is configured (the
+ * write endpoints are off); CP_ERR_UNAUTHORIZED for a missing or wrong token (http.c adds
+ * WWW-Authenticate). The problem is set in reply. The comparison takes constant time. */
+struct cp_reply;
+cp_status cp_request_authorize_admin(const struct cp_request *req, struct cp_reply *reply);
+
 /* What a handler produces: on CP_OK a JSON body or a text body, otherwise a problem detail.
  * The reply owns all of them (the body as one jansson reference); http.c frees them with
  * cp_reply_cleanup. */
 struct cp_reply {
+    enum cp_reply_outcome outcome;
     json_t *body;
     char *text; /* a non-JSON body (e.g. Prometheus text), text_len bytes, NUL-terminated */
     size_t text_len;
@@ -88,6 +112,9 @@ struct cp_reply {
 
 /* Sets the answer; steals the reference to body. Returns CP_OK. */
 cp_status cp_reply_json(struct cp_reply *reply, json_t *body);
+/* Like cp_reply_json, answering 201 Created / 202 Accepted. Return CP_OK. */
+cp_status cp_reply_created(struct cp_reply *reply, json_t *body);
+cp_status cp_reply_accepted(struct cp_reply *reply, json_t *body);
 /* Sets a non-JSON answer; steals text (allocated through mem.h, len bytes + NUL), keeps the
  * static content_type. Returns CP_OK. */
 cp_status cp_reply_text(struct cp_reply *reply, char *text, size_t len, const char *content_type);

@@ -1,10 +1,18 @@
 /* THE route table: every REST route, its methods, handler, database need and caching. */
 #include "router.h"
 
+#include "artists.h"
 #include "catalog.h"
 #include "charts.h"
+#include "docs.h"
 #include "health.h"
+#include "pipeline_runs.h"
 #include "prometheus.h"
+#include "regions.h"
+#include "search.h"
+#include "tracks.h"
+#include "trends.h"
+#include "uploads.h"
 
 /* Cache-Control of 200 answers: chart data changes at most once per load; the catalog
  * changes on every ingest, so clients revalidate it (ETag); health never caches. */
@@ -27,6 +35,24 @@ const struct cp_route cp_routes[] = {
     {CP_METHOD_GET, "/v1/charts/{region}/{date}",         cp_charts_show,     CP_DB_READ,    CACHE_DATA,    CACHED},
     {CP_METHOD_GET, "/v1/catalog",                        cp_catalog_index,   CP_DB_READ,    CACHE_CATALOG, UNCACHED},
     {CP_METHOD_GET, "/v1/catalog/{object_id}/rejects",    cp_catalog_rejects, CP_DB_READ,    CACHE_CATALOG, UNCACHED},
+    {CP_METHOD_GET, "/v1/regions",                        cp_regions_index,   CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/tracks/{id}",                    cp_tracks_show,     CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/tracks/{id}/history",            cp_tracks_history,  CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/tracks/{id}/forecast",           cp_tracks_forecast, CP_DB_READ,    CACHE_DATA,    CACHED},
+    /* the literal segment first: the first route whose pattern matches wins */
+    {CP_METHOD_GET, "/v1/artists/leaderboard",            cp_artists_leaderboard, CP_DB_READ, CACHE_DATA,   CACHED},
+    {CP_METHOD_GET, "/v1/artists/{id}",                   cp_artists_show,    CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/trends/movers",                  cp_trends_movers,   CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/trends/new-entries",             cp_trends_new_entries, CP_DB_READ, CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/trends/streams",                 cp_trends_streams,  CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/trends/momentum",                cp_trends_momentum, CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/search",                         cp_search_index,    CP_DB_READ,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/pipeline/runs",                  cp_pipeline_runs_index, CP_DB_PRIMARY, CACHE_CATALOG, UNCACHED},
+    {CP_METHOD_POST, "/v1/pipeline/runs",                 cp_pipeline_runs_create, CP_DB_WRITE, CACHE_NONE, UNCACHED},
+    {CP_METHOD_POST, "/v1/uploads",                       cp_uploads_create,  CP_DB_WRITE,   CACHE_NONE,    UNCACHED},
+    {CP_METHOD_GET, "/openapi.json",                      cp_docs_openapi,    CP_DB_NONE,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/docs",                              cp_docs_page,       CP_DB_NONE,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/docs/{asset}",                      cp_docs_asset,      CP_DB_NONE,    CACHE_DATA,    CACHED},
 };
 /* clang-format on */
 

@@ -1,0 +1,201 @@
+/* SQL for artists. The leaderboard is reporting.artist_leaderboard itself, so the API and
+ * BI tools give the same numbers; it reads core.track_month for whole months and the fact
+ * table only for partial months at either end of the range. */
+#include "artists_repo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* The defaults (series' first and last chart) come from core.chart's primary key; the
+ * left join keeps the bounds row when the leaderboard is empty, so "no rows" means the
+ * range could not be resolved. */
+static const char LEADERBOARD_SQL[] =
+    "with bounds as ("
+    "  select coalesce($4::date, (select min(chart_date) from core.chart"
+    "                             where chart_kind = $1 and region = $2 and period = $3)) as f,"
+    "         coalesce($5::date, (select max(chart_date) from core.chart"
+    "                             where chart_kind = $1 and region = $2 and period = $3)) as t"
+    ")"
+    " select to_char(b.f, 'YYYY-MM-DD'), to_char(b.t, 'YYYY-MM-DD'),"
+    "        l.leaderboard_rank, l.artist_id, l.artist_spotify_id, l.artist_name, l.streams,"
+    "        l.entries, l.days, l.number_ones, l.tracks"
+    " from bounds b"
+    " left join lateral reporting.artist_leaderboard($2, $3, b.f, b.t, $6, $7, $8::integer, $1) l"
+    "   on true"
+    " where b.f is not null and b.t is not null"
+    " order by l.leaderboard_rank";
+
+/* The artist with their stats in one series; $1 a Spotify id or NULL, $2 a numeric id or
+ * NULL. The lateral filter on artist_id reaches the view's grouping, so only this
+ * artist's credits are read. */
+static const char ARTIST_SQL[] =
+    "select a.artist_id, a.spotify_id, a.name, array_to_json(a.genres)::text, a.popularity,"
+    "       a.followers, s.tracks, s.entries, s.number_ones, s.best_rank, s.total_streams,"
+    "       to_char(s.first_date, 'YYYY-MM-DD'), to_char(s.last_date, 'YYYY-MM-DD')"
+    " from core.artist a"
+    " left join lateral ("
+    "   select * from reporting.artist_stats s"
+    "   where s.artist_id = a.artist_id and s.chart_kind = $3 and s.region = $4"
+    "     and s.period = $5 and s.credit_role = 'all'"
+    " ) s on true"
+    " where a.spotify_id = $1 or a.artist_id = $2::bigint";
+
+static const char TRACKS_SQL[] =
+    "select t.track_id, t.track_name, c.role, t.peak_rank, t.days_on_chart, t.total_streams"
+    " from core.track_credit c"
+    " join reporting.track_stats t on t.track_id = c.track_id"
+    " where c.artist_id = $1::bigint and t.chart_kind = $2 and t.region = $3 and t.period = $4"
+    " order by t.total_streams desc nulls last, t.peak_rank, t.days_on_chart desc, t.track_id"
+    " limit $5::integer";
+
+static long long int_field(const PGresult *res, int row, int col, bool *present)
+{
+    bool dummy;
+    if (!present)
+        present = &dummy;
+    *present = false;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *text = PQgetvalue(res, row, col);
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end)
+        return 0;
+    *present = true;
+    return v;
+}
+
+static const char *text_field(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static cp_status query_failed(PGresult *res, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+    err[strcspn(err, "\n")] = '\0';
+    PQclear(res);
+    return CP_ERR_DB;
+}
+
+cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_query *q,
+                                      struct cp_leaderboard *out, char *err, size_t errlen)
+{
+    char limit_text[16];
+    snprintf(limit_text, sizeof limit_text, "%d", q->limit);
+    const char *params[] = {q->series.chart_kind,
+                            q->series.region,
+                            q->series.period,
+                            q->from,
+                            q->to,
+                            q->by,
+                            q->role,
+                            limit_text};
+    PGresult *res = PQexecParams(db, LEADERBOARD_SQL, 8, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return query_failed(res, err, errlen);
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return CP_ERR_NOT_FOUND;
+    }
+    memset(out, 0, sizeof *out);
+    out->result = res;
+    snprintf(out->from, sizeof out->from, "%s", PQgetvalue(res, 0, 0));
+    snprintf(out->to, sizeof out->to, "%s", PQgetvalue(res, 0, 1));
+    out->rows = cp_calloc((size_t)rows, sizeof *out->rows);
+    for (int row = 0; row < rows; row++) {
+        if (PQgetisnull(res, row, 2))
+            continue; /* the bounds row of an empty leaderboard */
+        struct cp_leaderboard_row *r = &out->rows[out->count++];
+        r->rank = int_field(res, row, 2, NULL);
+        r->artist_id = int_field(res, row, 3, NULL);
+        r->spotify_id = text_field(res, row, 4);
+        r->name = PQgetvalue(res, row, 5);
+        r->streams = int_field(res, row, 6, &r->has_streams);
+        r->entries = int_field(res, row, 7, NULL);
+        r->days = int_field(res, row, 8, NULL);
+        r->number_ones = int_field(res, row, 9, NULL);
+        r->tracks = int_field(res, row, 10, NULL);
+    }
+    return CP_OK;
+}
+
+void cp_artists_repo_leaderboard_cleanup(struct cp_leaderboard *board)
+{
+    free(board->rows);
+    board->rows = NULL;
+    board->count = 0;
+    PQclear(board->result);
+    board->result = NULL;
+}
+
+cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artists_series *series,
+                               int limit, struct cp_artist *out, char *err, size_t errlen)
+{
+    bool spotify = strlen(id) == 22;
+    const char *params[] = {spotify ? id : NULL, spotify ? NULL : id, series->chart_kind,
+                            series->region, series->period};
+    PGresult *res = PQexecParams(db, ARTIST_SQL, 5, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return query_failed(res, err, errlen);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return CP_ERR_NOT_FOUND;
+    }
+    memset(out, 0, sizeof *out);
+    out->artist_result = res;
+    out->artist_id = int_field(res, 0, 0, NULL);
+    out->spotify_id = text_field(res, 0, 1);
+    out->name = PQgetvalue(res, 0, 2);
+    out->genres_json = text_field(res, 0, 3);
+    out->popularity = int_field(res, 0, 4, &out->has_popularity);
+    out->followers = int_field(res, 0, 5, &out->has_followers);
+    out->tracks = int_field(res, 0, 6, NULL);
+    out->entries = int_field(res, 0, 7, NULL);
+    out->number_ones = int_field(res, 0, 8, NULL);
+    out->best_rank = int_field(res, 0, 9, &out->has_best_rank);
+    out->total_streams = int_field(res, 0, 10, &out->has_total_streams);
+    out->first_date = text_field(res, 0, 11);
+    out->last_date = text_field(res, 0, 12);
+
+    char artist_text[24], limit_text[16];
+    snprintf(artist_text, sizeof artist_text, "%lld", out->artist_id);
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    const char *track_params[] = {artist_text, series->chart_kind, series->region, series->period,
+                                  limit_text};
+    res = PQexecParams(db, TRACKS_SQL, 5, NULL, track_params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(out->artist_result);
+        out->artist_result = NULL;
+        return query_failed(res, err, errlen);
+    }
+    out->tracks_result = res;
+    int rows = PQntuples(res);
+    out->track_list = cp_calloc(rows ? (size_t)rows : 1, sizeof *out->track_list);
+    for (int row = 0; row < rows; row++) {
+        struct cp_artist_track *t = &out->track_list[out->track_count++];
+        t->track_id = PQgetvalue(res, row, 0);
+        t->name = PQgetvalue(res, row, 1);
+        t->role = PQgetvalue(res, row, 2);
+        t->peak_rank = int_field(res, row, 3, NULL);
+        t->total_days = int_field(res, row, 4, NULL);
+        t->total_streams = int_field(res, row, 5, &t->has_total_streams);
+    }
+    return CP_OK;
+}
+
+void cp_artists_repo_cleanup(struct cp_artist *artist)
+{
+    free(artist->track_list);
+    artist->track_list = NULL;
+    artist->track_count = 0;
+    PQclear(artist->artist_result);
+    PQclear(artist->tracks_result);
+    artist->artist_result = artist->tracks_result = NULL;
+}

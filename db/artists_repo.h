@@ -1,0 +1,92 @@
+/* Reading artists: the leaderboard (reporting.artist_leaderboard, the same function BI
+ * tools call) and one artist with their statistics (reporting.artist_stats) and charting
+ * tracks (reporting.track_stats). */
+#ifndef CP_ARTISTS_REPO_H
+#define CP_ARTISTS_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* A chart series: kind, region, period. All static or borrowed from the caller. */
+struct cp_artists_series {
+    const char *chart_kind; /* regional | viral */
+    const char *region;     /* global | two-letter code */
+    const char *period;     /* daily | weekly */
+};
+
+struct cp_leaderboard_query {
+    struct cp_artists_series series;
+    const char *from; /* YYYY-MM-DD, or NULL for the series' first chart */
+    const char *to;   /* YYYY-MM-DD, or NULL for the series' latest chart */
+    const char *by;   /* streams | entries | days | number_ones */
+    const char *role; /* all | lead */
+    int limit;
+};
+
+/* One leaderboard row. Strings are borrowed from the struct cp_leaderboard holding it. */
+struct cp_leaderboard_row {
+    long long rank;
+    long long artist_id;    /* chartpulse's id */
+    const char *spotify_id; /* NULL before enrichment */
+    const char *name;
+    long long streams;
+    bool has_streams; /* false when no charting track had streams (viral charts) */
+    long long entries, days, number_ones, tracks;
+};
+
+struct cp_leaderboard {
+    char from[11]; /* the range used, YYYY-MM-DD (defaults resolved) */
+    char to[11];
+    struct cp_leaderboard_row *rows;
+    size_t count;
+    PGresult *result; /* private */
+};
+
+/* Reads the leaderboard q names. Returns CP_OK, CP_ERR_NOT_FOUND when a default bound was
+ * wanted but the series has no chart, or CP_ERR_DB with the message in err. Only on CP_OK
+ * is there anything to clean up. */
+cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_query *q,
+                                      struct cp_leaderboard *out, char *err, size_t errlen);
+void cp_artists_repo_leaderboard_cleanup(struct cp_leaderboard *board);
+
+/* One charting track of an artist in a series. Strings borrowed from struct cp_artist. */
+struct cp_artist_track {
+    const char *track_id;
+    const char *name;
+    const char *role; /* lead | featured */
+    long long peak_rank;
+    long long total_days; /* charts on: days on daily charts, weeks on weekly charts */
+    long long total_streams;
+    bool has_total_streams;
+};
+
+/* An artist, their statistics in one series (credit rule `all`) and their tracks there. */
+struct cp_artist {
+    long long artist_id;
+    const char *spotify_id; /* NULL before enrichment */
+    const char *name;
+    const char *genres_json; /* a JSON array of strings, or NULL when unknown */
+    long long popularity, followers;
+    bool has_popularity, has_followers;
+    /* stats; all zero/absent when the artist never charted in the series */
+    long long tracks, entries, number_ones, best_rank, total_streams;
+    bool has_best_rank, has_total_streams;
+    const char *first_date, *last_date; /* NULL when never charted in the series */
+    struct cp_artist_track *track_list;
+    size_t track_count;
+    PGresult *artist_result, *tracks_result; /* private */
+};
+
+/* Finds the artist by Spotify id (22 characters) or by chartpulse's numeric id, with
+ * their statistics and up to limit tracks in series (most streams first). Returns CP_OK,
+ * CP_ERR_NOT_FOUND, or CP_ERR_DB with the message in err. Only on CP_OK is there
+ * anything to clean up. */
+cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artists_series *series,
+                               int limit, struct cp_artist *out, char *err, size_t errlen);
+void cp_artists_repo_cleanup(struct cp_artist *artist);
+
+#endif

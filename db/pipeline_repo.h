@@ -1,0 +1,59 @@
+/* SQL for pipeline runs (etl.pipeline_run, etl.pipeline_step; migration 0008): starting a
+ * run (at most one at a time), timing its steps, finishing it, and listing runs. */
+#ifndef CP_PIPELINE_REPO_H
+#define CP_PIPELINE_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* A run still `running` after this long is taken as abandoned (its process died) and
+ * marked failed when the next run starts. */
+#define CP_PIPELINE_STALE_HOURS 6
+
+/* Records a new run with trigger ("schedule" | "api" | "cli") and its steps (names,
+ * NULL-terminated) as pending. CP_ERR_CONFLICT with a message when a run is going (stale
+ * ones are failed first); *run_id receives the new run's id. */
+cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *const *steps,
+                                 long long *run_id, char *err, size_t errlen);
+/* Marks step step_no (0-based, in the order given to start) running, now. */
+cp_status cp_pipeline_repo_step_begin(PGconn *conn, long long run_id, int step_no, char *err,
+                                      size_t errlen);
+/* Ends step step_no with status (succeeded | failed | skipped) and detail (NULL for none). */
+cp_status cp_pipeline_repo_step_end(PGconn *conn, long long run_id, int step_no, const char *status,
+                                    const char *detail, char *err, size_t errlen);
+/* Ends the run with status (succeeded | failed) and error (NULL for none); steps still
+ * pending are marked skipped. */
+cp_status cp_pipeline_repo_finish(PGconn *conn, long long run_id, const char *status,
+                                  const char *error, char *err, size_t errlen);
+
+/* One run as the API shows it. Strings are owned by the list. */
+struct cp_pipeline_run_row {
+    long long run_id;
+    char *trigger;
+    char *started_at;  /* RFC 3339, UTC */
+    char *finished_at; /* NULL while running */
+    char *status;
+    char *error;      /* NULL for none */
+    char *steps_json; /* a JSON array of {name,status,started_at,finished_at,seconds,detail} */
+};
+
+struct cp_pipeline_run_list {
+    struct cp_pipeline_run_row *runs;
+    size_t count;
+};
+
+/* The newest limit runs, newest first; only_run_id > 0 lists that run alone (CP_ERR_NOT_FOUND
+ * when it does not exist). Free with cp_pipeline_run_list_cleanup. */
+cp_status cp_pipeline_repo_list(PGconn *conn, int limit, long long only_run_id,
+                                struct cp_pipeline_run_list *out, char *err, size_t errlen);
+void cp_pipeline_run_list_cleanup(struct cp_pipeline_run_list *list);
+
+/* How many cataloged raw objects wait to be loaded. */
+cp_status cp_pipeline_repo_pending_objects(PGconn *conn, long long *count, char *err,
+                                           size_t errlen);
+
+#endif

@@ -1,0 +1,323 @@
+/* SQL for tracks: metadata, credits and runs by primary key or the track index of
+ * core.chart_run; histories through reporting.track_history (chart_entry_track_idx). */
+#include "tracks_repo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* A release date printed to the precision the Web API gave (2019, 2019-05, 2019-05-17). */
+static const char TRACK_SQL[] =
+    "select t.track_id, t.name, t.artist_names, coalesce(t.label, al.label), t.duration_ms,"
+    "       t.explicit, t.isrc, t.popularity, t.album_id, al.name, al.album_type,"
+    "       case al.release_date_precision"
+    "         when 'year' then to_char(al.release_date, 'YYYY')"
+    "         when 'month' then to_char(al.release_date, 'YYYY-MM')"
+    "         else to_char(al.release_date, 'YYYY-MM-DD') end,"
+    "       al.release_date_precision, al.label, al.images::text"
+    " from core.track t left join core.album al on al.album_id = t.album_id"
+    " where t.track_id = $1";
+
+enum track_column {
+    T_ID,
+    T_NAME,
+    T_ARTIST_NAMES,
+    T_LABEL,
+    T_DURATION,
+    T_EXPLICIT,
+    T_ISRC,
+    T_POPULARITY,
+    T_ALBUM_ID,
+    T_ALBUM_NAME,
+    T_ALBUM_TYPE,
+    T_ALBUM_RELEASE,
+    T_ALBUM_PRECISION,
+    T_ALBUM_LABEL,
+    T_ALBUM_IMAGES,
+};
+
+static const char CREDITS_SQL[] = "select a.artist_id::text, a.spotify_id, a.name, c.role"
+                                  " from core.track_credit c join core.artist a using (artist_id)"
+                                  " where c.track_id = $1 order by c.position";
+
+/* The global series first: it is the one most readers look for. */
+static const char RUNS_SQL[] =
+    "select chart_kind, region, period, to_char(first_date, 'YYYY-MM-DD'), first_rank,"
+    "       to_char(peak_date, 'YYYY-MM-DD'), peak_rank, to_char(last_date, 'YYYY-MM-DD'),"
+    "       last_rank, periods_at_1, periods_top10, periods, longest_streak, streak, reentries,"
+    "       total_streams"
+    " from core.chart_run where track_id = $1"
+    " order by chart_kind, region <> 'global', region, period";
+
+enum run_column {
+    R_KIND,
+    R_REGION,
+    R_PERIOD,
+    R_DEBUT_DATE,
+    R_DEBUT_RANK,
+    R_PEAK_DATE,
+    R_PEAK_RANK,
+    R_LAST_DATE,
+    R_LAST_RANK,
+    R_AT_1,
+    R_TOP10,
+    R_TOTAL,
+    R_LONGEST,
+    R_STREAK,
+    R_REENTRIES,
+    R_STREAMS,
+};
+
+/* Zero rows: no such track. One row with a NULL date: the track exists but has no position
+ * in the series and range. The chart size is the most entries a chart of the series has
+ * (ranks can have holes, so one chart's count may fall short). */
+static const char HISTORY_SQL[] =
+    "select t.name, to_char(h.chart_date, 'YYYY-MM-DD'), h.rank, h.streams, h.previous_rank,"
+    "       h.movement, h.peak_rank, h.days_on_chart, h.streak,"
+    "       (select coalesce(max(c.entries), 0) from core.chart c"
+    "        where c.chart_kind = $2 and c.region = $3 and c.period = $4)"
+    " from core.track t"
+    " left join lateral reporting.track_history(t.track_id, $3, $4,"
+    "     coalesce($5::date, '-infinity'::date), coalesce($6::date, 'infinity'::date), $2) h"
+    "   on true"
+    " where t.track_id = $1"
+    " order by h.chart_date";
+
+enum history_column {
+    H_NAME,
+    H_DATE,
+    H_RANK,
+    H_STREAMS,
+    H_PREVIOUS_RANK,
+    H_MOVEMENT,
+    H_PEAK_RANK,
+    H_DAYS,
+    H_STREAK,
+    H_CHART_SIZE,
+};
+
+static const char SERIES_SQL[] = "select track_id, rank, streams from core.chart_entry"
+                                 " where chart_kind = $1 and region = $2 and period = $3"
+                                 " order by track_id, chart_date";
+
+static const char CHART_SIZE_SQL[] = "select coalesce(max(entries), 0) from core.chart"
+                                     " where chart_kind = $1 and region = $2 and period = $3";
+
+/* An integer column; *present is false for NULL (and for text that is not a number, which
+ * the schema rules out). */
+static long long int_field(const PGresult *res, int row, int col, bool *present)
+{
+    bool ignored;
+    if (!present)
+        present = &ignored;
+    *present = false;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *text = PQgetvalue(res, row, col);
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end)
+        return 0;
+    *present = true;
+    return v;
+}
+
+/* A text column, NULL for SQL NULL. */
+static const char *text_field(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static void copy_message(char *err, size_t errlen, const char *message)
+{
+    snprintf(err, errlen, "%s", message);
+    err[strcspn(err, "\n")] = '\0';
+}
+
+/* Runs sql with params; on failure copies the message to err and returns NULL. */
+static PGresult *query(PGconn *db, const char *sql, int n, const char *const *params, char *err,
+                       size_t errlen)
+{
+    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        copy_message(err, errlen, PQresultErrorMessage(res));
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track *track, char *err,
+                              size_t errlen)
+{
+    const char *params[] = {track_id};
+    PGresult *meta = query(db, TRACK_SQL, 1, params, err, errlen);
+    if (!meta)
+        return CP_ERR_DB;
+    if (PQntuples(meta) == 0) {
+        PQclear(meta);
+        return CP_ERR_NOT_FOUND;
+    }
+    PGresult *credits = query(db, CREDITS_SQL, 1, params, err, errlen);
+    PGresult *runs = credits ? query(db, RUNS_SQL, 1, params, err, errlen) : NULL;
+    if (!runs) {
+        PQclear(meta);
+        PQclear(credits);
+        return CP_ERR_DB;
+    }
+
+    memset(track, 0, sizeof *track);
+    track->results[0] = meta;
+    track->results[1] = credits;
+    track->results[2] = runs;
+    track->id = PQgetvalue(meta, 0, T_ID);
+    track->name = PQgetvalue(meta, 0, T_NAME);
+    track->artist_names = PQgetvalue(meta, 0, T_ARTIST_NAMES);
+    track->label = text_field(meta, 0, T_LABEL);
+    track->duration_ms = (int)int_field(meta, 0, T_DURATION, &track->has_duration_ms);
+    track->has_explicit = !PQgetisnull(meta, 0, T_EXPLICIT);
+    track->explicit_lyrics = track->has_explicit && PQgetvalue(meta, 0, T_EXPLICIT)[0] == 't';
+    track->isrc = text_field(meta, 0, T_ISRC);
+    track->popularity = (int)int_field(meta, 0, T_POPULARITY, &track->has_popularity);
+    track->album_id = text_field(meta, 0, T_ALBUM_ID);
+    track->album_name = text_field(meta, 0, T_ALBUM_NAME);
+    track->album_type = text_field(meta, 0, T_ALBUM_TYPE);
+    track->album_release_date = text_field(meta, 0, T_ALBUM_RELEASE);
+    track->album_release_date_precision = text_field(meta, 0, T_ALBUM_PRECISION);
+    track->album_label = text_field(meta, 0, T_ALBUM_LABEL);
+    track->album_images = text_field(meta, 0, T_ALBUM_IMAGES);
+
+    int n = PQntuples(credits);
+    track->credits = cp_calloc((size_t)n + 1, sizeof *track->credits);
+    for (int row = 0; row < n; row++) {
+        struct cp_track_credit *c = &track->credits[track->credit_count++];
+        c->artist_id = PQgetvalue(credits, row, 0);
+        c->spotify_id = text_field(credits, row, 1);
+        c->name = PQgetvalue(credits, row, 2);
+        c->role = PQgetvalue(credits, row, 3);
+    }
+
+    n = PQntuples(runs);
+    track->runs = cp_calloc((size_t)n + 1, sizeof *track->runs);
+    for (int row = 0; row < n; row++) {
+        struct cp_track_run *r = &track->runs[track->run_count++];
+        r->chart_kind = PQgetvalue(runs, row, R_KIND);
+        r->region = PQgetvalue(runs, row, R_REGION);
+        r->period = PQgetvalue(runs, row, R_PERIOD);
+        r->debut_date = PQgetvalue(runs, row, R_DEBUT_DATE);
+        r->debut_rank = (int)int_field(runs, row, R_DEBUT_RANK, NULL);
+        r->peak_date = PQgetvalue(runs, row, R_PEAK_DATE);
+        r->peak_rank = (int)int_field(runs, row, R_PEAK_RANK, NULL);
+        r->last_date = PQgetvalue(runs, row, R_LAST_DATE);
+        r->last_rank = (int)int_field(runs, row, R_LAST_RANK, NULL);
+        r->days_at_1 = (int)int_field(runs, row, R_AT_1, NULL);
+        r->days_in_top10 = (int)int_field(runs, row, R_TOP10, NULL);
+        r->total_days = (int)int_field(runs, row, R_TOTAL, NULL);
+        r->longest_streak = (int)int_field(runs, row, R_LONGEST, NULL);
+        r->current_streak = (int)int_field(runs, row, R_STREAK, NULL);
+        r->reentries = (int)int_field(runs, row, R_REENTRIES, NULL);
+        r->total_streams = int_field(runs, row, R_STREAMS, &r->has_total_streams);
+    }
+    return CP_OK;
+}
+
+void cp_tracks_repo_cleanup(struct cp_track *track)
+{
+    free(track->credits);
+    free(track->runs);
+    for (size_t i = 0; i < sizeof track->results / sizeof track->results[0]; i++)
+        PQclear(track->results[i]);
+    memset(track, 0, sizeof *track);
+}
+
+cp_status cp_tracks_repo_history(PGconn *db, const struct cp_track_history_query *q,
+                                 struct cp_track_history *history, char *err, size_t errlen)
+{
+    const char *params[] = {q->track_id, q->chart_kind, q->region, q->period, q->from, q->to};
+    PGresult *res = query(db, HISTORY_SQL, 6, params, err, errlen);
+    if (!res)
+        return CP_ERR_DB;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return CP_ERR_NOT_FOUND;
+    }
+    memset(history, 0, sizeof *history);
+    history->result = res;
+    history->track_name = PQgetvalue(res, 0, H_NAME);
+    history->chart_size = (int)int_field(res, 0, H_CHART_SIZE, NULL);
+    history->points = cp_calloc((size_t)rows, sizeof *history->points);
+    for (int row = 0; row < rows; row++) {
+        if (PQgetisnull(res, row, H_DATE))
+            continue; /* the left join's row for a track without positions */
+        struct cp_track_point *p = &history->points[history->count++];
+        p->date = PQgetvalue(res, row, H_DATE);
+        p->rank = (int)int_field(res, row, H_RANK, NULL);
+        p->streams = int_field(res, row, H_STREAMS, &p->has_streams);
+        p->previous_rank = (int)int_field(res, row, H_PREVIOUS_RANK, &p->has_previous_rank);
+        p->movement = text_field(res, row, H_MOVEMENT);
+        p->peak_rank = (int)int_field(res, row, H_PEAK_RANK, NULL);
+        p->days_on_chart = (int)int_field(res, row, H_DAYS, NULL);
+        p->streak = (int)int_field(res, row, H_STREAK, NULL);
+    }
+    return CP_OK;
+}
+
+void cp_tracks_repo_history_cleanup(struct cp_track_history *history)
+{
+    free(history->points);
+    PQclear(history->result);
+    memset(history, 0, sizeof *history);
+}
+
+cp_status cp_tracks_repo_series(PGconn *db, const char *chart_kind, const char *region,
+                                const char *period, struct cp_series_tracks *series, char *err,
+                                size_t errlen)
+{
+    const char *params[] = {chart_kind, region, period};
+    PGresult *size = query(db, CHART_SIZE_SQL, 3, params, err, errlen);
+    if (!size)
+        return CP_ERR_DB;
+    PGresult *res = query(db, SERIES_SQL, 3, params, err, errlen);
+    if (!res) {
+        PQclear(size);
+        return CP_ERR_DB;
+    }
+    memset(series, 0, sizeof *series);
+    series->chart_size = (int)int_field(size, 0, 0, NULL);
+    PQclear(size);
+
+    size_t rows = (size_t)PQntuples(res);
+    series->offsets = cp_calloc(rows + 1, sizeof *series->offsets);
+    series->rank = cp_calloc(rows + 1, sizeof *series->rank);
+    series->streams = cp_calloc(rows + 1, sizeof *series->streams);
+    bool any_streams = false;
+    for (size_t row = 0; row < rows; row++) {
+        int r = (int)row;
+        if (row == 0 || strcmp(PQgetvalue(res, r, 0), PQgetvalue(res, r - 1, 0)))
+            series->offsets[series->track_count++] = row;
+        series->rank[row] = (int)int_field(res, r, 1, NULL);
+        bool present;
+        series->streams[row] = int_field(res, r, 2, &present);
+        any_streams |= present;
+    }
+    series->offsets[series->track_count] = rows;
+    PQclear(res);
+    if (!any_streams) {
+        free(series->streams);
+        series->streams = NULL;
+    }
+    return CP_OK;
+}
+
+void cp_tracks_repo_series_cleanup(struct cp_series_tracks *series)
+{
+    free(series->offsets);
+    free(series->rank);
+    free(series->streams);
+    memset(series, 0, sizeof *series);
+}

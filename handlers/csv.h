@@ -1,0 +1,98 @@
+/* CSV answers for list endpoints (SPEC §6): content negotiation (`?format=csv` or an
+ * `Accept` header preferring text/csv) and an RFC 4180 writer (header row, CRLF line ends,
+ * fields with a comma, quote, CR or LF quoted with doubled quotes, NULL written as empty).
+ *
+ * How a list handler adds CSV (the usual four steps stay; CSV only changes "respond"):
+ *
+ *     bool csv;
+ *     cp_status st = cp_csv_negotiate(req, reply, &csv);  // first, with the other params:
+ *     if (st != CP_OK)                                     // a bad ?format= is a 400
+ *         return st;                                       // naming `format`
+ *     ... repo, build the JSON body as usual ...
+ *     if (csv) {
+ *         static const char *const columns[] = {"rank", "track.id", "track.name",
+ *                                               "streams", NULL};
+ *         return cp_csv_reply_rows(reply, body, "entries", columns);  // steals body
+ *     }
+ *     return cp_reply_json(reply, body);
+ *
+ * Columns name members of each row object; a dotted name ("track.id") reaches into nested
+ * objects. JSON values become text: strings as is, integers in decimal, reals in the
+ * shortest form that round-trips, true/false, null or a missing member as an empty field,
+ * arrays/objects as compact JSON (an array of strings as the strings joined by "; ").
+ * The CSV header row is the column names as given.
+ *
+ * For rows that are not JSON, use the writer directly (cp_csv_init, cp_csv_header,
+ * cp_csv_field*, cp_csv_end_row, cp_csv_reply). A cacheable route needs nothing more: the
+ * response cache keys on the negotiated type (http.c) and answers carry `Vary: Accept`. */
+#ifndef CP_CSV_H
+#define CP_CSV_H
+
+/* libcsv's header is also named csv.h, and handlers/ comes first on the include path, so
+ * `#include <csv.h>` (pipeline/chart_csv.c) lands here: hand it libcsv's as well. */
+#include_next <csv.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "router.h"
+
+/* Content-Type of every CSV answer. */
+#define CP_CSV_CONTENT_TYPE "text/csv; charset=utf-8"
+/* Largest CSV body a handler may build (the JSON answers are bounded by `limit` anyway). */
+#define CP_CSV_MAX_BYTES (64u * 1024u * 1024u)
+
+/* Reads `?format=` (json | csv) and the request's Accept header. *csv is true when format
+ * is csv, or when format is absent and Accept ranks text/csv above application/json (by
+ * q-value, then order; `*` wildcards count for JSON). Returns CP_OK, or CP_ERR_INVALID with
+ * a 400 problem "format: must be 'json' or 'csv' ..." in reply. */
+cp_status cp_csv_negotiate(const struct cp_request *req, struct cp_reply *reply, bool *csv);
+
+/* Whether the request negotiates CSV, as cp_csv_negotiate decides, treating a bad format
+ * value as JSON (call cp_csv_negotiate first to answer it with a 400). */
+bool cp_csv_wanted(const struct cp_request *req);
+
+/* Whether an Accept header value prefers text/csv over application/json (NULL: no). */
+bool cp_csv_accept_prefers_csv(const char *accept);
+
+/* For the response cache (http.c): true when CSV is negotiated by the Accept header alone
+ * (no `format` among the query parameters, which are part of the cache key already). */
+bool cp_csv_wanted_by_accept(const struct cp_param *query, size_t query_count, const char *accept);
+
+/* The writer: rows of fields appended into a growing buffer. */
+struct cp_csv {
+    struct cp_buf out;
+    size_t fields_in_row; /* fields written in the current row (separators) */
+};
+
+void cp_csv_init(struct cp_csv *csv);
+/* Writes a header row of NULL-terminated names. */
+cp_status cp_csv_header(struct cp_csv *csv, const char *const *names);
+/* Appends one field to the current row: quoted when it holds , " CR or LF; NULL is empty. */
+cp_status cp_csv_field(struct cp_csv *csv, const char *value);
+/* Appends a field of len bytes (may hold NULs; written as is). */
+cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t len);
+/* Appends an integer field, or an empty one when !present. */
+cp_status cp_csv_field_int(struct cp_csv *csv, bool present, long long value);
+/* Appends a real field (shortest round-trip form), or an empty one when !present. */
+cp_status cp_csv_field_double(struct cp_csv *csv, bool present, double value);
+/* Appends a JSON value as text, as described above (NULL is empty). */
+cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value);
+/* Ends the current row with CRLF. */
+cp_status cp_csv_end_row(struct cp_csv *csv);
+/* Hands the text to reply as CP_CSV_CONTENT_TYPE and empties csv. Returns CP_OK. */
+cp_status cp_csv_reply(struct cp_csv *csv, struct cp_reply *reply);
+/* Frees the buffer (safe after cp_csv_reply). */
+void cp_csv_cleanup(struct cp_csv *csv);
+
+/* The CSV of the array body[rows_member] (or of body itself when rows_member is NULL and
+ * body is an array): a header row of columns (NULL-terminated), then one row per element.
+ * Steals the reference to body. Returns CP_OK with the CSV in reply, or CP_ERR_INTERNAL
+ * (with a problem) when the member is not an array, or CP_ERR_TOO_LARGE. */
+cp_status cp_csv_reply_rows(struct cp_reply *reply, json_t *body, const char *rows_member,
+                            const char *const *columns);
+
+#endif

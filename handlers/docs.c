@@ -1,0 +1,97 @@
+/* The API reference: the embedded OpenAPI document and a Swagger UI page over it. */
+#include "docs.h"
+
+#include <string.h>
+
+#include "mem.h"
+
+#define CONTENT_TYPE_JSON "application/json; charset=utf-8"
+#define CONTENT_TYPE_HTML "text/html; charset=utf-8"
+#define CONTENT_TYPE_JS   "text/javascript; charset=utf-8"
+#define CONTENT_TYPE_CSS  "text/css; charset=utf-8"
+
+/* Relative URLs, so the page also works behind a proxy that mounts the API under a prefix. */
+static const char PAGE[] =
+    "<!doctype html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>chartpulse API reference</title>\n"
+    "<link rel=\"stylesheet\" href=\"docs/swagger-ui.css\">\n"
+    "</head>\n"
+    "<body>\n"
+    "<div id=\"api\"><noscript>The API reference needs JavaScript; the contract itself is "
+    "at <a href=\"openapi.json\">/openapi.json</a>.</noscript></div>\n"
+    "<script src=\"docs/swagger-ui-bundle.js\"></script>\n"
+    "<script>\n"
+    "window.ui = SwaggerUIBundle({url: 'openapi.json', dom_id: '#api', deepLinking: true});\n"
+    "</script>\n"
+    "</body>\n"
+    "</html>\n";
+
+/* Served when the build had no renderer (node_modules missing). */
+static const char PAGE_WITHOUT_RENDERER[] =
+    "<!doctype html>\n"
+    "<html lang=\"en\">\n"
+    "<head><meta charset=\"utf-8\"><title>chartpulse API reference</title></head>\n"
+    "<body>\n"
+    "<h1>chartpulse API reference</h1>\n"
+    "<p>This build has no renderer built in (it was built without node_modules: run "
+    "<code>scripts/env.sh deps</code> and rebuild). The contract is at "
+    "<a href=\"openapi.json\">/openapi.json</a>.</p>\n"
+    "</body>\n"
+    "</html>\n";
+
+static const struct cp_docs_asset *find_asset(const char *name)
+{
+    for (size_t i = 0; i < cp_docs_assets_count; i++)
+        if (cp_docs_assets[i].name && !strcmp(cp_docs_assets[i].name, name))
+            return &cp_docs_assets[i];
+    return NULL;
+}
+
+static const char *content_type_of(const char *name)
+{
+    size_t len = strlen(name);
+    if (len > 3 && !strcmp(name + len - 3, ".js"))
+        return CONTENT_TYPE_JS;
+    if (len > 4 && !strcmp(name + len - 4, ".css"))
+        return CONTENT_TYPE_CSS;
+    return CONTENT_TYPE_JSON;
+}
+
+/* Answers a copy of an embedded file (the reply owns its text). */
+static cp_status reply_asset(struct cp_reply *reply, const struct cp_docs_asset *asset)
+{
+    return cp_reply_text(reply, cp_strndup((const char *)asset->data, asset->len), asset->len,
+                         content_type_of(asset->name));
+}
+
+cp_status cp_docs_openapi(const struct cp_request *req, struct cp_reply *reply)
+{
+    (void)req;
+    const struct cp_docs_asset *spec = find_asset("openapi.json");
+    if (!spec)
+        return cp_reply_problem(reply, CP_ERR_INTERNAL, "this build has no OpenAPI document");
+    return reply_asset(reply, spec);
+}
+
+cp_status cp_docs_page(const struct cp_request *req, struct cp_reply *reply)
+{
+    (void)req;
+    bool renderer = find_asset("swagger-ui-bundle.js") && find_asset("swagger-ui.css");
+    const char *page = renderer ? PAGE : PAGE_WITHOUT_RENDERER;
+    size_t len = renderer ? sizeof PAGE - 1 : sizeof PAGE_WITHOUT_RENDERER - 1;
+    return cp_reply_text(reply, cp_strndup(page, len), len, CONTENT_TYPE_HTML);
+}
+
+cp_status cp_docs_asset(const struct cp_request *req, struct cp_reply *reply)
+{
+    const char *name = cp_request_param(req, "asset");
+    const struct cp_docs_asset *asset =
+        name && strcmp(name, "openapi.json") ? find_asset(name) : NULL;
+    if (!asset)
+        return cp_reply_problem(reply, CP_ERR_NOT_FOUND, "no docs asset '%.60s'", name ? name : "");
+    return reply_asset(reply, asset);
+}

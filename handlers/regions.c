@@ -1,0 +1,65 @@
+/* The regions endpoint: chart coverage per region and series, as JSON or CSV. */
+#include "regions.h"
+
+#include <string.h>
+
+#include "csv.h"
+#include "log.h"
+#include "regions_repo.h"
+
+static json_t *series_json(const struct cp_region_series *s)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "chart_kind", s->chart_kind, "period", s->period,
+                     "first_date", s->first_date, "last_date", s->last_date, "charts",
+                     (json_int_t)s->charts);
+}
+
+cp_status cp_regions_index(const struct cp_request *req, struct cp_reply *reply)
+{
+    /* validate */
+    bool csv;
+    cp_status st = cp_csv_negotiate(req, reply, &csv);
+    if (st != CP_OK)
+        return st;
+
+    /* repo */
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    struct cp_region_coverage coverage;
+    char err[512];
+    st = cp_regions_repo_list(db, &coverage, err, sizeof err);
+    if (st != CP_OK) {
+        cp_log_error("regions query failed: %s", err);
+        return cp_reply_problem(reply, st, "the regions could not be read from the database");
+    }
+
+    /* build */
+    if (csv) {
+        json_t *rows = json_array();
+        for (size_t i = 0; i < coverage.count; i++) {
+            json_t *row = series_json(&coverage.series[i]);
+            json_object_set_new(row, "region", json_string(coverage.series[i].region));
+            json_object_set_new(row, "name", json_string(coverage.series[i].name));
+            json_array_append_new(rows, row);
+        }
+        cp_regions_repo_cleanup(&coverage);
+        static const char *const columns[] = {"region",     "name",      "chart_kind", "period",
+                                              "first_date", "last_date", "charts",     NULL};
+        return cp_csv_reply_rows(reply, rows, NULL, columns);
+    }
+    json_t *regions = json_array();
+    json_t *current = NULL; /* borrowed: the last region object appended */
+    for (size_t i = 0; i < coverage.count; i++) {
+        const struct cp_region_series *s = &coverage.series[i];
+        if (!current || strcmp(json_string_value(json_object_get(current, "region")), s->region)) {
+            current = json_pack("{s:s, s:s, s:[]}", "region", s->region, "name", s->name, "series");
+            json_array_append_new(regions, current);
+        }
+        json_array_append_new(json_object_get(current, "series"), series_json(s));
+    }
+    cp_regions_repo_cleanup(&coverage);
+
+    /* respond */
+    return cp_reply_json(reply, json_pack("{s:o}", "regions", regions));
+}

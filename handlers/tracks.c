@@ -1,0 +1,401 @@
+/* The track endpoints: a track with its chart runs, its history in one series (JSON or
+ * CSV), and a forecast of its next charts with the model's backtest error. */
+#include "tracks.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "chart_csv.h"
+#include "csv.h"
+#include "forecast.h"
+#include "log.h"
+#include "mem.h"
+#include "params.h"
+#include "tracks_repo.h"
+
+/* The path parameter `id`: a bare id, a spotify:track: URI or an open.spotify.com URL. */
+static cp_status track_id_param(const struct cp_request *req, struct cp_reply *reply, char id[23])
+{
+    const char *value = cp_request_param(req, "id");
+    if (!value || !cp_track_id_extract(value, id))
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "id: must be a Spotify track id (22 letters and digits), a "
+                                "spotify:track: URI or an open.spotify.com/track URL (got '%.60s')",
+                                value ? value : "");
+    return CP_OK;
+}
+
+static json_t *nullable_int(bool present, long long v)
+{
+    return present ? json_integer(v) : json_null();
+}
+
+static json_t *nullable_string(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The repo failed: log once here, where the answer is decided. */
+static cp_status repo_failure(struct cp_reply *reply, cp_status st, const char *what,
+                              const char *err)
+{
+    cp_log_error("%s query failed: %s", what, err);
+    return cp_reply_problem(reply, st, "the %s could not be read from the database", what);
+}
+
+/* ---- GET /v1/tracks/{id} ------------------------------------------------------------- */
+
+static json_t *album_json(const struct cp_track *t)
+{
+    if (!t->album_id)
+        return json_null();
+    json_t *images = t->album_images ? json_loads(t->album_images, 0, NULL) : NULL;
+    json_t *album = json_object();
+    json_object_set_new(album, "id", json_string(t->album_id));
+    json_object_set_new(album, "name", nullable_string(t->album_name));
+    json_object_set_new(album, "album_type", nullable_string(t->album_type));
+    json_object_set_new(album, "release_date", nullable_string(t->album_release_date));
+    json_object_set_new(album, "release_date_precision",
+                        nullable_string(t->album_release_date_precision));
+    json_object_set_new(album, "label", nullable_string(t->album_label));
+    json_object_set_new(album, "images", images ? images : json_null());
+    return album;
+}
+
+static json_t *run_json(const struct cp_track_run *r)
+{
+    json_t *run = json_object();
+    json_object_set_new(run, "chart_kind", json_string(r->chart_kind));
+    json_object_set_new(run, "region", json_string(r->region));
+    json_object_set_new(run, "period", json_string(r->period));
+    json_object_set_new(run, "debut_date", json_string(r->debut_date));
+    json_object_set_new(run, "debut_rank", json_integer(r->debut_rank));
+    json_object_set_new(run, "peak_rank", json_integer(r->peak_rank));
+    json_object_set_new(run, "peak_date", json_string(r->peak_date));
+    json_object_set_new(run, "last_date", json_string(r->last_date));
+    json_object_set_new(run, "last_rank", json_integer(r->last_rank));
+    json_object_set_new(run, "days_at_1", json_integer(r->days_at_1));
+    json_object_set_new(run, "days_in_top10", json_integer(r->days_in_top10));
+    json_object_set_new(run, "total_days", json_integer(r->total_days));
+    json_object_set_new(run, "longest_streak", json_integer(r->longest_streak));
+    json_object_set_new(run, "current_streak", json_integer(r->current_streak));
+    json_object_set_new(run, "reentries", json_integer(r->reentries));
+    json_object_set_new(run, "total_streams", nullable_int(r->has_total_streams, r->total_streams));
+    return run;
+}
+
+static json_t *track_json(const struct cp_track *t)
+{
+    json_t *artists = json_array();
+    for (size_t i = 0; i < t->credit_count; i++) {
+        const struct cp_track_credit *c = &t->credits[i];
+        json_array_append_new(artists, json_pack("{s:s, s:o, s:s, s:s}", "id",
+                                                 c->spotify_id ? c->spotify_id : c->artist_id,
+                                                 "spotify_id", nullable_string(c->spotify_id),
+                                                 "name", c->name, "role", c->role));
+    }
+    json_t *runs = json_array();
+    for (size_t i = 0; i < t->run_count; i++)
+        json_array_append_new(runs, run_json(&t->runs[i]));
+    json_t *body = json_object();
+    json_object_set_new(body, "id", json_string(t->id));
+    json_object_set_new(body, "name", json_string(t->name));
+    json_object_set_new(body, "artist_names", json_string(t->artist_names));
+    json_object_set_new(body, "artists", artists);
+    json_object_set_new(body, "label", nullable_string(t->label));
+    json_object_set_new(body, "duration_ms", nullable_int(t->has_duration_ms, t->duration_ms));
+    json_object_set_new(body, "explicit",
+                        t->has_explicit ? json_boolean(t->explicit_lyrics) : json_null());
+    json_object_set_new(body, "isrc", nullable_string(t->isrc));
+    json_object_set_new(body, "popularity", nullable_int(t->has_popularity, t->popularity));
+    json_object_set_new(body, "album", album_json(t));
+    json_object_set_new(body, "runs", runs);
+    return body;
+}
+
+cp_status cp_tracks_show(const struct cp_request *req, struct cp_reply *reply)
+{
+    char id[23];
+    cp_status st = track_id_param(req, reply, id);
+    if (st != CP_OK)
+        return st;
+
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    struct cp_track track;
+    char err[512];
+    st = cp_tracks_repo_find(db, id, &track, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
+        return cp_reply_problem(reply, st, "no track with id '%s' has been loaded", id);
+    if (st != CP_OK)
+        return repo_failure(reply, st, "track", err);
+
+    json_t *body = track_json(&track);
+    cp_tracks_repo_cleanup(&track);
+    return cp_reply_json(reply, body);
+}
+
+/* ---- GET /v1/tracks/{id}/history ----------------------------------------------------- */
+
+static json_t *point_json(const struct cp_track_point *p)
+{
+    json_t *point = json_object();
+    json_object_set_new(point, "date", json_string(p->date));
+    json_object_set_new(point, "rank", json_integer(p->rank));
+    json_object_set_new(point, "streams", nullable_int(p->has_streams, p->streams));
+    json_object_set_new(point, "previous_rank",
+                        nullable_int(p->has_previous_rank, p->previous_rank));
+    json_object_set_new(point, "movement", nullable_string(p->movement));
+    json_object_set_new(point, "peak_rank", json_integer(p->peak_rank));
+    json_object_set_new(point, "days_on_chart", json_integer(p->days_on_chart));
+    json_object_set_new(point, "streak", json_integer(p->streak));
+    return point;
+}
+
+/* The series parameters every history-like endpoint shares. */
+struct series_params {
+    const char *region, *period, *kind;
+};
+
+static cp_status series_params(const struct cp_request *req, struct cp_reply *reply,
+                               struct series_params *sp)
+{
+    cp_status st;
+    if ((st = cp_param_region(req, reply, &sp->region)) != CP_OK ||
+        (st = cp_param_period(req, reply, &sp->period)) != CP_OK ||
+        (st = cp_param_kind(req, reply, &sp->kind)) != CP_OK)
+        return st;
+    return CP_OK;
+}
+
+cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply)
+{
+    char id[23];
+    struct series_params sp;
+    const char *from, *to;
+    bool csv;
+    cp_status st;
+    if ((st = track_id_param(req, reply, id)) != CP_OK ||
+        (st = series_params(req, reply, &sp)) != CP_OK ||
+        (st = cp_param_range(req, reply, &from, &to)) != CP_OK ||
+        (st = cp_csv_negotiate(req, reply, &csv)) != CP_OK)
+        return st;
+
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    struct cp_track_history_query q = {
+        .track_id = id,
+        .chart_kind = sp.kind,
+        .region = sp.region,
+        .period = sp.period,
+        .from = from,
+        .to = to,
+    };
+    struct cp_track_history history;
+    char err[512];
+    st = cp_tracks_repo_history(db, &q, &history, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
+        return cp_reply_problem(reply, st, "no track with id '%s' has been loaded", id);
+    if (st != CP_OK)
+        return repo_failure(reply, st, "track history", err);
+
+    json_t *points = json_array();
+    for (size_t i = 0; i < history.count; i++)
+        json_array_append_new(points, point_json(&history.points[i]));
+    json_t *body = json_object();
+    json_object_set_new(body, "track",
+                        json_pack("{s:s, s:s}", "id", id, "name", history.track_name));
+    json_object_set_new(body, "region", json_string(sp.region));
+    json_object_set_new(body, "period", json_string(sp.period));
+    json_object_set_new(body, "chart_kind", json_string(sp.kind));
+    json_object_set_new(body, "points", points);
+    cp_tracks_repo_history_cleanup(&history);
+
+    if (csv) {
+        static const char *const columns[] = {"date",          "rank",     "streams",
+                                              "previous_rank", "movement", "peak_rank",
+                                              "days_on_chart", "streak",   NULL};
+        return cp_csv_reply_rows(reply, body, "points", columns);
+    }
+    return cp_reply_json(reply, body);
+}
+
+/* ---- GET /v1/tracks/{id}/forecast ---------------------------------------------------- */
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (H. Hinnant's days_from_civil). */
+static long days_from_civil(const char *date)
+{
+    long y =
+        (date[0] - '0') * 1000 + (date[1] - '0') * 100 + (date[2] - '0') * 10 + (date[3] - '0');
+    long m = (date[5] - '0') * 10 + (date[6] - '0');
+    long d = (date[8] - '0') * 10 + (date[9] - '0');
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Writes the date `days` after 1970-01-01 as YYYY-MM-DD (civil_from_days). */
+static void civil_from_days(long days, char out[11])
+{
+    days += 719468;
+    long era = (days >= 0 ? days : days - 146096) / 146097;
+    long doe = days - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long d = doy - (153 * mp + 2) / 5 + 1;
+    long m = mp < 10 ? mp + 3 : mp - 9;
+    long y = yoe + era * 400 + (m <= 2);
+    /* digit by digit: the ranges are known, and snprintf's would make GCC warn */
+    long parts[3] = {y % 10000, m, d};
+    int widths[3] = {4, 2, 2};
+    size_t at = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            out[at++] = '-';
+        for (int w = widths[i] - 1; w >= 0; w--) {
+            long v = parts[i];
+            for (int k = 0; k < w; k++)
+                v /= 10;
+            out[at++] = (char)('0' + v % 10);
+        }
+    }
+    out[at] = '\0';
+}
+
+/* A real rounded to two decimals, so answers stay short and stable across platforms'
+ * last-bit differences. */
+static json_t *rounded(double v)
+{
+    return json_real(round(v * 100.0) / 100.0);
+}
+
+static json_t *fit_json(const struct cp_forecast_fit *fit)
+{
+    return json_pack("{s:f, s:f, s:f, s:o}", "alpha", fit->alpha, "beta", fit->beta, "phi",
+                     fit->phi, "sigma", json_real(round(fit->sigma * 1e6) / 1e6));
+}
+
+static json_t *forecast_json(const char *id, const struct cp_track_history *history,
+                             const struct series_params *sp, const struct cp_forecast *f)
+{
+    const char *origin = history->points[history->count - 1].date;
+    long origin_days = days_from_civil(origin);
+    int step = !strcmp(sp->period, "weekly") ? 7 : 1;
+    json_t *points = json_array();
+    for (int h = 1; h <= f->horizon; h++) {
+        const struct cp_forecast_point *p = &f->points[h - 1];
+        char date[11];
+        civil_from_days(origin_days + (long)h * step, date);
+        json_t *point = json_object();
+        json_object_set_new(point, "date", json_string(date));
+        json_object_set_new(point, "rank", rounded(p->rank));
+        json_object_set_new(point, "rank_low", rounded(p->rank_low));
+        json_object_set_new(point, "rank_high", rounded(p->rank_high));
+        json_object_set_new(point, "streams", f->has_streams ? rounded(p->streams) : json_null());
+        json_object_set_new(point, "streams_low",
+                            f->has_streams ? rounded(p->streams_low) : json_null());
+        json_object_set_new(point, "streams_high",
+                            f->has_streams ? rounded(p->streams_high) : json_null());
+        json_array_append_new(points, point);
+    }
+    const struct cp_forecast_errors *e = &f->backtest;
+    json_t *backtest = json_object();
+    json_object_set_new(backtest, "rank_mae",
+                        e->rank_count ? rounded(e->rank_abs_sum / (double)e->rank_count)
+                                      : json_null());
+    json_object_set_new(backtest, "streams_mape",
+                        e->streams_count ? rounded(e->streams_ape_sum / (double)e->streams_count)
+                                         : json_null());
+    json_object_set_new(backtest, "evaluated_points", json_integer((json_int_t)e->rank_count));
+    json_object_set_new(backtest, "streams_evaluated_points",
+                        json_integer((json_int_t)e->streams_count));
+    json_object_set_new(backtest, "max_origins", json_integer(CP_FORECAST_MAX_ORIGINS));
+
+    json_t *parameters = json_object();
+    json_object_set_new(parameters, "rank", fit_json(&f->rank_fit));
+    json_object_set_new(parameters, "streams",
+                        f->has_streams ? fit_json(&f->streams_fit) : json_null());
+
+    json_t *body = json_object();
+    json_object_set_new(body, "track",
+                        json_pack("{s:s, s:s}", "id", id, "name", history->track_name));
+    json_object_set_new(body, "region", json_string(sp->region));
+    json_object_set_new(body, "period", json_string(sp->period));
+    json_object_set_new(body, "chart_kind", json_string(sp->kind));
+    json_object_set_new(body, "model", json_string(cp_forecast_model_name(f->model)));
+    json_object_set_new(body, "interval", json_real(CP_FORECAST_INTERVAL));
+    json_object_set_new(body, "origin", json_string(origin));
+    json_object_set_new(body, "observations", json_integer((json_int_t)history->count));
+    json_object_set_new(body, "chart_size", json_integer(history->chart_size));
+    json_object_set_new(body, "parameters", parameters);
+    json_object_set_new(body, "backtest", backtest);
+    json_object_set_new(body, "points", points);
+    return body;
+}
+
+cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *reply)
+{
+    char id[23];
+    struct series_params sp;
+    long horizon;
+    cp_status st;
+    if ((st = track_id_param(req, reply, id)) != CP_OK ||
+        (st = series_params(req, reply, &sp)) != CP_OK ||
+        (st = cp_param_int(req, reply, "horizon", 1, CP_FORECAST_MAX_HORIZON, 7, &horizon)) !=
+            CP_OK)
+        return st;
+
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    struct cp_track_history_query q = {
+        .track_id = id, .chart_kind = sp.kind, .region = sp.region, .period = sp.period};
+    struct cp_track_history history;
+    char err[512];
+    st = cp_tracks_repo_history(db, &q, &history, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
+        return cp_reply_problem(reply, st, "no track with id '%s' has been loaded", id);
+    if (st != CP_OK)
+        return repo_failure(reply, st, "track history", err);
+    if (history.count == 0) {
+        cp_tracks_repo_history_cleanup(&history);
+        return cp_reply_problem(reply, CP_ERR_NOT_FOUND,
+                                "track '%s' never charted on the %s %s %s chart", id, sp.kind,
+                                sp.region, sp.period);
+    }
+
+    /* Streams only when every observation has them: a regional chart always does, a viral
+     * one never. */
+    int *ranks = cp_calloc(history.count, sizeof *ranks);
+    long long *streams = cp_calloc(history.count, sizeof *streams);
+    bool all_streams = true;
+    for (size_t i = 0; i < history.count; i++) {
+        ranks[i] = history.points[i].rank;
+        streams[i] = history.points[i].streams;
+        all_streams &= history.points[i].has_streams;
+    }
+    struct cp_forecast_series series = {
+        .rank = ranks,
+        .streams = all_streams ? streams : NULL,
+        .n = history.count,
+        .chart_size = history.chart_size,
+    };
+    struct cp_forecast *forecast = cp_malloc(sizeof *forecast);
+    json_t *body = NULL;
+    if (cp_forecast_run(&series, (int)horizon, forecast))
+        body = forecast_json(id, &history, &sp, forecast);
+    free(forecast);
+    free(ranks);
+    free(streams);
+    cp_tracks_repo_history_cleanup(&history);
+    if (!body)
+        return cp_reply_problem(reply, CP_ERR_INTERNAL, "the forecast could not be computed");
+    return cp_reply_json(reply, body);
+}

@@ -1,0 +1,133 @@
+/* POST /v1/uploads: validate, land in the raw zone and catalog, load, answer the object. */
+#include "uploads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "catalog.h"
+#include "catalog_repo.h"
+#include "config.h"
+#include "ingest.h"
+#include "load.h"
+#include "log.h"
+#include "params.h"
+#include "rawstore.h"
+
+#define FILENAME_MAX_LEN 255
+
+/* The catalog object object_id as the API shows it, or NULL (err set). New reference. */
+static json_t *object_json(PGconn *db, long long object_id, char *err, size_t errlen)
+{
+    /* the listing is newest first: the first object below object_id + 1 is the object */
+    struct cp_catalog_query q = {.before = object_id + 1, .limit = 1};
+    struct cp_catalog_page page;
+    if (cp_catalog_list(db, &q, &page, err, errlen) != CP_OK)
+        return NULL;
+    json_t *obj = NULL;
+    if (page.count == 1 && page.items[0].object_id == object_id)
+        obj = cp_catalog_object_json(&page.items[0]);
+    else
+        snprintf(err, errlen, "object %lld is not in the catalog", object_id);
+    cp_catalog_page_cleanup(&page);
+    return obj;
+}
+
+/* Loads object_id (just cataloged). CP_ERR_FORMAT when its rows as a whole cannot be read. */
+static cp_status load_object(PGconn *db, struct cp_rawstore *store, long long object_id, char *err,
+                             size_t errlen)
+{
+    struct cp_raw_object *objects = NULL;
+    size_t count = 0;
+    cp_status st = cp_catalog_pending(db, object_id, &objects, &count, err, errlen);
+    if (st != CP_OK)
+        return st;
+    for (size_t i = 0; i < count && st == CP_OK; i++) {
+        struct cp_load_result result = {0};
+        st = cp_load_object(db, store, &objects[i], &result, err, errlen);
+    }
+    for (size_t i = 0; i < count; i++)
+        cp_raw_object_cleanup(&objects[i]);
+    free(objects);
+    return st;
+}
+
+cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply)
+{
+    static const char *const periods[] = {"daily", "weekly", NULL};
+    static const char *const kinds[] = {"regional", "viral", NULL};
+
+    /* validate */
+    cp_status st = cp_request_authorize_admin(req, reply);
+    if (st != CP_OK)
+        return st;
+    const char *filename = cp_request_query(req, "filename");
+    if (!filename || !*filename || strlen(filename) > FILENAME_MAX_LEN)
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "filename: required, 1 to %d characters (e.g. "
+                                "regional-global-daily-2024-03-01.csv)",
+                                FILENAME_MAX_LEN);
+    const char *region = cp_request_query(req, "region");
+    if (region && !cp_param_region_valid(region))
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "region: must be 'global' or a two-letter lower-case country "
+                                "code (got '%.40s')",
+                                region);
+    const char *period, *kind, *date;
+    if ((st = cp_param_choice(req, reply, "period", periods, NULL, &period)) != CP_OK ||
+        (st = cp_param_choice(req, reply, "kind", kinds, NULL, &kind)) != CP_OK ||
+        (st = cp_param_date(req, reply, "date", &date)) != CP_OK)
+        return st;
+    if (!req->body || !req->body_len)
+        return cp_reply_problem(reply, CP_ERR_INVALID, "body: send the chart CSV as the body");
+
+    /* repo: land, catalog, load */
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    char err[1024];
+    struct cp_rawstore *store = NULL;
+    if (cp_rawstore_open(req->config, &store, err, sizeof err) != CP_OK) {
+        cp_log_error("upload: cannot open the raw zone: %s", err);
+        return cp_reply_problem(reply, CP_ERR_IO, "the raw zone cannot be opened");
+    }
+    struct cp_ingest_overrides ovr = {
+        .format = CP_FORMAT_UNKNOWN,
+        .chart_kind = kind ? kind : "",
+        .region = region ? region : "",
+        .period = period ? period : "",
+        .chart_date = date ? date : "",
+    };
+    enum cp_ingest_outcome outcome;
+    long long object_id = 0;
+    st = cp_ingest_buffer(db, store, filename, req->body, req->body_len, &ovr, &outcome, &object_id,
+                          err, sizeof err);
+    if (st == CP_OK && outcome == CP_INGEST_NEW) {
+        st = load_object(db, store, object_id, err, sizeof err);
+        if (st == CP_OK) {
+            char cache_err[256];
+            if (cp_cache_bump_generation(req->config->redis_url, cache_err, sizeof cache_err) !=
+                CP_OK)
+                cp_log_warn("upload: could not invalidate the API cache: %s", cache_err);
+        }
+    }
+    cp_rawstore_close(store);
+    if (st == CP_ERR_FORMAT || st == CP_ERR_INVALID) /* 422, or 400 for what a flag fills in */
+        return cp_reply_problem(reply, st, "%s", err);
+    if (st != CP_OK) {
+        cp_log_error("upload of %s failed: %s", filename, err);
+        return cp_reply_problem(reply, st, "the upload could not be stored or loaded");
+    }
+    cp_log_info("upload %s: object %lld %s", filename, object_id,
+                outcome == CP_INGEST_NEW ? "cataloged and loaded" : "was uploaded before");
+
+    /* build JSON */
+    json_t *body = object_json(db, object_id, err, sizeof err);
+    if (!body) {
+        cp_log_error("upload: reading object %lld back failed: %s", object_id, err);
+        return cp_reply_problem(reply, CP_ERR_DB, "the object was stored but cannot be read back");
+    }
+
+    /* respond */
+    return outcome == CP_INGEST_NEW ? cp_reply_created(reply, body) : cp_reply_json(reply, body);
+}

@@ -1,0 +1,271 @@
+// Every route of openapi.yaml against the real server: good and bad inputs, status codes,
+// bodies validated against the response schemas (harness.mjs `call`), CSV, ETag/304.
+// A route still answering the 500 placeholder fails here: 500 is documented nowhere.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import {
+  ADMIN_TOKEN, FIXTURE_END_DATE, SOURCE_DIR, call, loadFixtures, parseCsv, spec, specOperations,
+  startServer,
+} from './harness.mjs';
+
+let server;
+const ids = {}; // discovered from the data: track, artist, objectWithRejects
+const succeeded = new Set(); // operations that answered 2xx somewhere below
+const refused = new Set(); // operations that answered 400 somewhere below
+
+async function ok(op, url, opts = {}) {
+  const r = await call(server, op, url, { expect: 200, ...opts });
+  succeeded.add(op);
+  return r;
+}
+async function bad(op, url, status = 400, opts = {}) {
+  const r = await call(server, op, url, { expect: status, ...opts });
+  if (status === 400) refused.add(op);
+  if (status === 400) assert.ok(r.body.detail, 'a 400 says which parameter is wrong');
+  return r;
+}
+const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** The first value of key `key` anywhere in obj that matches re. */
+function findValue(obj, key, re) {
+  if (!obj || typeof obj !== 'object') return undefined;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === key && typeof v === 'string' && re.test(v)) return v;
+    const inner = findValue(v, key, re);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+before(async () => {
+  server = await startServer();
+  loadFixtures(server.env.CHARTPULSE_RAW_URI);
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+test('operations: health, readiness, metrics', async () => {
+  await ok('GET /healthz', '/healthz');
+  await ok('GET /readyz', '/readyz');
+  const m = await call(server, 'GET /metrics', '/metrics', { expect: 200 });
+  succeeded.add('GET /metrics');
+  assert.match(m.text, /# TYPE /);
+  // 404 and 405 are nobody's documented answer: checked by hand
+  const res = await fetch(`${server.url}/healthz`, { method: 'DELETE' });
+  assert.equal(res.status, 405);
+  assert.ok(res.headers.get('allow').includes('GET'));
+  const missing = await fetch(`${server.url}/v1/no-such-thing`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('content-type'), 'application/problem+json');
+});
+
+test('GET /openapi.json and /docs are served by the binary', async () => {
+  const r = await ok('GET /openapi.json', '/openapi.json');
+  assert.deepEqual(r.body, spec, '/openapi.json is the openapi.yaml the binary was built from (rebuild?)');
+  const page = await ok('GET /docs', '/docs');
+  assert.match(page.text, /swagger-ui-bundle\.js/);
+  const js = await ok('GET /docs/{asset}', '/docs/swagger-ui-bundle.js');
+  assert.ok(js.text.length > 100000, 'the renderer is built in');
+  await ok('GET /docs/{asset}', '/docs/swagger-ui.css');
+  await call(server, 'GET /docs/{asset}', '/docs/nothing.js', { expect: 404 });
+});
+
+test('GET /v1/charts/{region}/{date}', async () => {
+  const op = 'GET /v1/charts/{region}/{date}';
+  const latest = await ok(op, '/v1/charts/global/latest?limit=5');
+  assert.equal(latest.body.date, FIXTURE_END_DATE);
+  assert.equal(latest.body.entries.length, 5);
+  ids.track = latest.body.entries[0].track.id;
+  await ok(op, `/v1/charts/global/${FIXTURE_END_DATE}?period=daily&kind=regional&limit=3`);
+  // ETag and If-None-Match
+  const again = await fetch(`${server.url}/v1/charts/global/latest?limit=5`, {
+    headers: { 'If-None-Match': latest.headers.get('etag') },
+  });
+  assert.equal(again.status, 304);
+  // CSV by ?format= and by Accept, never served to a JSON client from the cache
+  const csv = await ok(op, '/v1/charts/global/latest?limit=5&format=csv');
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const rows = parseCsv(csv.text);
+  assert.equal(rows.length, 6);
+  assert.equal(rows[0][0], 'rank');
+  const byAccept = await ok(op, '/v1/charts/global/latest?limit=5', { headers: { Accept: 'text/csv' } });
+  assert.equal(byAccept.text, csv.text);
+  assert.match(byAccept.headers.get('vary') || '', /Accept\b/);
+  const json = await ok(op, '/v1/charts/global/latest?limit=5', { headers: { Accept: 'application/json' } });
+  assert.equal(json.body.entries.length, 5);
+  await bad(op, '/v1/charts/global/latest?format=xml');
+  await bad(op, '/v1/charts/Global/latest');
+  await bad(op, '/v1/charts/global/2024-02-30');
+  await bad(op, '/v1/charts/global/latest?limit=0');
+  await bad(op, '/v1/charts/global/latest?period=monthly');
+  await bad(op, '/v1/charts/global/1999-01-01', 404);
+});
+
+test('GET /v1/regions', async () => {
+  const r = await ok('GET /v1/regions', '/v1/regions');
+  assert.ok(r.body.regions.some((x) => x.region === 'global'));
+  await ok('GET /v1/regions', '/v1/regions?format=csv');
+  await bad('GET /v1/regions', '/v1/regions?format=yaml');
+});
+
+test('GET /v1/tracks/{id}, history, forecast', async () => {
+  assert.ok(ids.track, 'a track id from the chart');
+  const t = await ok('GET /v1/tracks/{id}', `/v1/tracks/${ids.track}`);
+  ids.artist = findValue(t.body.artists, 'id', /./);
+  await ok('GET /v1/tracks/{id}', `/v1/tracks/${encodeURIComponent(`spotify:track:${ids.track}`)}`);
+  await bad('GET /v1/tracks/{id}', '/v1/tracks/short');
+  await bad('GET /v1/tracks/{id}', '/v1/tracks/0000000000000000000000', 404);
+
+  await ok('GET /v1/tracks/{id}/history', `/v1/tracks/${ids.track}/history`);
+  await ok('GET /v1/tracks/{id}/history', `/v1/tracks/${ids.track}/history?format=csv`);
+  await bad('GET /v1/tracks/{id}/history', `/v1/tracks/${ids.track}/history?from=2032-06-30&to=2032-06-01`);
+  await bad('GET /v1/tracks/{id}/history', '/v1/tracks/0000000000000000000000/history', 404);
+
+  await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast`);
+  await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast?horizon=3`);
+  await bad('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast?horizon=0`);
+  await bad('GET /v1/tracks/{id}/forecast', '/v1/tracks/0000000000000000000000/forecast', 404);
+});
+
+test('GET /v1/artists/leaderboard and /v1/artists/{id}', async () => {
+  const op = 'GET /v1/artists/leaderboard';
+  const lb = await ok(op, '/v1/artists/leaderboard?limit=5');
+  ids.artist = ids.artist || lb.body.rows[0]?.artist?.id;
+  await ok(op, '/v1/artists/leaderboard?by=entries&role=lead&limit=5');
+  await ok(op, '/v1/artists/leaderboard?by=number_ones&format=csv');
+  await bad(op, '/v1/artists/leaderboard?by=fame');
+  await bad(op, '/v1/artists/leaderboard?role=ghost');
+
+  assert.ok(ids.artist, 'an artist id from the data');
+  await ok('GET /v1/artists/{id}', `/v1/artists/${encodeURIComponent(ids.artist)}`);
+  await bad('GET /v1/artists/{id}', '/v1/artists/0000000000000000000000', 404);
+  await bad('GET /v1/artists/{id}', `/v1/artists/${encodeURIComponent(ids.artist)}?period=hourly`);
+});
+
+test('GET /v1/trends/*', async () => {
+  await ok('GET /v1/trends/movers', '/v1/trends/movers');
+  await ok('GET /v1/trends/movers', `/v1/trends/movers?date=${FIXTURE_END_DATE}&limit=5&format=csv`);
+  await bad('GET /v1/trends/movers', '/v1/trends/movers?date=yesterday');
+  await bad('GET /v1/trends/movers', '/v1/trends/movers?date=1999-01-01', 404);
+
+  await ok('GET /v1/trends/new-entries', '/v1/trends/new-entries');
+  await ok('GET /v1/trends/new-entries', '/v1/trends/new-entries?format=csv');
+  await bad('GET /v1/trends/new-entries', '/v1/trends/new-entries?limit=5000');
+  await bad('GET /v1/trends/new-entries', '/v1/trends/new-entries?date=1999-01-01', 404);
+
+  await ok('GET /v1/trends/streams', '/v1/trends/streams');
+  await ok('GET /v1/trends/streams', '/v1/trends/streams?granularity=week&format=csv');
+  await bad('GET /v1/trends/streams', '/v1/trends/streams?granularity=decade');
+
+  await ok('GET /v1/trends/momentum', '/v1/trends/momentum');
+  await ok('GET /v1/trends/momentum', '/v1/trends/momentum?window=3&limit=5&format=csv');
+  await bad('GET /v1/trends/momentum', '/v1/trends/momentum?window=-1');
+  await bad('GET /v1/trends/momentum', '/v1/trends/momentum?date=1999-01-01', 404);
+});
+
+test('GET /v1/search', async () => {
+  const chart = await call(server, 'GET /v1/charts/{region}/{date}', '/v1/charts/global/latest?limit=1');
+  const word = chart.body.entries[0].track.name.split(/\s+/)[0];
+  const r = await ok('GET /v1/search', `/v1/search?q=${encodeURIComponent(word)}`);
+  assert.ok(r.body, 'search answers');
+  await bad('GET /v1/search', '/v1/search');
+  await bad('GET /v1/search', '/v1/search?q=x&limit=abc');
+});
+
+test('POST /v1/uploads', async () => {
+  const op = 'POST /v1/uploads';
+  const good = readFileSync(join(SOURCE_DIR, 'tests/fixtures/charts/mixed-rejects.csv'));
+  const name = 'regional-us-daily-2033-01-01.csv';
+  await call(server, op, `/v1/uploads?filename=${name}`, { body: good, expect: 401 });
+  await call(server, op, `/v1/uploads?filename=${name}`, {
+    body: good, headers: { Authorization: 'Bearer wrong' }, expect: 401,
+  }).then((r) => assert.match(r.headers.get('www-authenticate') || '', /^Bearer/));
+  await bad(op, '/v1/uploads', 400, { body: good, headers: admin });
+  await bad(op, `/v1/uploads?filename=${name}&period=hourly`, 400, { body: good, headers: admin });
+  const first = await call(server, op, `/v1/uploads?filename=${name}`, {
+    body: good, headers: { ...admin, 'Content-Type': 'text/csv' }, expect: [200, 201],
+  });
+  succeeded.add(op);
+  assert.ok(first.body.rows_rejected > 0, 'the fixture has bad rows');
+  ids.objectWithRejects = first.body.object_id;
+  const second = await call(server, op, `/v1/uploads?filename=${name}`, { body: good, headers: admin, expect: 200 });
+  assert.equal(second.body.object_id, first.body.object_id);
+  await call(server, op, '/v1/uploads?filename=notes.csv', {
+    body: 'hello,world\r\n1,2\r\n', headers: admin, expect: 422,
+  });
+  await call(server, op, `/v1/uploads?filename=${name}`, {
+    body: Buffer.alloc(2 * 1024 * 1024, 'a'), headers: admin, expect: 413,
+  });
+});
+
+test('GET /v1/catalog and /v1/catalog/{object_id}/rejects', async () => {
+  const op = 'GET /v1/catalog';
+  const page = await ok(op, '/v1/catalog?limit=5');
+  assert.ok(page.body.objects.length > 0);
+  await ok(op, `/v1/catalog?limit=2&before=${page.body.objects[0].object_id}`);
+  await ok(op, '/v1/catalog?status=loaded&region=global&format=csv');
+  const csv = await ok(op, '/v1/catalog?limit=3', { headers: { Accept: 'text/csv, application/json;q=0.5' } });
+  assert.equal(parseCsv(csv.text)[0][0], 'object_id');
+  await bad(op, '/v1/catalog?status=lost');
+  await bad(op, '/v1/catalog?before=-1');
+
+  const rop = 'GET /v1/catalog/{object_id}/rejects';
+  assert.ok(ids.objectWithRejects, 'the upload test ran first');
+  const rejects = await ok(rop, `/v1/catalog/${ids.objectWithRejects}/rejects`);
+  assert.ok(rejects.body.rejects.length > 0);
+  const rcsv = await ok(rop, `/v1/catalog/${ids.objectWithRejects}/rejects?format=csv`);
+  assert.deepEqual(parseCsv(rcsv.text)[0], ['line_no', 'reason', 'raw_text']);
+  await bad(rop, '/v1/catalog/abc/rejects');
+  await bad(rop, '/v1/catalog/999999999/rejects', 404);
+});
+
+test('GET and POST /v1/pipeline/runs', async () => {
+  const op = 'POST /v1/pipeline/runs';
+  await call(server, op, '/v1/pipeline/runs', { expect: 401 });
+  await call(server, op, '/v1/pipeline/runs', { headers: { Authorization: 'Bearer nope' }, expect: 401 });
+  const started = await call(server, op, '/v1/pipeline/runs', { headers: admin, expect: [202, 409] });
+  succeeded.add(op);
+  if (started.status === 202) {
+    assert.equal(started.body.trigger, 'api');
+    const again = await call(server, op, '/v1/pipeline/runs', { headers: admin, expect: [202, 409] });
+    assert.ok(again.status === 409 || again.body.run_id !== started.body.run_id);
+  }
+  // wait for the run to end and check it recorded every step
+  let run;
+  for (let i = 0; i < 100; i++) {
+    const list = await ok('GET /v1/pipeline/runs', '/v1/pipeline/runs?limit=5');
+    run = list.body.runs[0];
+    if (run.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.notEqual(run.status, 'running', 'the run ends');
+  assert.deepEqual(run.steps.map((s) => s.name), ['ingest', 'load', 'enrich', 'refresh']);
+  if (run.status === 'failed') assert.ok(run.error, 'a failed run says why');
+  await bad('GET /v1/pipeline/runs', '/v1/pipeline/runs?limit=0');
+});
+
+test('write endpoints answer 404 when no admin token is configured', async () => {
+  const plain = await startServer({ CHARTPULSE_ADMIN_TOKEN: undefined });
+  try {
+    await call(plain, 'POST /v1/pipeline/runs', '/v1/pipeline/runs', { headers: admin, expect: 404 });
+    await call(plain, 'POST /v1/uploads', '/v1/uploads?filename=x.csv', { body: 'x', headers: admin, expect: 404 });
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('every operation of the contract was exercised', () => {
+  const missing = specOperations().filter((op) => !succeeded.has(op));
+  assert.deepEqual(missing, [], 'operations never answered 2xx above');
+  const documents400 = specOperations().filter((op) => {
+    const [m, p] = op.split(' ');
+    return spec.paths[p][m.toLowerCase()].responses['400'];
+  });
+  const untested = documents400.filter((op) => !refused.has(op));
+  assert.deepEqual(untested, [], 'operations documenting 400 without a bad-input case');
+});
