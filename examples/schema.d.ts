@@ -469,10 +469,14 @@ export interface components {
             peak_rank: number;
             peak_date: components["schemas"]["Date"];
             last_date?: components["schemas"]["Date"];
+            /** @description rank on last_date */
+            last_rank?: number;
             days_at_1: number;
             days_in_top10: number;
             total_days: number;
             longest_streak: number;
+            /** @description consecutive charts ending at last_date */
+            current_streak?: number;
             reentries: number;
             total_streams: number | null;
         };
@@ -493,7 +497,19 @@ export interface components {
             duration_ms?: number | null;
             explicit?: boolean | null;
             isrc?: string | null;
-            album?: Record<string, never> | null;
+            popularity?: number | null;
+            /** @description null until enrichment links the track to an album */
+            album?: {
+                id?: string;
+                name?: string | null;
+                album_type?: string | null;
+                /** @description YYYY, YYYY-MM or YYYY-MM-DD, as precise as Spotify says */
+                release_date?: string | null;
+                /** @enum {string|null} */
+                release_date_precision?: "year" | "month" | "day" | null;
+                label?: string | null;
+                images?: Record<string, never>[] | null;
+            } | null;
             runs: components["schemas"]["ChartRun"][];
         };
         HistoryPoint: {
@@ -504,6 +520,8 @@ export interface components {
             movement: components["schemas"]["Movement"];
             peak_rank?: number;
             days_on_chart?: number;
+            /** @description consecutive charts ending at this one */
+            streak?: number;
         };
         TrackHistory: {
             track: components["schemas"]["TrackRef"];
@@ -514,8 +532,11 @@ export interface components {
         };
         ForecastPoint: {
             date: components["schemas"]["Date"];
+            /** @description the forecast rank, clamped to 1..chart_size */
             rank: number;
+            /** @description the interval's better (smaller) rank */
             rank_low: number;
+            /** @description the interval's worse (larger) rank */
             rank_high: number;
             streams: number | null;
             streams_low: number | null;
@@ -525,13 +546,39 @@ export interface components {
             track: components["schemas"]["TrackRef"];
             region: components["schemas"]["RegionCode"];
             period: string;
+            chart_kind?: string;
+            /**
+             * @description `damped-holt-log`: damped-trend Holt exponential smoothing on log rank and log
+             *     streams, parameters by grid search on the one-step error (5+ observations);
+             *     `naive-last-value`: the last value, random-walk intervals (shorter histories).
+             *     Observations are the charts the track was on; the points follow `origin`, one
+             *     period (day or week) apart.
+             */
             model: string;
             /** @description coverage of the intervals, e.g. 0.8 */
             interval?: number;
+            /** @description the last observed chart */
+            origin?: components["schemas"]["Date"];
+            observations?: number;
+            chart_size?: number;
+            /** @description the fitted smoothing parameters (alpha, beta, phi, sigma) per series */
+            parameters?: {
+                rank?: Record<string, never>;
+                streams?: Record<string, never> | null;
+            };
+            /**
+             * @description rolling-origin backtest of the same model over the track's own history: at up
+             *     to max_origins origins, fitted on what came before and compared with what
+             *     followed, at horizons 1..horizon
+             */
             backtest: {
+                /** @description mean absolute rank error */
                 rank_mae?: number | null;
+                /** @description mean absolute percentage error of streams, in percent (null on viral charts) */
                 streams_mape?: number | null;
                 evaluated_points?: number;
+                streams_evaluated_points?: number;
+                max_origins?: number;
             };
             points: components["schemas"]["ForecastPoint"][];
         };
@@ -932,7 +979,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the track's chart positions, oldest first */
+            /** @description the track's chart positions, oldest first (empty when it never charted in the series or range) */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -954,6 +1001,7 @@ export interface operations {
             query?: {
                 region?: components["parameters"]["region"];
                 period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
                 /** @description how many charts ahead */
                 horizon?: number;
             };
@@ -966,7 +1014,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the forecast, the model that made it and its backtest error */
+            /**
+             * @description the forecast, the model that made it and its backtest error. `404` when the
+             *     track never charted in the series.
+             */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];

@@ -16,6 +16,17 @@
 
 #define FILENAME_MAX_LEN 255
 
+/* A name that can only ever name a file in one folder: it becomes part of a raw-zone key. */
+static bool plain_file_name(const char *name)
+{
+    if (name[0] == '.')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
 /* The catalog object object_id as the API shows it, or NULL (err set). New reference. */
 static json_t *object_json(PGconn *db, long long object_id, char *err, size_t errlen)
 {
@@ -67,6 +78,11 @@ cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply
                                 "filename: required, 1 to %d characters (e.g. "
                                 "regional-global-daily-2024-03-01.csv)",
                                 FILENAME_MAX_LEN);
+    if (!plain_file_name(filename))
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "filename: must be a plain file name (no '/', '\\', control "
+                                "characters or leading '.'; got '%.60s')",
+                                filename);
     const char *region = cp_request_query(req, "region");
     if (region && !cp_param_region_valid(region))
         return cp_reply_problem(reply, CP_ERR_INVALID,

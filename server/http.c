@@ -98,8 +98,10 @@ struct request_ctx {
     struct request_ctx *next; /* in the worker queue */
     struct timespec started;
     enum cp_method method;
+    bool initialised; /* false between on_uri and the first access-handler call */
     char *method_name;
-    char *path;
+    char *raw_path; /* the path as the client sent it, still percent-encoded: routed on */
+    char *path;     /* percent-decoded by libmicrohttpd: for handlers and logs */
     char request_id[REQUEST_ID_MAX + 1];
     char *if_none_match;     /* NULL when absent */
     char *accept_encoding;   /* NULL when absent */
@@ -627,10 +629,30 @@ static char *header_copy(struct MHD_Connection *connection, const char *name)
  * nothing later reads the connection from another thread. */
 /* Everything a handler or a worker needs is copied here, on the first call, so that
  * nothing later reads the connection from another thread. */
-static struct request_ctx *ctx_new(struct cp_server *server, struct MHD_Connection *connection,
-                                   const char *url, const char *method)
+/* libmicrohttpd decodes the path before the access handler sees it, after which an
+ * encoded '/' inside a segment (a track's open.spotify.com URL given as its id) can no
+ * longer be told from a separator. The URI log callback runs first and sees the request
+ * target as sent: the context is born here with that path, and the router splits it and
+ * decodes each segment itself. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
+    (void)cls;
+    (void)connection;
     struct request_ctx *ctx = cp_calloc(1, sizeof *ctx);
+    ctx->raw_path = cp_strndup(uri, strcspn(uri, "?#"));
+    return ctx;
+}
+
+/* Completes the context on_uri began (or a new one). */
+static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx *ctx,
+                                   struct MHD_Connection *connection, const char *url,
+                                   const char *method)
+{
+    if (!ctx)
+        ctx = cp_calloc(1, sizeof *ctx);
+    if (!ctx->raw_path)
+        ctx->raw_path = cp_strdup(url);
+    ctx->initialised = true;
     clock_gettime(CLOCK_MONOTONIC, &ctx->started);
     cp_metrics_request_begin(server->metrics);
     ctx->server = server;
@@ -671,6 +693,7 @@ static void ctx_free(struct request_ctx *ctx)
     cp_router_match_cleanup(&ctx->match);
     free(ctx->cache_key);
     free(ctx->method_name);
+    free(ctx->raw_path);
     free(ctx->path);
     free(ctx->if_none_match);
     free(ctx->accept_encoding);
@@ -701,7 +724,7 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         respond_problem(ctx, CP_ERR_TOO_LARGE, detail);
         return true;
     }
-    cp_status st = cp_router_match(ctx->path, ctx->method, &ctx->match);
+    cp_status st = cp_router_match(ctx->raw_path, ctx->method, &ctx->match);
     if (st == CP_ERR_METHOD && ctx->method == CP_METHOD_OPTIONS) {
         respond_options(ctx);
         return true;
@@ -763,11 +786,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     (void)version;
     struct cp_server *server = cls;
     struct request_ctx *ctx = *req_cls;
-    if (!ctx) {
+    if (!ctx || !ctx->initialised) {
         /* First call: only set up. Queuing a response now would make libmicrohttpd close
          * the connection after it (NOTES-performance.md) -- which is exactly what we want
          * for a body we refuse to read. */
-        ctx = ctx_new(server, connection, url, method);
+        ctx = ctx_new(server, ctx, connection, url, method);
         *req_cls = ctx;
         if (ctx->body_too_large) {
             cp_log_set_request_id(ctx->request_id);
@@ -832,6 +855,10 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     if (!ctx)
         return;
     *req_cls = NULL;
+    if (!ctx->initialised) { /* the request ended before its access handler ran */
+        ctx_free(ctx);
+        return;
+    }
     double duration_ms = elapsed_ms(&ctx->started);
     if (ctx->responded)
         cp_metrics_observe_request(server->metrics, ctx->match.route, ctx->http_status,
@@ -1148,7 +1175,7 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         (unsigned)opts.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, opts.connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, opts.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opts.max_request_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d (see the log above)",
                  cfg->listen_host, port);

@@ -47,8 +47,45 @@ void cp_router_allow_header(unsigned methods, char *out, size_t outlen)
     }
 }
 
-/* Matches one pattern against path; on success fills params (owned copies) and returns
- * true. On failure leaves no allocation behind. */
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes one path segment into a new string, or returns NULL when it decodes to
+ * something no route can mean (a NUL byte). A '%' not followed by two hex digits stays. */
+static char *decode_segment(const char *s, size_t n)
+{
+    char *out = cp_malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n &&
+            (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+        if (o && out[o - 1] == '\0') {
+            free(out);
+            return NULL;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Matches one pattern against a path as the client sent it (still percent-encoded): the
+ * path is split at '/' first and each segment decoded after, so an encoded '/' inside a
+ * parameter (a track URL given as an id) stays inside it. On success fills params (owned,
+ * decoded copies) and returns true. On failure leaves no allocation behind. */
 static bool match_pattern(const char *pattern, const char *path, struct cp_param *params,
                           size_t *param_count)
 {
@@ -63,14 +100,22 @@ static bool match_pattern(const char *pattern, const char *path, struct cp_param
         const char *send = strchr(sp, '/');
         size_t plen = pend ? (size_t)(pend - pp) : strlen(pp);
         size_t slen = send ? (size_t)(send - sp) : strlen(sp);
-        if (plen >= 2 && pp[0] == '{' && pp[plen - 1] == '}') {
-            if (slen == 0 || count == CP_ROUTE_MAX_PARAMS)
-                goto no;
-            params[count].name = NULL; /* named by name_params once a route wins */
-            params[count].value = cp_strndup(sp, slen);
-            count++;
-        } else if (plen != slen || memcmp(pp, sp, plen)) {
+        char *segment = decode_segment(sp, slen);
+        if (!segment)
             goto no;
+        if (plen >= 2 && pp[0] == '{' && pp[plen - 1] == '}') {
+            if (!*segment || count == CP_ROUTE_MAX_PARAMS) {
+                free(segment);
+                goto no;
+            }
+            params[count].name = NULL; /* named by name_params once a route wins */
+            params[count].value = segment;
+            count++;
+        } else {
+            bool same = strlen(segment) == plen && !memcmp(pp, segment, plen);
+            free(segment);
+            if (!same)
+                goto no;
         }
         pp += plen;
         sp += slen;

@@ -157,7 +157,9 @@ struct cp_route_match {
 /* Maps a method name ("GET") to its bit; unknown names give CP_METHOD_OTHER. */
 enum cp_method cp_method_parse(const char *name);
 
-/* Matches path and method against the table. Returns CP_OK with match->route set,
+/* Matches path -- as the client sent it, still percent-encoded, without the query -- and
+ * method against the table; each segment is decoded after splitting, so path parameters
+ * are decoded and may contain an encoded '/'. Returns CP_OK with match->route set,
  * CP_ERR_NOT_FOUND when no route has this path, or CP_ERR_METHOD when some do but not for
  * this method (match->allowed says which). Always call cp_router_match_cleanup after. */
 cp_status cp_router_match(const char *path, enum cp_method method, struct cp_route_match *match);

@@ -8,7 +8,7 @@
 #include "health.h"
 #include "pipeline_runs.h"
 #include "prometheus.h"
-#include "regions.h"
+#include "coverage.h"
 #include "search.h"
 #include "tracks.h"
 #include "trends.h"

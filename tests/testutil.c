@@ -87,14 +87,20 @@ static char *create_database(const char *name, bool from_template, char **api_ur
     char template_name[128];
     snprintf(template_name, sizeof template_name, "%.*s", (int)strcspn(slash + 1, "?"), slash + 1);
 
-    char *admin_url = with_database(template_url, "postgres");
+    /* As the cluster's superuser: a test's leftover connections may belong to another role
+     * (a server's chartpulse_api pool), which only it may terminate for the drop. */
+    char *postgres_db = with_database(template_url, "postgres");
+    char *admin_url = NULL;
+    ck_assert_int_eq(cp_pg_url_with_user(postgres_db, "postgres", &admin_url), CP_OK);
+    free(postgres_db);
     PGconn *conn = PQconnectdb(admin_url);
     ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "cannot connect to %s: %s", admin_url,
                   PQerrorMessage(conn));
     char *drop = cp_asprintf("drop database if exists \"%s\" with (force)", name);
     char *create = from_template
-                       ? cp_asprintf("create database \"%s\" template \"%s\"", name, template_name)
-                       : cp_asprintf("create database \"%s\"", name);
+                       ? cp_asprintf("create database \"%s\" owner chartpulse template \"%s\"",
+                                     name, template_name)
+                       : cp_asprintf("create database \"%s\" owner chartpulse", name);
     const char *steps[] = {drop, create};
     for (size_t i = 0; i < 2; i++) {
         PGresult *res = PQexec(conn, steps[i]);

@@ -21,6 +21,9 @@ create table core.track_month (
     primary key (chart_kind, region, period, month, track_id)
 );
 create index track_month_track_idx on core.track_month (track_id);
+-- Leaderboards look up the credits of every track-month they read: with the artist in the
+-- index that is an index-only probe instead of a heap visit.
+create index track_credit_cover_idx on core.track_credit (track_id) include (position, artist_id);
 grant select on core.track_month to chartpulse_api;
 
 -- Keeps track_month current after a merge: the entries of charts that extended their
@@ -215,21 +218,26 @@ language sql stable security definer set search_path = pg_catalog, core, reporti
         group by 1, 2
     ), months as (
         select * from whole union all select * from edge
-    ), per_artist_month as (
-        select c.artist_id, m.month, sum(m.streams) as streams, sum(m.entries) as entries,
-               bit_count(bit_or(m.day_mask)::bit(32)) as days, sum(m.number_ones) as number_ones
+    ), credited as materialized (
+        -- one index probe of track_credit per track-month: joined as a whole, the planner
+        -- hashed all of track_credit (370k rows at 26M entries) and took 300 ms
+        select c.artist_id, m.track_id, m.month, m.streams, m.entries, m.number_ones, m.day_mask
         from months m
-        join core.track_credit c on c.track_id = m.track_id and (p_role = 'all' or c.position = 1)
-        group by c.artist_id, m.month
+        cross join lateral (
+            select tc.artist_id from core.track_credit tc
+            where tc.track_id = m.track_id and (p_role = 'all' or tc.position = 1)
+            offset 0) c
+    ), per_artist_month as (
+        select artist_id, month, sum(streams) as streams, sum(entries) as entries,
+               bit_count(bit_or(day_mask)::bit(32)) as days, sum(number_ones) as number_ones
+        from credited
+        group by artist_id, month
     ), per_artist as (
         select artist_id, sum(streams) as streams, sum(entries)::bigint as entries,
                sum(days)::bigint as days, sum(number_ones)::bigint as number_ones
         from per_artist_month group by artist_id
     ), tracks as (
-        select c.artist_id, count(distinct m.track_id) as tracks
-        from months m
-        join core.track_credit c on c.track_id = m.track_id and (p_role = 'all' or c.position = 1)
-        group by c.artist_id
+        select artist_id, count(distinct track_id) as tracks from credited group by artist_id
     )
     select row_number() over (order by
                case p_by when 'streams' then coalesce(p.streams, 0)

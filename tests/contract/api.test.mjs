@@ -3,12 +3,13 @@
 // A route still answering the 500 placeholder fails here: 500 is documented nowhere.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  ADMIN_TOKEN, FIXTURE_END_DATE, SOURCE_DIR, call, loadFixtures, parseCsv, spec, specOperations,
-  startServer,
+  ADMIN_TOKEN, FIXTURE_END_DATE, SOURCE_DIR, call, loadFixtures, parseCsv, runBinary, spec,
+  specOperations, startServer,
 } from './harness.mjs';
 
 let server;
@@ -28,6 +29,25 @@ async function bad(op, url, status = 400, opts = {}) {
   return r;
 }
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** POSTs body with `Expect: 100-continue`; resolves {status, headers, text}. */
+function postExpectingContinue(url, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { ...headers, Expect: '100-continue', 'Content-Length': body.length },
+    });
+    req.on('continue', () => req.end(body));
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
 
 /** The first value of key `key` anywhere in obj that matches re. */
 function findValue(obj, key, re) {
@@ -187,6 +207,7 @@ test('POST /v1/uploads', async () => {
   }).then((r) => assert.match(r.headers.get('www-authenticate') || '', /^Bearer/));
   await bad(op, '/v1/uploads', 400, { body: good, headers: admin });
   await bad(op, `/v1/uploads?filename=${name}&period=hourly`, 400, { body: good, headers: admin });
+  await bad(op, '/v1/uploads?filename=..%2F..%2Fetc%2Fpasswd.csv', 400, { body: good, headers: admin });
   const first = await call(server, op, `/v1/uploads?filename=${name}`, {
     body: good, headers: { ...admin, 'Content-Type': 'text/csv' }, expect: [200, 201],
   });
@@ -198,9 +219,13 @@ test('POST /v1/uploads', async () => {
   await call(server, op, '/v1/uploads?filename=notes.csv', {
     body: 'hello,world\r\n1,2\r\n', headers: admin, expect: 422,
   });
-  await call(server, op, `/v1/uploads?filename=${name}`, {
-    body: Buffer.alloc(2 * 1024 * 1024, 'a'), headers: admin, expect: 413,
-  });
+  // over the cap: the server answers 413 without reading the body, so the body is only sent
+  // after `100 Continue` (as curl does), never racing the early answer
+  const tooLarge = await postExpectingContinue(`${server.url}/v1/uploads?filename=${name}`,
+    Buffer.alloc(2 * 1024 * 1024, 'a'), admin);
+  assert.equal(tooLarge.status, 413);
+  assert.equal(tooLarge.headers['content-type'], 'application/problem+json');
+  assert.equal(JSON.parse(tooLarge.text).status, 413);
 });
 
 test('GET /v1/catalog and /v1/catalog/{object_id}/rejects', async () => {
@@ -211,6 +236,10 @@ test('GET /v1/catalog and /v1/catalog/{object_id}/rejects', async () => {
   await ok(op, '/v1/catalog?status=loaded&region=global&format=csv');
   const csv = await ok(op, '/v1/catalog?limit=3', { headers: { Accept: 'text/csv, application/json;q=0.5' } });
   assert.equal(parseCsv(csv.text)[0][0], 'object_id');
+  const preferJson = await ok(op, '/v1/catalog?limit=3', { headers: { Accept: 'application/json, text/csv;q=0.5' } });
+  assert.ok(Array.isArray(preferJson.body.objects), 'JSON when Accept ranks it first');
+  const refuseCsv = await ok(op, '/v1/catalog?limit=3', { headers: { Accept: 'text/csv;q=0, */*' } });
+  assert.ok(refuseCsv.body, 'q=0 refuses CSV');
   await bad(op, '/v1/catalog?status=lost');
   await bad(op, '/v1/catalog?before=-1');
 
@@ -246,6 +275,12 @@ test('GET and POST /v1/pipeline/runs', async () => {
   assert.notEqual(run.status, 'running', 'the run ends');
   assert.deepEqual(run.steps.map((s) => s.name), ['ingest', 'load', 'enrich', 'refresh']);
   if (run.status === 'failed') assert.ok(run.error, 'a failed run says why');
+  // `chartpulse pipeline run` is tracked the same way, as trigger cli
+  const cli = runBinary(['pipeline', 'run'], { CHARTPULSE_RAW_URI: server.env.CHARTPULSE_RAW_URI });
+  const runs = (await ok('GET /v1/pipeline/runs', '/v1/pipeline/runs?limit=1')).body.runs;
+  assert.equal(runs[0].trigger, 'cli', `pipeline run: ${cli.stdout}${cli.stderr}`);
+  assert.equal(runs[0].status, cli.status === 0 ? 'succeeded' : 'failed');
+  assert.ok(runs[0].steps.every((step) => step.status !== 'running' && step.status !== 'pending'));
   await bad('GET /v1/pipeline/runs', '/v1/pipeline/runs?limit=0');
 });
 

@@ -3,7 +3,7 @@
 // `call()`, which makes one request and checks its answer against the contract.
 //
 // Environment (set by ctest, see CMakeLists.txt): CHARTPULSE_BINARY, CHARTPULSE_SOURCE_DIR,
-// DATABASE_URL (owner; migrated here), API_DATABASE_URL (optional), REDIS_URL.
+// DATABASE_URL (the migrated template; the suite works on its own copy), REDIS_URL.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,8 +18,32 @@ import { parse as parseYaml } from 'yaml';
 const here = dirname(fileURLToPath(import.meta.url));
 export const SOURCE_DIR = resolve(process.env.CHARTPULSE_SOURCE_DIR || join(here, '..', '..'));
 export const BINARY = process.env.CHARTPULSE_BINARY || join(SOURCE_DIR, 'build', 'chartpulse');
-export const DATABASE_URL =
+const TEMPLATE_URL =
   process.env.DATABASE_URL || 'postgresql://chartpulse@127.0.0.1:54320/chartpulse_test';
+
+// The suite writes (ingest, load, uploads, pipeline runs), so it works on a copy of the
+// migrated template database, never on the template the other suites clone.
+function freshDatabase(templateUrl, name) {
+  const url = new URL(templateUrl);
+  const template = url.pathname.slice(1);
+  const psql = (sql) => {
+    const r = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', url.hostname,
+      '-p', url.port || '5432', '-U', 'postgres', '-d', 'postgres', '-c', sql], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `psql ${sql}: ${r.stderr}`);
+  };
+  psql(`drop database if exists "${name}" with (force)`);
+  psql(`create database "${name}" owner chartpulse template "${template}"`);
+  process.on('exit', () => spawnSync('psql', ['-X', '-q', '-h', url.hostname, '-p', url.port || '5432',
+    '-U', 'postgres', '-d', 'postgres', '-c', `drop database if exists "${name}" with (force)`]));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// one database per test file: node --test runs the files in parallel processes
+export const DATABASE_URL = freshDatabase(TEMPLATE_URL, `chartpulse_test_contract_${process.pid}`);
+const apiUrl = new URL(DATABASE_URL);
+apiUrl.username = 'chartpulse_api';
+export const API_DATABASE_URL = apiUrl.toString();
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:63790/15';
 export const ADMIN_TOKEN = 'contract-admin-token';
 
@@ -74,7 +98,7 @@ function validatorFor(key, schema) {
 /** Runs the binary to completion; returns {status, stdout, stderr}. */
 export function runBinary(args, env = {}) {
   const r = spawnSync(BINARY, args, {
-    env: { ...process.env, DATABASE_URL, REDIS_URL, CHARTPULSE_LOG_FORMAT: 'text', ...env },
+    env: { ...process.env, DATABASE_URL, API_DATABASE_URL, REDIS_URL, CHARTPULSE_LOG_FORMAT: 'text', ...env },
     encoding: 'utf8',
     timeout: 300_000,
   });
@@ -87,6 +111,7 @@ export async function startServer(extraEnv = {}) {
   const env = {
     ...process.env,
     DATABASE_URL,
+    API_DATABASE_URL,
     REDIS_URL,
     CHARTPULSE_RAW_URI: `file://${join(workdir, 'raw')}`,
     CHARTPULSE_ADMIN_TOKEN: ADMIN_TOKEN,

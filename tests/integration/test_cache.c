@@ -313,7 +313,7 @@ START_TEST(second_request_is_a_local_hit)
     ck_assert_str_eq(tag1, tag2);
     assert_header(&second, "Content-Type", "application/json; charset=utf-8");
     assert_header(&second, "Cache-Control", "public, max-age=60");
-    assert_header(&second, "Vary", "Accept-Encoding");
+    assert_header(&second, "Vary", "Accept-Encoding, Accept");
     assert_header(&second, "Access-Control-Allow-Origin", "*");
     char id[64];
     ck_assert(header(&second, "X-Request-Id", id, sizeof id));

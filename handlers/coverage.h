@@ -1,6 +1,6 @@
 /* GET /v1/regions: the regions that have charts, with their coverage per chart series. */
-#ifndef CP_REGIONS_H
-#define CP_REGIONS_H
+#ifndef CP_COVERAGE_H
+#define CP_COVERAGE_H
 
 #include "router.h"
 

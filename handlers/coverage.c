@@ -1,5 +1,5 @@
 /* The regions endpoint: chart coverage per region and series, as JSON or CSV. */
-#include "regions.h"
+#include "coverage.h"
 
 #include <string.h>
 
