@@ -3,12 +3,12 @@
  * table only for partial months at either end of the range. */
 #include "artists_repo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "pgresult.h"
 
 /* The defaults (series' first and last chart) come from core.chart's primary key; the
  * left join keeps the bounds row when the leaderboard is empty, so "no rows" means the
@@ -52,37 +52,6 @@ static const char TRACKS_SQL[] =
     " order by t.total_streams desc nulls last, t.peak_rank, t.days_on_chart desc, t.track_id"
     " limit $5::integer";
 
-static long long int_field(const PGresult *res, int row, int col, bool *present)
-{
-    bool dummy;
-    if (!present)
-        present = &dummy;
-    *present = false;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const char *text = PQgetvalue(res, row, col);
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-        return 0;
-    *present = true;
-    return v;
-}
-
-static const char *text_field(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-static cp_status query_failed(PGresult *res, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-    err[strcspn(err, "\n")] = '\0';
-    PQclear(res);
-    return CP_ERR_DB;
-}
-
 cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_query *q,
                                       struct cp_leaderboard *out, char *err, size_t errlen)
 {
@@ -98,7 +67,7 @@ cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_qu
                             limit_text};
     PGresult *res = PQexecParams(db, LEADERBOARD_SQL, 8, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return query_failed(res, err, errlen);
+        return cp_pg_failed(res, err, errlen);
     int rows = PQntuples(res);
     if (rows == 0) {
         PQclear(res);
@@ -113,15 +82,15 @@ cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_qu
         if (PQgetisnull(res, row, 2))
             continue; /* the bounds row of an empty leaderboard */
         struct cp_leaderboard_row *r = &out->rows[out->count++];
-        r->rank = int_field(res, row, 2, NULL);
-        r->artist_id = int_field(res, row, 3, NULL);
-        r->spotify_id = text_field(res, row, 4);
+        r->rank = cp_pg_int(res, row, 2, NULL);
+        r->artist_id = cp_pg_int(res, row, 3, NULL);
+        r->spotify_id = cp_pg_text(res, row, 4);
         r->name = PQgetvalue(res, row, 5);
-        r->streams = int_field(res, row, 6, &r->has_streams);
-        r->entries = int_field(res, row, 7, NULL);
-        r->days = int_field(res, row, 8, NULL);
-        r->number_ones = int_field(res, row, 9, NULL);
-        r->tracks = int_field(res, row, 10, NULL);
+        r->streams = cp_pg_int(res, row, 6, &r->has_streams);
+        r->entries = cp_pg_int(res, row, 7, NULL);
+        r->days = cp_pg_int(res, row, 8, NULL);
+        r->number_ones = cp_pg_int(res, row, 9, NULL);
+        r->tracks = cp_pg_int(res, row, 10, NULL);
     }
     return CP_OK;
 }
@@ -143,26 +112,26 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
                             series->region, series->period};
     PGresult *res = PQexecParams(db, ARTIST_SQL, 5, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return query_failed(res, err, errlen);
+        return cp_pg_failed(res, err, errlen);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return CP_ERR_NOT_FOUND;
     }
     memset(out, 0, sizeof *out);
     out->artist_result = res;
-    out->artist_id = int_field(res, 0, 0, NULL);
-    out->spotify_id = text_field(res, 0, 1);
+    out->artist_id = cp_pg_int(res, 0, 0, NULL);
+    out->spotify_id = cp_pg_text(res, 0, 1);
     out->name = PQgetvalue(res, 0, 2);
-    out->genres_json = text_field(res, 0, 3);
-    out->popularity = int_field(res, 0, 4, &out->has_popularity);
-    out->followers = int_field(res, 0, 5, &out->has_followers);
-    out->tracks = int_field(res, 0, 6, NULL);
-    out->entries = int_field(res, 0, 7, NULL);
-    out->number_ones = int_field(res, 0, 8, NULL);
-    out->best_rank = int_field(res, 0, 9, &out->has_best_rank);
-    out->total_streams = int_field(res, 0, 10, &out->has_total_streams);
-    out->first_date = text_field(res, 0, 11);
-    out->last_date = text_field(res, 0, 12);
+    out->genres_json = cp_pg_text(res, 0, 3);
+    out->popularity = cp_pg_int(res, 0, 4, &out->has_popularity);
+    out->followers = cp_pg_int(res, 0, 5, &out->has_followers);
+    out->tracks = cp_pg_int(res, 0, 6, NULL);
+    out->entries = cp_pg_int(res, 0, 7, NULL);
+    out->number_ones = cp_pg_int(res, 0, 8, NULL);
+    out->best_rank = cp_pg_int(res, 0, 9, &out->has_best_rank);
+    out->total_streams = cp_pg_int(res, 0, 10, &out->has_total_streams);
+    out->first_date = cp_pg_text(res, 0, 11);
+    out->last_date = cp_pg_text(res, 0, 12);
 
     char artist_text[24], limit_text[16];
     snprintf(artist_text, sizeof artist_text, "%lld", out->artist_id);
@@ -173,7 +142,7 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         PQclear(out->artist_result);
         out->artist_result = NULL;
-        return query_failed(res, err, errlen);
+        return cp_pg_failed(res, err, errlen);
     }
     out->tracks_result = res;
     int rows = PQntuples(res);
@@ -183,9 +152,9 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
         t->track_id = PQgetvalue(res, row, 0);
         t->name = PQgetvalue(res, row, 1);
         t->role = PQgetvalue(res, row, 2);
-        t->peak_rank = int_field(res, row, 3, NULL);
-        t->total_days = int_field(res, row, 4, NULL);
-        t->total_streams = int_field(res, row, 5, &t->has_total_streams);
+        t->peak_rank = cp_pg_int(res, row, 3, NULL);
+        t->total_days = cp_pg_int(res, row, 4, NULL);
+        t->total_streams = cp_pg_int(res, row, 5, &t->has_total_streams);
     }
     return CP_OK;
 }

@@ -2,12 +2,12 @@
  * entries, through the primary keys of core.chart and core.chart_entry. */
 #include "charts_repo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "pgresult.h"
 
 /* $4 is NULL for the newest chart. A chart without entries still yields one row (the left
  * join), so "no such chart" is exactly "no rows". Every step is a primary-key range read:
@@ -53,21 +53,6 @@ enum chart_column {
 
 /* An integer column; *present is false for NULL (and for text that is not a number, which
  * the schema rules out). */
-static long long int_field(const PGresult *res, int row, int col, bool *present)
-{
-    *present = false;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const char *text = PQgetvalue(res, row, col);
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-        return 0;
-    *present = true;
-    return v;
-}
-
 static void copy_message(char *err, size_t errlen, const char *message)
 {
     snprintf(err, errlen, "%s", message);
@@ -100,7 +85,7 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
     chart->entries = cp_calloc((size_t)rows, sizeof *chart->entries);
     for (int row = 0; row < rows; row++) {
         bool present;
-        int rank = (int)int_field(res, row, COL_RANK, &present);
+        int rank = (int)cp_pg_int(res, row, COL_RANK, &present);
         if (!present)
             continue; /* the left join's row for a chart without entries */
         struct cp_chart_entry *e = &chart->entries[chart->count++];
@@ -108,12 +93,12 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
         e->track_id = PQgetvalue(res, row, COL_TRACK_ID);
         e->track_name = PQgetvalue(res, row, COL_TRACK_NAME);
         e->artist_names = PQgetvalue(res, row, COL_ARTIST_NAMES);
-        e->streams = int_field(res, row, COL_STREAMS, &e->has_streams);
-        e->previous_rank = (int)int_field(res, row, COL_PREVIOUS_RANK, &e->has_previous_rank);
+        e->streams = cp_pg_int(res, row, COL_STREAMS, &e->has_streams);
+        e->previous_rank = (int)cp_pg_int(res, row, COL_PREVIOUS_RANK, &e->has_previous_rank);
         e->movement =
             PQgetisnull(res, row, COL_MOVEMENT) ? NULL : PQgetvalue(res, row, COL_MOVEMENT);
-        e->peak_rank = (int)int_field(res, row, COL_PEAK_RANK, &e->has_peak_rank);
-        e->days_on_chart = (int)int_field(res, row, COL_DAYS_ON_CHART, &e->has_days_on_chart);
+        e->peak_rank = (int)cp_pg_int(res, row, COL_PEAK_RANK, &e->has_peak_rank);
+        e->days_on_chart = (int)cp_pg_int(res, row, COL_DAYS_ON_CHART, &e->has_days_on_chart);
     }
     return CP_OK;
 }

@@ -2,12 +2,12 @@
  * core.chart_run; histories through reporting.track_history (chart_entry_track_idx). */
 #include "tracks_repo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "pgresult.h"
 
 /* A release date printed to the precision the Web API gave (2019, 2019-05, 2019-05-17). */
 static const char TRACK_SQL[] =
@@ -108,30 +108,7 @@ static const char CHART_SIZE_SQL[] = "select coalesce(max(entries), 0) from core
 
 /* An integer column; *present is false for NULL (and for text that is not a number, which
  * the schema rules out). */
-static long long int_field(const PGresult *res, int row, int col, bool *present)
-{
-    bool ignored;
-    if (!present)
-        present = &ignored;
-    *present = false;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const char *text = PQgetvalue(res, row, col);
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-        return 0;
-    *present = true;
-    return v;
-}
-
 /* A text column, NULL for SQL NULL. */
-static const char *text_field(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
 static void copy_message(char *err, size_t errlen, const char *message)
 {
     snprintf(err, errlen, "%s", message);
@@ -177,26 +154,26 @@ cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track 
     track->id = PQgetvalue(meta, 0, T_ID);
     track->name = PQgetvalue(meta, 0, T_NAME);
     track->artist_names = PQgetvalue(meta, 0, T_ARTIST_NAMES);
-    track->label = text_field(meta, 0, T_LABEL);
-    track->duration_ms = (int)int_field(meta, 0, T_DURATION, &track->has_duration_ms);
+    track->label = cp_pg_text(meta, 0, T_LABEL);
+    track->duration_ms = (int)cp_pg_int(meta, 0, T_DURATION, &track->has_duration_ms);
     track->has_explicit = !PQgetisnull(meta, 0, T_EXPLICIT);
     track->explicit_lyrics = track->has_explicit && PQgetvalue(meta, 0, T_EXPLICIT)[0] == 't';
-    track->isrc = text_field(meta, 0, T_ISRC);
-    track->popularity = (int)int_field(meta, 0, T_POPULARITY, &track->has_popularity);
-    track->album_id = text_field(meta, 0, T_ALBUM_ID);
-    track->album_name = text_field(meta, 0, T_ALBUM_NAME);
-    track->album_type = text_field(meta, 0, T_ALBUM_TYPE);
-    track->album_release_date = text_field(meta, 0, T_ALBUM_RELEASE);
-    track->album_release_date_precision = text_field(meta, 0, T_ALBUM_PRECISION);
-    track->album_label = text_field(meta, 0, T_ALBUM_LABEL);
-    track->album_images = text_field(meta, 0, T_ALBUM_IMAGES);
+    track->isrc = cp_pg_text(meta, 0, T_ISRC);
+    track->popularity = (int)cp_pg_int(meta, 0, T_POPULARITY, &track->has_popularity);
+    track->album_id = cp_pg_text(meta, 0, T_ALBUM_ID);
+    track->album_name = cp_pg_text(meta, 0, T_ALBUM_NAME);
+    track->album_type = cp_pg_text(meta, 0, T_ALBUM_TYPE);
+    track->album_release_date = cp_pg_text(meta, 0, T_ALBUM_RELEASE);
+    track->album_release_date_precision = cp_pg_text(meta, 0, T_ALBUM_PRECISION);
+    track->album_label = cp_pg_text(meta, 0, T_ALBUM_LABEL);
+    track->album_images = cp_pg_text(meta, 0, T_ALBUM_IMAGES);
 
     int n = PQntuples(credits);
     track->credits = cp_calloc((size_t)n + 1, sizeof *track->credits);
     for (int row = 0; row < n; row++) {
         struct cp_track_credit *c = &track->credits[track->credit_count++];
         c->artist_id = PQgetvalue(credits, row, 0);
-        c->spotify_id = text_field(credits, row, 1);
+        c->spotify_id = cp_pg_text(credits, row, 1);
         c->name = PQgetvalue(credits, row, 2);
         c->role = PQgetvalue(credits, row, 3);
     }
@@ -209,18 +186,18 @@ cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track 
         r->region = PQgetvalue(runs, row, R_REGION);
         r->period = PQgetvalue(runs, row, R_PERIOD);
         r->debut_date = PQgetvalue(runs, row, R_DEBUT_DATE);
-        r->debut_rank = (int)int_field(runs, row, R_DEBUT_RANK, NULL);
+        r->debut_rank = (int)cp_pg_int(runs, row, R_DEBUT_RANK, NULL);
         r->peak_date = PQgetvalue(runs, row, R_PEAK_DATE);
-        r->peak_rank = (int)int_field(runs, row, R_PEAK_RANK, NULL);
+        r->peak_rank = (int)cp_pg_int(runs, row, R_PEAK_RANK, NULL);
         r->last_date = PQgetvalue(runs, row, R_LAST_DATE);
-        r->last_rank = (int)int_field(runs, row, R_LAST_RANK, NULL);
-        r->days_at_1 = (int)int_field(runs, row, R_AT_1, NULL);
-        r->days_in_top10 = (int)int_field(runs, row, R_TOP10, NULL);
-        r->total_days = (int)int_field(runs, row, R_TOTAL, NULL);
-        r->longest_streak = (int)int_field(runs, row, R_LONGEST, NULL);
-        r->current_streak = (int)int_field(runs, row, R_STREAK, NULL);
-        r->reentries = (int)int_field(runs, row, R_REENTRIES, NULL);
-        r->total_streams = int_field(runs, row, R_STREAMS, &r->has_total_streams);
+        r->last_rank = (int)cp_pg_int(runs, row, R_LAST_RANK, NULL);
+        r->days_at_1 = (int)cp_pg_int(runs, row, R_AT_1, NULL);
+        r->days_in_top10 = (int)cp_pg_int(runs, row, R_TOP10, NULL);
+        r->total_days = (int)cp_pg_int(runs, row, R_TOTAL, NULL);
+        r->longest_streak = (int)cp_pg_int(runs, row, R_LONGEST, NULL);
+        r->current_streak = (int)cp_pg_int(runs, row, R_STREAK, NULL);
+        r->reentries = (int)cp_pg_int(runs, row, R_REENTRIES, NULL);
+        r->total_streams = cp_pg_int(runs, row, R_STREAMS, &r->has_total_streams);
     }
     return CP_OK;
 }
@@ -249,20 +226,20 @@ cp_status cp_tracks_repo_history(PGconn *db, const struct cp_track_history_query
     memset(history, 0, sizeof *history);
     history->result = res;
     history->track_name = PQgetvalue(res, 0, H_NAME);
-    history->chart_size = (int)int_field(res, 0, H_CHART_SIZE, NULL);
+    history->chart_size = (int)cp_pg_int(res, 0, H_CHART_SIZE, NULL);
     history->points = cp_calloc((size_t)rows, sizeof *history->points);
     for (int row = 0; row < rows; row++) {
         if (PQgetisnull(res, row, H_DATE))
             continue; /* the left join's row for a track without positions */
         struct cp_track_point *p = &history->points[history->count++];
         p->date = PQgetvalue(res, row, H_DATE);
-        p->rank = (int)int_field(res, row, H_RANK, NULL);
-        p->streams = int_field(res, row, H_STREAMS, &p->has_streams);
-        p->previous_rank = (int)int_field(res, row, H_PREVIOUS_RANK, &p->has_previous_rank);
-        p->movement = text_field(res, row, H_MOVEMENT);
-        p->peak_rank = (int)int_field(res, row, H_PEAK_RANK, NULL);
-        p->days_on_chart = (int)int_field(res, row, H_DAYS, NULL);
-        p->streak = (int)int_field(res, row, H_STREAK, NULL);
+        p->rank = (int)cp_pg_int(res, row, H_RANK, NULL);
+        p->streams = cp_pg_int(res, row, H_STREAMS, &p->has_streams);
+        p->previous_rank = (int)cp_pg_int(res, row, H_PREVIOUS_RANK, &p->has_previous_rank);
+        p->movement = cp_pg_text(res, row, H_MOVEMENT);
+        p->peak_rank = (int)cp_pg_int(res, row, H_PEAK_RANK, NULL);
+        p->days_on_chart = (int)cp_pg_int(res, row, H_DAYS, NULL);
+        p->streak = (int)cp_pg_int(res, row, H_STREAK, NULL);
     }
     return CP_OK;
 }
@@ -288,7 +265,7 @@ cp_status cp_tracks_repo_series(PGconn *db, const char *chart_kind, const char *
         return CP_ERR_DB;
     }
     memset(series, 0, sizeof *series);
-    series->chart_size = (int)int_field(size, 0, 0, NULL);
+    series->chart_size = (int)cp_pg_int(size, 0, 0, NULL);
     PQclear(size);
 
     size_t rows = (size_t)PQntuples(res);
@@ -300,9 +277,9 @@ cp_status cp_tracks_repo_series(PGconn *db, const char *chart_kind, const char *
         int r = (int)row;
         if (row == 0 || strcmp(PQgetvalue(res, r, 0), PQgetvalue(res, r - 1, 0)))
             series->offsets[series->track_count++] = row;
-        series->rank[row] = (int)int_field(res, r, 1, NULL);
+        series->rank[row] = (int)cp_pg_int(res, r, 1, NULL);
         bool present;
-        series->streams[row] = int_field(res, r, 2, &present);
+        series->streams[row] = cp_pg_int(res, r, 2, &present);
         any_streams |= present;
     }
     series->offsets[series->track_count] = rows;

@@ -3,12 +3,12 @@
  * core.chart_entry's primary key: never more than a few charts of the fact table. */
 #include "trends_repo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
+#include "pgresult.h"
 
 /* $1 kind, $2 region, $3 period, $4 date or NULL for the latest. */
 #define CHART_CTE                                                                                  \
@@ -112,32 +112,6 @@ static const char STREAMS_SQL[] =
     "   and d.chart_date <= coalesce($6::date, 'infinity'::date)"
     " group by 1 order by 1";
 
-static long long int_field(const PGresult *res, int row, int col, bool *present)
-{
-    bool dummy;
-    if (!present)
-        present = &dummy;
-    *present = false;
-    if (PQgetisnull(res, row, col))
-        return 0;
-    const char *text = PQgetvalue(res, row, col);
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-        return 0;
-    *present = true;
-    return v;
-}
-
-static cp_status query_failed(PGresult *res, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-    err[strcspn(err, "\n")] = '\0';
-    PQclear(res);
-    return CP_ERR_DB;
-}
-
 /* Runs a chart-based query and sets up out; rows whose column first_row_col is NULL (the
  * left join's row of an empty result) are skipped by the caller. */
 static cp_status run_chart_query(PGconn *db, const char *sql, const struct cp_trends_query *q,
@@ -149,7 +123,7 @@ static cp_status run_chart_query(PGconn *db, const char *sql, const struct cp_tr
     const char *params[] = {q->chart_kind, q->region, q->period, q->date, limit_text, extra};
     PGresult *res = PQexecParams(db, sql, extra ? 6 : 5, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return query_failed(res, err, errlen);
+        return cp_pg_failed(res, err, errlen);
     int rows = PQntuples(res);
     if (rows == 0) {
         PQclear(res);
@@ -176,13 +150,13 @@ cp_status cp_trends_repo_movers(PGconn *db, const struct cp_trends_query *q,
             continue;
         struct cp_trend_row *r = &out->rows[out->count++];
         r->gainer = !strcmp(PQgetvalue(res, row, 2), "t");
-        r->rank = (int)int_field(res, row, 3, NULL);
-        r->previous_rank = (int)int_field(res, row, 4, &r->has_previous_rank);
-        r->rank_change = (int)int_field(res, row, 5, NULL);
+        r->rank = (int)cp_pg_int(res, row, 3, NULL);
+        r->previous_rank = (int)cp_pg_int(res, row, 4, &r->has_previous_rank);
+        r->rank_change = (int)cp_pg_int(res, row, 5, NULL);
         r->track_id = PQgetvalue(res, row, 6);
         r->track_name = PQgetvalue(res, row, 7);
         r->artist_names = PQgetvalue(res, row, 8);
-        r->streams = int_field(res, row, 9, &r->has_streams);
+        r->streams = cp_pg_int(res, row, 9, &r->has_streams);
     }
     return CP_OK;
 }
@@ -198,15 +172,15 @@ cp_status cp_trends_repo_new_entries(PGconn *db, const struct cp_trends_query *q
         if (PQgetisnull(res, row, 2))
             continue;
         struct cp_trend_row *r = &out->rows[out->count++];
-        r->rank = (int)int_field(res, row, 2, NULL);
+        r->rank = (int)cp_pg_int(res, row, 2, NULL);
         r->track_id = PQgetvalue(res, row, 3);
         r->track_name = PQgetvalue(res, row, 4);
         r->artist_names = PQgetvalue(res, row, 5);
-        r->streams = int_field(res, row, 6, &r->has_streams);
-        r->previous_rank = (int)int_field(res, row, 7, &r->has_previous_rank);
+        r->streams = cp_pg_int(res, row, 6, &r->has_streams);
+        r->previous_rank = (int)cp_pg_int(res, row, 7, &r->has_previous_rank);
         r->movement = PQgetisnull(res, row, 8) ? NULL : PQgetvalue(res, row, 8);
-        r->peak_rank = (int)int_field(res, row, 9, &r->has_peak_rank);
-        r->days_on_chart = (int)int_field(res, row, 10, &r->has_days_on_chart);
+        r->peak_rank = (int)cp_pg_int(res, row, 9, &r->has_peak_rank);
+        r->days_on_chart = (int)cp_pg_int(res, row, 10, &r->has_days_on_chart);
     }
     return CP_OK;
 }
@@ -224,12 +198,12 @@ cp_status cp_trends_repo_momentum(PGconn *db, const struct cp_trends_query *q, i
         if (PQgetisnull(res, row, 2))
             continue;
         struct cp_trend_row *r = &out->rows[out->count++];
-        r->rank = (int)int_field(res, row, 2, NULL);
+        r->rank = (int)cp_pg_int(res, row, 2, NULL);
         r->track_id = PQgetvalue(res, row, 3);
         r->track_name = PQgetvalue(res, row, 4);
         r->artist_names = PQgetvalue(res, row, 5);
-        r->recent_streams = int_field(res, row, 6, NULL);
-        r->earlier_streams = int_field(res, row, 7, NULL);
+        r->recent_streams = cp_pg_int(res, row, 6, NULL);
+        r->earlier_streams = cp_pg_int(res, row, 7, NULL);
         if (!PQgetisnull(res, row, 8)) {
             char *end;
             r->growth = strtod(PQgetvalue(res, row, 8), &end);
@@ -255,7 +229,7 @@ cp_status cp_trends_repo_streams(PGconn *db, const struct cp_trends_query *q, co
     const char *params[] = {q->chart_kind, q->region, q->period, granularity, from, to};
     PGresult *res = PQexecParams(db, STREAMS_SQL, 6, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        return query_failed(res, err, errlen);
+        return cp_pg_failed(res, err, errlen);
     int rows = PQntuples(res);
     memset(out, 0, sizeof *out);
     out->result = res;
@@ -263,8 +237,8 @@ cp_status cp_trends_repo_streams(PGconn *db, const struct cp_trends_query *q, co
     for (int row = 0; row < rows; row++) {
         struct cp_stream_point *p = &out->points[out->count++];
         p->date = PQgetvalue(res, row, 0);
-        p->streams = int_field(res, row, 1, &p->has_streams);
-        p->charts = int_field(res, row, 2, NULL);
+        p->streams = cp_pg_int(res, row, 1, &p->has_streams);
+        p->charts = cp_pg_int(res, row, 2, NULL);
     }
     return CP_OK;
 }

@@ -1,0 +1,38 @@
+/* libpq result cells and errors, read one way everywhere. */
+#include "pgresult.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+long long cp_pg_int(const PGresult *res, int row, int col, bool *present)
+{
+    bool ignored;
+    if (!present)
+        present = &ignored;
+    *present = false;
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *text = PQgetvalue(res, row, col);
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end)
+        return 0;
+    *present = true;
+    return v;
+}
+
+const char *cp_pg_text(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+cp_status cp_pg_failed(PGresult *res, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+    err[strcspn(err, "\n")] = '\0';
+    PQclear(res);
+    return CP_ERR_DB;
+}

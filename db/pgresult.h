@@ -1,0 +1,22 @@
+/* Reading libpq results the same way in every repository: integer and text cells with
+ * NULL made explicit, and a failed query turned into one line of error text. */
+#ifndef CP_PGRESULT_H
+#define CP_PGRESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* The integer in a cell. *present (may be NULL) is false, and 0 is returned, when the cell
+ * is NULL or not an integer. */
+long long cp_pg_int(const PGresult *res, int row, int col, bool *present);
+/* The text of a cell (borrowed from res), or NULL when the cell is NULL. */
+const char *cp_pg_text(const PGresult *res, int row, int col);
+/* Copies res's error message, first line only, into err, clears res, and returns
+ * CP_ERR_DB: `return cp_pg_failed(res, err, errlen);` */
+cp_status cp_pg_failed(PGresult *res, char *err, size_t errlen);
+
+#endif
