@@ -209,7 +209,7 @@ cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
     case JSON_OBJECT:
         break;
     }
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
     cp_status st = cp_csv_field(csv, text);
     free(text);
     return st;

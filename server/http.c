@@ -462,7 +462,7 @@ static struct cp_cache_entry *run_handler(struct request_ctx *ctx, struct cp_db_
             content_type = reply.text_type ? reply.text_type : CONTENT_TYPE_TEXT;
             reply.text = NULL;
         } else {
-            text = json_dumps(reply.body, JSON_COMPACT);
+            text = json_dumps(reply.body, JSON_COMPACT | JSON_REAL_PRECISION(12));
             len = text ? strlen(text) : 0;
             content_type = CONTENT_TYPE_JSON;
         }
