@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "mem.h"
 
 #include <libpq-fe.h>
+#include <zlib.h>
 
 static const char *source_dir(void)
 {
@@ -190,4 +193,45 @@ char *tu_pipeline_checksum(struct pg_conn *conn)
         " union all select 'o' || (o.object_id, o.object_key, o.sha256, o.rows_loaded,"
         "   o.rows_rejected, o.loaded_at)::text from catalog.raw_object o"
         " union all select 'r' || r::text from etl.reject r) s");
+}
+
+bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen)
+{
+    size_t namelen = strlen(name);
+    const char *p = header_block;
+    while (p && *p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
+        if (linelen > namelen && p[namelen] == ':' && !strncasecmp(p, name, namelen)) {
+            const char *v = p + namelen + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, outlen, "%.*s", (int)(linelen - (size_t)(v - p)), v);
+            return true;
+        }
+        p = eol ? eol + 2 : p + linelen;
+    }
+    return false;
+}
+
+char *tu_gunzip(const char *data, size_t len, size_t *outlen)
+{
+    struct cp_buf out;
+    cp_buf_init(&out, (size_t)64 << 20);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(inflateInit2(&zs, 15 + 16), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    int rc;
+    do {
+        unsigned char chunk[4096];
+        zs.next_out = chunk;
+        zs.avail_out = sizeof chunk;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
+        ck_assert_int_eq(cp_buf_add(&out, chunk, sizeof chunk - zs.avail_out), CP_OK);
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&zs);
+    return cp_buf_take(&out, outlen);
 }

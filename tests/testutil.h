@@ -36,6 +36,12 @@ char *tu_query_value(struct pg_conn *conn, const char *sql);
 /* A checksum over the content of every table the pipeline writes (core, catalog, rejects),
  * to show that a re-run changed nothing; caller frees. */
 char *tu_pipeline_checksum(struct pg_conn *conn);
+/* The value of header `name` (case-insensitive) in a raw response header block ("Name:
+ * value\r\n" lines), copied into out; false when absent. */
+bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen);
+/* Inflates a gzip body into a new NUL-terminated buffer (caller frees); fails the test on
+ * corrupt data. */
+char *tu_gunzip(const char *data, size_t len, size_t *outlen);
 /* Runs a Check suite and returns the process exit status. */
 int tu_run_suite(Suite *s);
 

@@ -9,7 +9,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <zlib.h>
 
 #include "buf.h"
 #include "cache.h"
@@ -300,21 +299,7 @@ static void http_result_free(struct http_result *r)
 /* The value of response header name (case-insensitive), copied into out; false if absent. */
 static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
 {
-    size_t namelen = strlen(name);
-    const char *p = r->headers.data;
-    while (p && *p) {
-        const char *eol = strstr(p, "\r\n");
-        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
-        if (linelen > namelen && p[namelen] == ':' && !strncasecmp(p, name, namelen)) {
-            const char *v = p + namelen + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, outlen, "%.*s", (int)(linelen - (size_t)(v - p)), v);
-            return true;
-        }
-        p = eol ? eol + 2 : p + linelen;
-    }
-    return false;
+    return tu_http_header(r->headers.data, name, out, outlen);
 }
 
 static void assert_header(const struct http_result *r, const char *name, const char *expected)
@@ -890,28 +875,6 @@ START_TEST(etag_and_if_none_match)
 }
 END_TEST
 
-static char *gunzip(const char *data, size_t len, size_t *outlen)
-{
-    struct cp_buf out;
-    cp_buf_init(&out, MAX_RESPONSE_BYTES);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    ck_assert_int_eq(inflateInit2(&zs, 15 + 16), Z_OK);
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    zs.avail_in = (uInt)len;
-    int rc;
-    do {
-        unsigned char chunk[4096];
-        zs.next_out = chunk;
-        zs.avail_out = sizeof chunk;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
-        ck_assert_int_eq(cp_buf_add(&out, chunk, sizeof chunk - zs.avail_out), CP_OK);
-    } while (rc != Z_STREAM_END);
-    inflateEnd(&zs);
-    return cp_buf_take(&out, outlen);
-}
-
 START_TEST(gzip_when_accepted)
 {
     const char *path = "/v1/charts/global/1999-01-02";
@@ -930,7 +893,7 @@ START_TEST(gzip_when_accepted)
     assert_header(&zipped, "Vary", "Accept-Encoding, Accept");
     ck_assert_uint_lt(zipped.body.len, plain.body.len);
     size_t len = 0;
-    char *decoded = gunzip(zipped.body.data, zipped.body.len, &len);
+    char *decoded = tu_gunzip(zipped.body.data, zipped.body.len, &len);
     ck_assert_uint_eq(len, plain.body.len);
     ck_assert(memcmp(decoded, plain.body.data, len) == 0);
     free(decoded);

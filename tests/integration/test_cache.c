@@ -15,7 +15,6 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <zlib.h>
 
 #include "buf.h"
 #include "cache.h"
@@ -226,21 +225,7 @@ static void http_result_free(struct http_result *r)
 
 static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
 {
-    size_t namelen = strlen(name);
-    const char *p = r->headers.data;
-    while (p && *p) {
-        const char *eol = strstr(p, "\r\n");
-        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
-        if (linelen > namelen && p[namelen] == ':' && !strncasecmp(p, name, namelen)) {
-            const char *v = p + namelen + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, outlen, "%.*s", (int)(linelen - (size_t)(v - p)), v);
-            return true;
-        }
-        p = eol ? eol + 2 : p + linelen;
-    }
-    return false;
+    return tu_http_header(r->headers.data, name, out, outlen);
 }
 
 static void assert_header(const struct http_result *r, const char *name, const char *expected)
@@ -596,28 +581,6 @@ START_TEST(etag_and_304_on_hits)
 }
 END_TEST
 
-static char *gunzip(const char *data, size_t len, size_t *outlen)
-{
-    struct cp_buf out;
-    cp_buf_init(&out, MAX_RESPONSE_BYTES);
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    ck_assert_int_eq(inflateInit2(&zs, 15 + 16), Z_OK);
-    zs.next_in = (Bytef *)(uintptr_t)data;
-    zs.avail_in = (uInt)len;
-    int rc;
-    do {
-        unsigned char chunk[4096];
-        zs.next_out = chunk;
-        zs.avail_out = sizeof chunk;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        ck_assert_msg(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
-        ck_assert_int_eq(cp_buf_add(&out, chunk, sizeof chunk - zs.avail_out), CP_OK);
-    } while (rc != Z_STREAM_END);
-    inflateEnd(&zs);
-    return cp_buf_take(&out, outlen);
-}
-
 START_TEST(gzip_variants_on_hits)
 {
     const char *const gzip[] = {"Accept-Encoding: gzip", NULL};
@@ -633,7 +596,7 @@ START_TEST(gzip_variants_on_hits)
     ck_assert_uint_gt(plain_hit.body.len, zipped_hit.body.len);
 
     size_t len = 0;
-    char *decoded = gunzip(zipped_hit.body.data, zipped_hit.body.len, &len);
+    char *decoded = tu_gunzip(zipped_hit.body.data, zipped_hit.body.len, &len);
     ck_assert_uint_eq(len, plain_hit.body.len);
     ck_assert(memcmp(decoded, plain_hit.body.data, len) == 0);
     free(decoded);
@@ -658,7 +621,7 @@ START_TEST(gzip_variants_on_hits)
     get_expecting(&r, &live, CHART_PATH, gzip, 200, "hit-redis");
     assert_header(&r, "Content-Encoding", "gzip");
     assert_header(&r, "ETag", zipped_tag);
-    decoded = gunzip(r.body.data, r.body.len, &len);
+    decoded = tu_gunzip(r.body.data, r.body.len, &len);
     ck_assert_uint_eq(len, plain_hit.body.len);
     ck_assert(memcmp(decoded, plain_hit.body.data, len) == 0);
     free(decoded);

@@ -290,20 +290,7 @@ static void http_free(struct http_result *r)
 /* The value of response header name, copied into out; false if absent. */
 static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
 {
-    size_t namelen = strlen(name);
-    for (const char *p = r->headers.data; p && *p;) {
-        const char *eol = strstr(p, "\r\n");
-        size_t linelen = eol ? (size_t)(eol - p) : strlen(p);
-        if (linelen > namelen && p[namelen] == ':' && !strncasecmp(p, name, namelen)) {
-            const char *v = p + namelen + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, outlen, "%.*s", (int)(linelen - (size_t)(v - p)), v);
-            return true;
-        }
-        p = eol ? eol + 2 : p + linelen;
-    }
-    return false;
+    return tu_http_header(r->headers.data, name, out, outlen);
 }
 
 /* GETs path expecting a 200 JSON object; the caller frees r. */
