@@ -59,9 +59,15 @@ cp_status cp_catalog_insert(PGconn *conn, const struct cp_raw_object *obj, long 
 {
     char bytes[32];
     snprintf(bytes, sizeof bytes, "%lld", obj->bytes);
-    const char *params[] = {obj->source,           obj->format,          obj->object_key,
-                            obj->original_name,    nonempty(obj->chart_kind), nonempty(obj->region),
-                            nonempty(obj->period), nonempty(obj->chart_date), bytes,
+    const char *params[] = {obj->source,
+                            obj->format,
+                            obj->object_key,
+                            obj->original_name,
+                            nonempty(obj->chart_kind),
+                            nonempty(obj->region),
+                            nonempty(obj->period),
+                            nonempty(obj->chart_date),
+                            bytes,
                             obj->sha256};
     PGresult *res = PQexecParams(
         conn,
@@ -92,7 +98,8 @@ cp_status cp_catalog_pending(PGconn *conn, long long only_id, struct cp_raw_obje
         conn,
         "select object_id, source, format, object_key, original_name, chart_kind, region, period,"
         " chart_date::text, bytes, sha256 from catalog.raw_object"
-        " where ($1::bigint > 0 and object_id = $1::bigint) or ($1::bigint = 0 and loaded_at is null)"
+        " where ($1::bigint > 0 and object_id = $1::bigint) or ($1::bigint = 0 and loaded_at is "
+        "null)"
         " order by chart_date nulls last, object_id",
         1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -125,9 +132,9 @@ cp_status cp_catalog_mark_failed(PGconn *conn, long long object_id, const char *
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lld", object_id);
     const char *params[] = {idbuf, reason};
-    PGresult *res = PQexecParams(conn,
-                                 "update catalog.raw_object set load_error = $2 where object_id = $1",
-                                 2, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, "update catalog.raw_object set load_error = $2 where object_id = $1", 2,
+                     NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_error(res, err, errlen);
     PQclear(res);
@@ -141,10 +148,11 @@ cp_status cp_catalog_mark_loaded(PGconn *conn, long long object_id, long long ro
     snprintf(idbuf, sizeof idbuf, "%lld", object_id);
     snprintf(rowsbuf, sizeof rowsbuf, "%lld", rows);
     const char *params[] = {idbuf, rowsbuf};
-    PGresult *res = PQexecParams(conn,
-                                 "update catalog.raw_object set loaded_at = now(), rows_loaded = $2,"
-                                 " rows_rejected = 0, load_error = null where object_id = $1",
-                                 2, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(conn,
+                     "update catalog.raw_object set loaded_at = now(), rows_loaded = $2,"
+                     " rows_rejected = 0, load_error = null where object_id = $1",
+                     2, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_error(res, err, errlen);
     PQclear(res);

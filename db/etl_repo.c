@@ -84,11 +84,12 @@ static cp_status copy_in(PGconn *conn, const char *sql, const char *text, size_t
 cp_status cp_etl_copy_stage(PGconn *conn, const char *copy_text, size_t len, char *err,
                             size_t errlen)
 {
-    return copy_in(conn,
-                   "copy pg_temp.stage_entry (line_no, chart_kind, region, period, chart_date, rank,"
-                   " track_id, track_name, artist_names, label, streams, src_peak_rank,"
-                   " src_previous_rank, src_periods_on_chart) from stdin",
-                   copy_text, len, err, errlen);
+    return copy_in(
+        conn,
+        "copy pg_temp.stage_entry (line_no, chart_kind, region, period, chart_date, rank,"
+        " track_id, track_name, artist_names, label, streams, src_peak_rank,"
+        " src_previous_rank, src_periods_on_chart) from stdin",
+        copy_text, len, err, errlen);
 }
 
 cp_status cp_etl_copy_rejects(PGconn *conn, long long object_id, const char *copy_text, size_t len,

@@ -51,9 +51,9 @@ static cp_status recorded_checksum(PGconn *conn, int version, int *found, char o
     char vbuf[16];
     snprintf(vbuf, sizeof vbuf, "%d", version);
     const char *params[] = {vbuf};
-    PGresult *res = PQexecParams(conn,
-                                 "select checksum from public.schema_migrations where version = $1",
-                                 1, NULL, params, NULL, NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, "select checksum from public.schema_migrations where version = $1", 1,
+                     NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         snprintf(err, errlen, "%s", PQresultErrorMessage(res));
         PQclear(res);
@@ -77,10 +77,11 @@ static cp_status apply_one(PGconn *conn, const struct cp_migration *m, const cha
         char vbuf[16];
         snprintf(vbuf, sizeof vbuf, "%d", m->version);
         const char *params[] = {vbuf, m->name, checksum};
-        PGresult *res = PQexecParams(conn,
-                                     "insert into public.schema_migrations (version, name, checksum)"
-                                     " values ($1, $2, $3)",
-                                     3, NULL, params, NULL, NULL, 0);
+        PGresult *res =
+            PQexecParams(conn,
+                         "insert into public.schema_migrations (version, name, checksum)"
+                         " values ($1, $2, $3)",
+                         3, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             snprintf(detail, sizeof detail, "%s", PQresultErrorMessage(res));
             st = CP_ERR_DB;
@@ -104,12 +105,13 @@ static cp_status apply_one(PGconn *conn, const struct cp_migration *m, const cha
 cp_status cp_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen)
 {
     int count = 0;
-    cp_status st = exec_ok(conn,
-                           "set client_min_messages = warning;"
-                           "create table if not exists public.schema_migrations ("
-                           " version integer primary key, name text not null,"
-                           " checksum text not null, applied_at timestamptz not null default now())",
-                           err, errlen);
+    cp_status st =
+        exec_ok(conn,
+                "set client_min_messages = warning;"
+                "create table if not exists public.schema_migrations ("
+                " version integer primary key, name text not null,"
+                " checksum text not null, applied_at timestamptz not null default now())",
+                err, errlen);
     if (st == CP_OK)
         st = exec_ok(conn, "select pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err, errlen);
     if (st != CP_OK)

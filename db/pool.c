@@ -118,8 +118,7 @@ PGconn *cp_pool_acquire(struct cp_pool *pool, cp_status *st)
 
 void cp_pool_release(struct cp_pool *pool, PGconn *conn)
 {
-    if (conn && PQstatus(conn) == CONNECTION_OK &&
-        PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
         /* a caller left a transaction open or failed inside one: roll it back */
         PGresult *res = PQexec(conn, "rollback");
         PQclear(res);

@@ -127,7 +127,8 @@ cp_status cp_param_date(const struct cp_request *req, struct cp_reply *reply, co
         return CP_OK;
     if (!cp_param_date_valid(value))
         return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "%s: must be a calendar date YYYY-MM-DD (got '%.40s')", name, value);
+                                "%s: must be a calendar date YYYY-MM-DD (got '%.40s')", name,
+                                value);
     *out = value;
     return CP_OK;
 }

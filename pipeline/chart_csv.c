@@ -1031,8 +1031,8 @@ static cp_status resolve_meta(struct reader *rd, const struct cp_chart_meta *met
 /* Finds and checks the header and decides the file-level values: everything before the
  * first data row. On success the cursor stands on the header. */
 static cp_status begin_read(struct reader *rd, struct cursor *c, const char *data, size_t len,
-                           const struct cp_chart_meta *meta, struct cp_buf *notes, char *err,
-                           size_t errlen)
+                            const struct cp_chart_meta *meta, struct cp_buf *notes, char *err,
+                            size_t errlen)
 {
     size_t first_start, first_end;
     enum cp_chart_format detected = find_header(c, &first_start, &first_end);

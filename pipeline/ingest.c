@@ -28,7 +28,8 @@ static void set_field(char *dst, size_t dstlen, const char *value)
 /* Checks the flag values themselves, before any file is read. */
 static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *err, size_t errlen)
 {
-    if (ovr->chart_kind && strcmp(ovr->chart_kind, "regional") && strcmp(ovr->chart_kind, "viral")) {
+    if (ovr->chart_kind && strcmp(ovr->chart_kind, "regional") &&
+        strcmp(ovr->chart_kind, "viral")) {
         snprintf(err, errlen, "--kind: '%s' is not regional or viral", ovr->chart_kind);
         return CP_ERR_INVALID;
     }
@@ -56,8 +57,9 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
     memset(&meta, 0, sizeof meta);
     meta.format = ovr->format != CP_FORMAT_UNKNOWN ? ovr->format : cp_chart_detect(data, len);
     if (meta.format == CP_FORMAT_UNKNOWN) {
-        snprintf(err, errlen, "not a chart file in any format chartpulse reads "
-                              "(see SPEC §4); pass --format to force one");
+        snprintf(err, errlen,
+                 "not a chart file in any format chartpulse reads "
+                 "(see SPEC §4); pass --format to force one");
         return CP_ERR_FORMAT;
     }
     cp_chart_meta_from_filename(name, &meta);
@@ -70,16 +72,19 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
     cp_status st = cp_chart_resolve(data, len, &meta, err, errlen);
     if (st != CP_OK)
         return st;
-    bool per_row_meta = meta.format == CP_FORMAT_KAGGLE_CHARTS || meta.format == CP_FORMAT_KAGGLE_2017;
+    bool per_row_meta =
+        meta.format == CP_FORMAT_KAGGLE_CHARTS || meta.format == CP_FORMAT_KAGGLE_2017;
     if (!per_row_meta) {
         if (!meta.chart_date[0]) {
-            snprintf(err, errlen, "the chart date cannot be known from the file name; "
-                                  "pass --date YYYY-MM-DD");
+            snprintf(err, errlen,
+                     "the chart date cannot be known from the file name; "
+                     "pass --date YYYY-MM-DD");
             return CP_ERR_INVALID;
         }
         if (!meta.region[0]) {
-            snprintf(err, errlen, "the region cannot be known from the file name; "
-                                  "pass --region CODE (e.g. --region global)");
+            snprintf(err, errlen,
+                     "the region cannot be known from the file name; "
+                     "pass --region CODE (e.g. --region global)");
             return CP_ERR_INVALID;
         }
     }
@@ -88,8 +93,8 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
     memset(&obj, 0, sizeof obj);
     cp_sha256_hex(data, len, obj.sha256);
     char existing[512], mine[512];
-    st = cp_catalog_find_sha256(conn, obj.sha256, object_id, existing, sizeof existing, err,
-                                errlen);
+    st =
+        cp_catalog_find_sha256(conn, obj.sha256, object_id, existing, sizeof existing, err, errlen);
     if (st != CP_OK)
         return st;
     if (*object_id) {
@@ -99,12 +104,11 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
                  meta.period[0] ? meta.period : "-", meta.chart_date[0] ? meta.chart_date : "-");
         const char *their_part = strstr(existing, ": ");
         const char *my_part = strstr(mine, ": ");
-        *outcome = their_part && my_part && strcmp(their_part, my_part)
-                       ? CP_INGEST_DUPLICATE_OTHER
-                       : CP_INGEST_DUPLICATE;
+        *outcome = their_part && my_part && strcmp(their_part, my_part) ? CP_INGEST_DUPLICATE_OTHER
+                                                                        : CP_INGEST_DUPLICATE;
         if (*outcome == CP_INGEST_DUPLICATE_OTHER)
-            snprintf(err, errlen, "same bytes as object %lld (%s), so not ingested as %s", *object_id,
-                     existing, my_part + 2);
+            snprintf(err, errlen, "same bytes as object %lld (%s), so not ingested as %s",
+                     *object_id, existing, my_part + 2);
         return CP_OK;
     }
     char chart[32];
@@ -112,9 +116,9 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
              meta.period[0] ? meta.period : "mixed");
     obj.source = (char *)cp_chart_format_source(meta.format);
     obj.format = (char *)cp_chart_format_name(meta.format);
-    obj.object_key = cp_rawstore_key(obj.source, chart, meta.region[0] ? meta.region : "mixed",
-                                     meta.chart_date[0] ? meta.chart_date : "mixed", obj.sha256,
-                                     name);
+    obj.object_key =
+        cp_rawstore_key(obj.source, chart, meta.region[0] ? meta.region : "mixed",
+                        meta.chart_date[0] ? meta.chart_date : "mixed", obj.sha256, name);
     const char *base = strrchr(name, '/');
     obj.original_name = (char *)(base ? base + 1 : name);
     obj.chart_kind = meta.chart_kind;
@@ -155,8 +159,7 @@ static cp_status read_file(const char *path, char **data, size_t *len, char *err
         snprintf(err, errlen, "cannot read: %s", strerror(errno));
         st = CP_ERR_IO;
     } else if (st != CP_OK) {
-        snprintf(err, errlen, "larger than the %zu MB a raw object may be",
-                 INGEST_MAX_FILE >> 20);
+        snprintf(err, errlen, "larger than the %zu MB a raw object may be", INGEST_MAX_FILE >> 20);
     }
     fclose(f);
     if (st == CP_OK)
@@ -245,11 +248,13 @@ int cp_ingest_main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "spotify"))
         return cp_spotify_ingest_main(argc - 1, argv + 1);
     struct cp_ingest_overrides ovr = {CP_FORMAT_UNKNOWN, NULL, NULL, NULL, NULL};
-    static const struct option options[] = {
-        {"format", required_argument, NULL, 'f'}, {"region", required_argument, NULL, 'r'},
-        {"period", required_argument, NULL, 'p'}, {"kind", required_argument, NULL, 'k'},
-        {"date", required_argument, NULL, 'd'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option options[] = {{"format", required_argument, NULL, 'f'},
+                                            {"region", required_argument, NULL, 'r'},
+                                            {"period", required_argument, NULL, 'p'},
+                                            {"kind", required_argument, NULL, 'k'},
+                                            {"date", required_argument, NULL, 'd'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:r:p:k:d:h", options, NULL)) != -1) {
@@ -259,12 +264,24 @@ int cp_ingest_main(int argc, char **argv)
             if (ovr.format == CP_FORMAT_UNKNOWN)
                 return cp_cli_fail(cmd, "--format: '%s' is not a format chartpulse reads", optarg);
             break;
-        case 'r': ovr.region = optarg; break;
-        case 'p': ovr.period = optarg; break;
-        case 'k': ovr.chart_kind = optarg; break;
-        case 'd': ovr.chart_date = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            ovr.region = optarg;
+            break;
+        case 'p':
+            ovr.period = optarg;
+            break;
+        case 'k':
+            ovr.chart_kind = optarg;
+            break;
+        case 'd':
+            ovr.chart_date = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind >= argc)

@@ -28,11 +28,20 @@ void cp_copy_escape(struct cp_buf *b, const char *s)
     for (const char *p = s; *p; p++) {
         const char *rep = NULL;
         switch (*p) {
-        case '\\': rep = "\\\\"; break;
-        case '\t': rep = "\\t"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        default: continue;
+        case '\\':
+            rep = "\\\\";
+            break;
+        case '\t':
+            rep = "\\t";
+            break;
+        case '\n':
+            rep = "\\n";
+            break;
+        case '\r':
+            rep = "\\r";
+            break;
+        default:
+            continue;
         }
         cp_buf_add(b, run, (size_t)(p - run));
         cp_buf_adds(b, rep);
@@ -48,7 +57,7 @@ struct load_ctx {
     long long rows;
     long long rejected;
     char min_date[11], max_date[11]; /* of the staged rows; "" when none */
-    cp_status buffer_status; /* CP_ERR_TOO_LARGE once a buffer hits its cap */
+    cp_status buffer_status;         /* CP_ERR_TOO_LARGE once a buffer hits its cap */
 };
 
 static void add_reject(struct load_ctx *ctx, long line_no, const char *raw, const char *reason)
@@ -289,8 +298,12 @@ int cp_load_main(int argc, char **argv)
             jobs = (int)n;
             break;
         }
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc)
@@ -340,8 +353,8 @@ int cp_load_main(int argc, char **argv)
     fprintf(stderr,
             "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed%s\n",
             run.loaded_objects, run.loaded_objects == 1 ? "" : "s", run.rows,
-            elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected,
-            run.failed + not_reached, not_reached ? " (the database went away)" : "");
+            elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected, run.failed + not_reached,
+            not_reached ? " (the database went away)" : "");
     if (run.loaded_objects)
         cp_refresh_announce(&cfg, cmd);
     status = run.failed || not_reached || !started_threads ? 1 : 0;

@@ -23,20 +23,20 @@
 
 /* S3 calls give up after this long; objects are at most a few hundred MB on loopback or
  * a data-centre network. */
-#define S3_TIMEOUT_SECONDS 300L
+#define S3_TIMEOUT_SECONDS         300L
 #define S3_CONNECT_TIMEOUT_SECONDS 10L
-#define S3_MAX_ERROR_BODY ((size_t)64 << 10)
+#define S3_MAX_ERROR_BODY          ((size_t)64 << 10)
 
 enum backend { BACKEND_FILE, BACKEND_S3 };
 
 struct cp_rawstore {
     enum backend backend;
-    char *root;       /* file: absolute folder */
-    char *base_url;   /* s3: URL objects are addressed under, ending in '/' */
-    char *prefix;     /* s3: key prefix inside the bucket, "" or ending in '/' */
-    char *sigv4;      /* s3: CURLOPT_AWS_SIGV4 provider string */
-    char *userpwd;    /* s3: access key:secret (never logged) */
-    CURL *curl;       /* s3: reused for keep-alive */
+    char *root;     /* file: absolute folder */
+    char *base_url; /* s3: URL objects are addressed under, ending in '/' */
+    char *prefix;   /* s3: key prefix inside the bucket, "" or ending in '/' */
+    char *sigv4;    /* s3: CURLOPT_AWS_SIGV4 provider string */
+    char *userpwd;  /* s3: access key:secret (never logged) */
+    CURL *curl;     /* s3: reused for keep-alive */
 };
 
 void cp_sha256_hex(const void *data, size_t len, char out[65])
@@ -59,8 +59,9 @@ static cp_status open_s3(const struct cp_config *cfg, struct cp_rawstore *store,
         plen--;
     store->prefix = plen ? cp_asprintf("%.*s/", (int)plen, prefix) : cp_strdup("");
     if (!cfg->aws_access_key_id || !cfg->aws_secret_access_key) {
-        snprintf(err, errlen, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set for an "
-                              "s3:// CHARTPULSE_RAW_URI");
+        snprintf(err, errlen,
+                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set for an "
+                 "s3:// CHARTPULSE_RAW_URI");
         free(bucket);
         return CP_ERR_INVALID;
     }
@@ -227,9 +228,9 @@ static cp_status s3_request(struct cp_rawstore *store, const char *method, const
         char code[128], message[512];
         xml_tag(sink->data, "Code", code, sizeof code);
         xml_tag(sink->data, "Message", message, sizeof message);
-        snprintf(err, errlen, "S3 %s %s: HTTP %ld %s%s%s", method, key, http,
-                 code[0] ? code : "", code[0] && message[0] ? ": " : "", message);
-        st = http == 404 ? CP_ERR_NOT_FOUND
+        snprintf(err, errlen, "S3 %s %s: HTTP %ld %s%s%s", method, key, http, code[0] ? code : "",
+                 code[0] && message[0] ? ": " : "", message);
+        st = http == 404                  ? CP_ERR_NOT_FOUND
              : http == 403 || http == 401 ? CP_ERR_UNAUTHORIZED
                                           : CP_ERR_UPSTREAM;
     }

@@ -55,7 +55,8 @@ int cp_refresh_main(int argc, char **argv)
     }
     PQclear(res);
     cp_refresh_announce(&cfg, cmd);
-    fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n", cp_now() - started);
+    fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n",
+            cp_now() - started);
     status = 0;
 out:
     if (conn)

@@ -152,8 +152,8 @@ static char *expand_default(const char *def)
     return cp_asprintf("%.*s%s%s", (int)(pwd - def), def, cwd, pwd + 4);
 }
 
-static cp_status apply(struct cp_config *cfg, const struct setting *s, const char *value,
-                       char *err, size_t errlen)
+static cp_status apply(struct cp_config *cfg, const struct setting *s, const char *value, char *err,
+                       size_t errlen)
 {
     char **dst = slot(cfg, s);
     free(*dst);
@@ -254,11 +254,20 @@ cp_status cp_schedule_parse(const char *text, struct cp_schedule *out)
             return CP_ERR_INVALID;
         long unit;
         switch (*end) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return CP_ERR_INVALID;
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return CP_ERR_INVALID;
         }
         out->kind = CP_SCHEDULE_EVERY;
         out->interval_seconds = n * unit;
@@ -296,7 +305,9 @@ void cp_config_describe(const struct cp_config *cfg, char *out, size_t outlen)
     for (size_t i = 0; i < N_SETTINGS && used < outlen; i++) {
         const char *v = *(char *const *)((const char *)cfg + settings[i].offset);
         int n = snprintf(out + used, outlen - used, "%s=%s\n", settings[i].name,
-                         !v ? "(unset)" : settings[i].secret ? "(set)" : v);
+                         !v                   ? "(unset)"
+                         : settings[i].secret ? "(set)"
+                                              : v);
         if (n < 0)
             break;
         used += (size_t)n;

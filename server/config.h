@@ -14,7 +14,7 @@ enum cp_schedule_kind { CP_SCHEDULE_NONE, CP_SCHEDULE_DAILY_AT, CP_SCHEDULE_EVER
 
 struct cp_schedule {
     enum cp_schedule_kind kind;
-    int minute_of_day;    /* CP_SCHEDULE_DAILY_AT: 0..1439, UTC */
+    int minute_of_day;     /* CP_SCHEDULE_DAILY_AT: 0..1439, UTC */
     long interval_seconds; /* CP_SCHEDULE_EVERY: > 0 */
 };
 

@@ -20,8 +20,8 @@ void cp_log_fields(enum cp_log_level level, const char *const *fields, const cha
 void cp_log(enum cp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define cp_log_debug(...) cp_log(CP_LOG_DEBUG, __VA_ARGS__)
-#define cp_log_info(...) cp_log(CP_LOG_INFO, __VA_ARGS__)
-#define cp_log_warn(...) cp_log(CP_LOG_WARN, __VA_ARGS__)
+#define cp_log_info(...)  cp_log(CP_LOG_INFO, __VA_ARGS__)
+#define cp_log_warn(...)  cp_log(CP_LOG_WARN, __VA_ARGS__)
 #define cp_log_error(...) cp_log(CP_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -181,18 +181,19 @@ char *tu_query_value(struct pg_conn *conn, const char *sql)
 char *tu_pipeline_checksum(struct pg_conn *conn)
 {
     return tu_query_value(
-        conn,
-        "select md5(string_agg(t, '|' order by t)) from ("
-        " select 'c' || (c.chart_kind, c.region, c.period, c.chart_date, c.entries, c.object_id)::text"
-        "   as t from core.chart c"
-        " union all select 'e' || e::text from core.chart_entry e"
-        " union all select 't' || (t.track_id, t.name, t.artist_names, t.label)::text from core.track t"
-        " union all select 'a' || (a.artist_id, a.spotify_id, a.name, a.provisional)::text"
-        "   from core.artist a"
-        " union all select 'k' || k::text from core.track_credit k"
-        " union all select 'o' || (o.object_id, o.object_key, o.sha256, o.rows_loaded,"
-        "   o.rows_rejected, o.loaded_at)::text from catalog.raw_object o"
-        " union all select 'r' || r::text from etl.reject r) s");
+        conn, "select md5(string_agg(t, '|' order by t)) from ("
+              " select 'c' || (c.chart_kind, c.region, c.period, c.chart_date, c.entries, "
+              "c.object_id)::text"
+              "   as t from core.chart c"
+              " union all select 'e' || e::text from core.chart_entry e"
+              " union all select 't' || (t.track_id, t.name, t.artist_names, t.label)::text from "
+              "core.track t"
+              " union all select 'a' || (a.artist_id, a.spotify_id, a.name, a.provisional)::text"
+              "   from core.artist a"
+              " union all select 'k' || k::text from core.track_credit k"
+              " union all select 'o' || (o.object_id, o.object_key, o.sha256, o.rows_loaded,"
+              "   o.rows_rejected, o.loaded_at)::text from catalog.raw_object o"
+              " union all select 'r' || r::text from etl.reject r) s");
 }
 
 bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen)

@@ -91,7 +91,8 @@ START_TEST(api_role_is_read_only)
     char *n = value(conn, "select count(*) from core.region");
     ck_assert_int_gt(strtol(n, NULL, 10), 70);
     free(n);
-    PGresult *res = PQexec(conn, "insert into core.track (track_id) values ('0123456789012345678901')");
+    PGresult *res =
+        PQexec(conn, "insert into core.track (track_id) values ('0123456789012345678901')");
     ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
     PQclear(res);
     PQfinish(conn);

@@ -50,7 +50,8 @@ static const char RUN_DRIFT_SQL[] =
     "  (array_agg(streak order by chart_date desc))[1] as streak, max(streak) as longest_streak,"
     "  count(*) filter (where movement = 're-entry')::int as reentries,"
     "  count(*) filter (where rank = 1)::int as periods_at_1,"
-    "  count(*) filter (where rank <= 10)::int as periods_top10, sum(streams)::bigint as total_streams"
+    "  count(*) filter (where rank <= 10)::int as periods_top10, sum(streams)::bigint as "
+    "total_streams"
     " from core.chart_entry group by 1, 2, 3, 4),"
     " drift as ((select * from history except select * from core.chart_run)"
     "  union all (select * from core.chart_run except select * from history))"
@@ -94,9 +95,10 @@ START_TEST(ingest_load_and_derived_runs)
     ck_assert_msg(strstr(out, "3 new objects") != NULL, "%s", out);
     free(out);
     assert_scalar("select count(*) from catalog.raw_object where loaded_at is null", "3");
-    char *keys = scalar("select string_agg('source=charts.spotify.com/chart=regional-daily/region=global/date='"
-                        " || chart_date || '/regional-global-daily-' || chart_date || '.'"
-                        " || left(sha256, 12) || '.csv', ',' order by chart_date) from catalog.raw_object");
+    char *keys = scalar(
+        "select string_agg('source=charts.spotify.com/chart=regional-daily/region=global/date='"
+        " || chart_date || '/regional-global-daily-' || chart_date || '.'"
+        " || left(sha256, 12) || '.csv', ',' order by chart_date) from catalog.raw_object");
     assert_scalar("select string_agg(object_key, ',' order by chart_date) from catalog.raw_object",
                   keys);
     free(keys);
@@ -124,10 +126,11 @@ START_TEST(ingest_load_and_derived_runs)
                   " and rank = 1",
                   "up2");
     assert_scalar(RUN_DRIFT_SQL, "");
-    assert_scalar("select first_date || '/' || first_rank || '/' || peak_rank || '/' || periods || '/'"
-                  " || streak || '/' || longest_streak || '/' || reentries || '/' || total_streams"
-                  " from core.chart_run where track_id = '3dDdDdDdDdDdDdDdDdDdD4'",
-                  "2030-01-01/4/2/2/1/1/1/1480000");
+    assert_scalar(
+        "select first_date || '/' || first_rank || '/' || peak_rank || '/' || periods || '/'"
+        " || streak || '/' || longest_streak || '/' || reentries || '/' || total_streams"
+        " from core.chart_run where track_id = '3dDdDdDdDdDdDdDdDdDdD4'",
+        "2030-01-01/4/2/2/1/1/1/1480000");
     /* text survives: quotes, commas, non-ASCII */
     assert_scalar("select name || '|' || artist_names from core.track"
                   " where track_id = '0aAaAaAaAaAaAaAaAaAaA1'",
@@ -219,7 +222,10 @@ START_TEST(bad_rows_rejected_good_rows_kept)
     static const struct {
         const char *line;
         const char *reason_has;
-    } expected[] = {{"3", "rank"}, {"4", "track id"}, {"5", "streams"}, {"6", "streams"},
+    } expected[] = {{"3", "rank"},
+                    {"4", "track id"},
+                    {"5", "streams"},
+                    {"6", "streams"},
                     {"7", "appears twice"}};
     for (int i = 0; i < 5; i++) {
         ck_assert_str_eq(PQgetvalue(res, i, 0), expected[i].line);

@@ -107,11 +107,12 @@ START_TEST(every_real_file_loads)
      * the second copy is not ingested, and ingest says why */
     const char *a5[] = {"ingest", "--region", "us", "--period", "weekly", sonyal, NULL};
     ck_assert_int_eq(tu_run_cli(a5, (const char *const *)cli_env, &out), 0);
-    ck_assert_msg(strstr(out, "regional-us-weekly-2020-10-23--2020-10-30.csv: warning: same bytes as "
-                              "object") != NULL,
+    ck_assert_msg(strstr(out,
+                         "regional-us-weekly-2020-10-23--2020-10-30.csv: warning: same bytes as "
+                         "object") != NULL,
                   "%s", out);
-    ck_assert_msg(strstr(out, "regional-us-weekly-2020-09-04--2020-09-11.csv: warning") != NULL, "%s",
-                  out);
+    ck_assert_msg(strstr(out, "regional-us-weekly-2020-09-04--2020-09-11.csv: warning") != NULL,
+                  "%s", out);
     free(out);
 
     const char *load[] = {"load", NULL};
@@ -122,7 +123,8 @@ START_TEST(every_real_file_loads)
     free(out);
 
     /* counts from SOURCES.md */
-    assert_rows("regional-global-daily-2025-%", "charts.spotify.com", "5 files, 1000 rows, 0 rejected");
+    assert_rows("regional-global-daily-2025-%", "charts.spotify.com",
+                "5 files, 1000 rows, 0 rejected");
     assert_rows("regional-au-weekly-%", "charts.spotify.com", "107 files, 21396 rows, 0 rejected");
     assert_rows("viral-za-daily-%", "charts.spotify.com", "38 files, 3799 rows, 0 rejected");
     assert_rows("regional-kr-daily-%", "charts.spotify.com", "59 files, 10976 rows, 0 rejected");
@@ -141,7 +143,8 @@ START_TEST(every_real_file_loads)
                  "186");
     /* 102 distinct objects; the weeks 2020-01-03 and 2020-01-10 are in both folders with
      * the same rows but different bytes: 100 charts */
-    assert_value("select count(*) from core.chart where region = 'us' and period = 'weekly'", "100");
+    assert_value("select count(*) from core.chart where region = 'us' and period = 'weekly'",
+                 "100");
     /* rank holes stay holes */
     assert_value("select entries from core.chart where region = 'global' and period = 'weekly'"
                  " and chart_date = '2017-07-20'",

@@ -1,7 +1,8 @@
 /* The S3 raw zone against a real S3-compatible server (s3rver from npm) started on
  * loopback: put/get round trip, S3's errors surfaced with its code, and the pipeline
- * (the real binary) landing objects in S3 and loading them from there. s3rver checks the x-amz-content-sha256 header as S3
- * does but does not verify signatures, so a wrong secret cannot be tested here. */
+ * (the real binary) landing objects in S3 and loading them from there. s3rver checks the
+ * x-amz-content-sha256 header as S3 does but does not verify signatures, so a wrong secret cannot
+ * be tested here. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -109,8 +110,8 @@ START_TEST(put_get_roundtrip)
     const char body[] = "\xef\xbb\xbfrank,uri\r\n1,\"spotify:track:x\"\r\n";
     const char *key = "source=charts.spotify.com/chart=regional-daily/region=global/"
                       "date=2030-01-01/regional-global-daily-2030-01-01.0123456789ab.csv";
-    ck_assert_msg(cp_rawstore_put(store, key, body, sizeof body - 1, err, sizeof err) == CP_OK, "%s",
-                  err);
+    ck_assert_msg(cp_rawstore_put(store, key, body, sizeof body - 1, err, sizeof err) == CP_OK,
+                  "%s", err);
     char *data = NULL;
     size_t len = 0;
     ck_assert_msg(cp_rawstore_get(store, key, &data, &len, err, sizeof err) == CP_OK, "%s", err);
@@ -174,8 +175,13 @@ START_TEST(pipeline_through_s3)
     char *env_db = cp_asprintf("DATABASE_URL=%s", db_url);
     char *env_uri = cp_strdup("CHARTPULSE_RAW_URI=s3://" BUCKET "/raw");
     char *env_ep = cp_asprintf("CHARTPULSE_S3_ENDPOINT=http://127.0.0.1:%d", s3_port);
-    const char *env[] = {env_db, env_uri, env_ep, "AWS_ACCESS_KEY_ID=S3RVER",
-                         "AWS_SECRET_ACCESS_KEY=S3RVER", "AWS_REGION=us-east-1", NULL};
+    const char *env[] = {env_db,
+                         env_uri,
+                         env_ep,
+                         "AWS_ACCESS_KEY_ID=S3RVER",
+                         "AWS_SECRET_ACCESS_KEY=S3RVER",
+                         "AWS_REGION=us-east-1",
+                         NULL};
     char *d1 = cp_asprintf("%s/regional-global-daily-2030-01-01.csv", dir);
     char *d2 = cp_asprintf("%s/regional-global-daily-2030-01-02.csv", dir);
     const char *ingest[] = {"ingest", d1, d2, NULL};
@@ -187,7 +193,8 @@ START_TEST(pipeline_through_s3)
     ck_assert_msg(strstr(out, "2 objects loaded, 10 rows") != NULL, "%s", out);
     free(out);
     /* the objects are in the bucket under the prefix and Hive-style keys */
-    char *check = cp_asprintf("find '%s' -path '*raw/source=charts.spotify.com*' | grep -q .", s3_dir);
+    char *check =
+        cp_asprintf("find '%s' -path '*raw/source=charts.spotify.com*' | grep -q .", s3_dir);
     ck_assert_int_eq(system(check), 0);
     free(check);
     PGconn *db = PQconnectdb(db_url);

@@ -5,12 +5,15 @@
 #include "config.h"
 #include "testutil.h"
 
-static const char *all_settings[] = {
-    "DATABASE_URL", "API_DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "CHARTPULSE_LISTEN",
-    "CHARTPULSE_RAW_URI", "CHARTPULSE_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "AWS_REGION", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_API_URL",
-    "SPOTIFY_ACCOUNTS_URL", "CHARTPULSE_ADMIN_TOKEN", "CHARTPULSE_SCHEDULE",
-    "CHARTPULSE_LOG_FORMAT"};
+static const char *all_settings[] = {"DATABASE_URL",           "API_DATABASE_URL",
+                                     "DATABASE_READ_URL",      "REDIS_URL",
+                                     "CHARTPULSE_LISTEN",      "CHARTPULSE_RAW_URI",
+                                     "CHARTPULSE_S3_ENDPOINT", "AWS_ACCESS_KEY_ID",
+                                     "AWS_SECRET_ACCESS_KEY",  "AWS_REGION",
+                                     "SPOTIFY_CLIENT_ID",      "SPOTIFY_CLIENT_SECRET",
+                                     "SPOTIFY_API_URL",        "SPOTIFY_ACCOUNTS_URL",
+                                     "CHARTPULSE_ADMIN_TOKEN", "CHARTPULSE_SCHEDULE",
+                                     "CHARTPULSE_LOG_FORMAT"};
 
 static void clear_env(void)
 {
@@ -56,9 +59,10 @@ END_TEST
 START_TEST(api_url_derived_from_password_url)
 {
     char *out = NULL;
-    ck_assert_int_eq(cp_pg_url_with_user("postgres://owner:s3cret@db.example:5432/charts?sslmode=require",
-                                         "chartpulse_api", &out),
-                     CP_OK);
+    ck_assert_int_eq(
+        cp_pg_url_with_user("postgres://owner:s3cret@db.example:5432/charts?sslmode=require",
+                            "chartpulse_api", &out),
+        CP_OK);
     ck_assert_str_eq(out, "postgres://chartpulse_api@db.example:5432/charts?sslmode=require");
     free(out);
     ck_assert_int_eq(cp_pg_url_with_user("mysql://x", "u", &out), CP_ERR_INVALID);
@@ -135,7 +139,8 @@ START_TEST(cli_override)
     struct cp_config cfg;
     char err[256] = "";
     ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
-    ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
+                     CP_OK);
     ck_assert_int_eq(cfg.listen_port, 0);
     ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", "nope", err, sizeof err),
                      CP_ERR_INVALID);

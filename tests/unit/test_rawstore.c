@@ -46,7 +46,8 @@ START_TEST(key_is_hive_style)
     free(key);
     /* unsafe characters in names never reach the path; missing partitions are named */
     key = cp_rawstore_key("kaggle", "mixed", "", NULL, sha, "my charts (1)/../x y.csv");
-    ck_assert_str_eq(key, "source=kaggle/chart=mixed/region=unknown/date=unknown/x_y.ba7816bf8f01.csv");
+    ck_assert_str_eq(key,
+                     "source=kaggle/chart=mixed/region=unknown/date=unknown/x_y.ba7816bf8f01.csv");
     free(key);
 }
 END_TEST
@@ -55,9 +56,9 @@ START_TEST(put_then_get_roundtrip)
 {
     char err[256];
     const char body[] = "\xef\xbb\xbfrank,uri\n1,\"x\"\n";
-    ck_assert_int_eq(cp_rawstore_put(store, "source=a/chart=b/f.csv", body, sizeof body - 1, err,
-                                     sizeof err),
-                     CP_OK);
+    ck_assert_int_eq(
+        cp_rawstore_put(store, "source=a/chart=b/f.csv", body, sizeof body - 1, err, sizeof err),
+        CP_OK);
     char *data = NULL;
     size_t len = 0;
     ck_assert_int_eq(cp_rawstore_get(store, "source=a/chart=b/f.csv", &data, &len, err, sizeof err),
