@@ -130,6 +130,17 @@ char *tu_fresh_database(const char *name, char **api_url)
     return create_database(name, true, api_url);
 }
 
+char *tu_serve_fresh_database(const char *name)
+{
+    char *api_url = NULL;
+    char *owner_url = tu_fresh_database(name, &api_url);
+    setenv("DATABASE_URL", owner_url, 1);
+    setenv("API_DATABASE_URL", api_url, 1);
+    unsetenv("DATABASE_READ_URL");
+    free(api_url);
+    return owner_url;
+}
+
 char *tu_empty_database(const char *name)
 {
     return create_database(name, false, NULL);

@@ -22,6 +22,10 @@ const char *tu_env(const char *name, const char *fallback);
  * Returns the owner URL; *api_url (may be NULL) receives the same database as the
  * chartpulse_api role. Callers free both. Fails the test when PostgreSQL is unreachable. */
 char *tu_fresh_database(const char *name, char **api_url);
+/* tu_fresh_database for a suite that starts servers: also points DATABASE_URL and
+ * API_DATABASE_URL (which the server reads) at the new database and unsets
+ * DATABASE_READ_URL. Returns the owner URL; caller frees. */
+char *tu_serve_fresh_database(const char *name);
 /* Like tu_fresh_database, but an empty database with no migrations applied. */
 char *tu_empty_database(const char *name);
 /* Runs the chartpulse binary (CHARTPULSE_BINARY) with args (NULL-terminated, without the

@@ -145,13 +145,8 @@ static void assert_rejects_readable(void)
  * DATABASE_URL and API_DATABASE_URL from the environment, pointed at the clone here. */
 static void suite_setup(void)
 {
-    char *api_url = NULL;
-    char *owner_url = tu_fresh_database(API_TEST_DATABASE, &api_url);
-    setenv("DATABASE_URL", owner_url, 1);
-    setenv("API_DATABASE_URL", api_url, 1);
-    unsetenv("DATABASE_READ_URL");
+    char *owner_url = tu_serve_fresh_database(API_TEST_DATABASE);
     free(owner_url);
-    free(api_url);
     cp_log_init(CP_LOG_TEXT, CP_LOG_WARN);
     ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
 

@@ -87,14 +87,9 @@ static void run_cli(const char *const *args)
  * cached by other suites (same paths, other data) stay out. */
 static void use_fresh_database(const char *name)
 {
-    char *api_url = NULL;
-    char *owner_url = tu_fresh_database(name, &api_url);
-    setenv("DATABASE_URL", owner_url, 1);
-    setenv("API_DATABASE_URL", api_url, 1);
-    unsetenv("DATABASE_READ_URL");
+    char *owner_url = tu_serve_fresh_database(name);
     cli_env_set(owner_url);
     free(owner_url);
-    free(api_url);
     char err[512];
     ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
                   "cache bump: %s", err);

@@ -79,13 +79,8 @@ static void rename_first_track(const char *name)
 
 static void suite_setup(void)
 {
-    char *api_url = NULL;
-    char *owner_url = tu_fresh_database(CACHE_TEST_DATABASE, &api_url);
-    setenv("DATABASE_URL", owner_url, 1);
-    setenv("API_DATABASE_URL", api_url, 1);
-    unsetenv("DATABASE_READ_URL");
+    char *owner_url = tu_serve_fresh_database(CACHE_TEST_DATABASE);
     free(owner_url);
-    free(api_url);
     cp_log_init(CP_LOG_TEXT, CP_LOG_ERROR);
     ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
     char err[512];

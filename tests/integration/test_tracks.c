@@ -134,11 +134,7 @@ static void owner_exec(const char *sql)
  * zone; the CLI children get the same. */
 static void use_database(const char *db_name)
 {
-    char *api_url = NULL;
-    char *owner_url = tu_fresh_database(db_name, &api_url);
-    setenv("DATABASE_URL", owner_url, 1);
-    setenv("API_DATABASE_URL", api_url, 1);
-    unsetenv("DATABASE_READ_URL");
+    char *owner_url = tu_serve_fresh_database(db_name);
     raw_dir = cp_strdup("/tmp/chartpulse-raw-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(raw_dir));
     cli_env[0] = cp_asprintf("DATABASE_URL=%s", owner_url);
@@ -146,7 +142,6 @@ static void use_database(const char *db_name)
     cli_env[2] = cp_strdup("CHARTPULSE_LOG_FORMAT=text");
     cli_env[3] = NULL;
     free(owner_url);
-    free(api_url);
 }
 
 static void bump_cache(void)
