@@ -186,16 +186,20 @@ returns integer language sql as $$
                seq - row_number() over t as run_group
         from entries window t as (partition by track_id order by chart_date)
     ), derived as (
-        select *, row_number() over (partition by track_id, run_group order by chart_date) as streak
+        select chart_date, rank, peak, n::integer as n,
+               (row_number() over (partition by track_id, run_group order by chart_date))::integer
+                   as streak,
+               case when prev_seq = seq - 1 then prev_rank end as previous_rank,
+               case when prev_seq is null then 'new'
+                    when prev_seq <> seq - 1 then 're-entry'
+                    when prev_rank > rank then 'up'
+                    when prev_rank < rank then 'down'
+                    else 'same' end as movement
         from runs
     ), changed as (
         update core.chart_entry e set
-            previous_rank = case when d.prev_seq = d.seq - 1 then d.prev_rank end,
-            movement = case when d.prev_seq is null then 'new'
-                            when d.prev_seq <> d.seq - 1 then 're-entry'
-                            when d.prev_rank > d.rank then 'up'
-                            when d.prev_rank < d.rank then 'down'
-                            else 'same' end,
+            previous_rank = d.previous_rank,
+            movement = d.movement,
             peak_rank = d.peak,
             periods_on_chart = d.n,
             streak = d.streak
@@ -203,14 +207,7 @@ returns integer language sql as $$
         where e.chart_kind = p_kind and e.region = p_region and e.period = p_period
           and e.chart_date = d.chart_date and e.rank = d.rank and d.chart_date >= p_from
           and (e.previous_rank, e.movement, e.peak_rank, e.periods_on_chart, e.streak)
-              is distinct from
-              (case when d.prev_seq = d.seq - 1 then d.prev_rank end,
-               case when d.prev_seq is null then 'new'
-                    when d.prev_seq <> d.seq - 1 then 're-entry'
-                    when d.prev_rank > d.rank then 'up'
-                    when d.prev_rank < d.rank then 'down'
-                    else 'same' end,
-               d.peak, d.n::integer, d.streak::integer)
+              is distinct from (d.previous_rank, d.movement, d.peak, d.n, d.streak)
         returning 1
     )
     select count(*)::integer from changed
