@@ -39,21 +39,10 @@ cp_status cp_etl_ensure_partitions(PGconn *conn, const char *from, const char *t
 
 cp_status cp_etl_begin(PGconn *conn, char *err, size_t errlen)
 {
-    return exec_command(conn,
-                        "begin;"
-                        "set local client_min_messages = warning;"
-                        "create temp table stage_entry ("
-                        " line_no integer not null, chart_kind text not null, region text not null,"
-                        " period text not null, chart_date date not null, rank smallint not null,"
-                        " track_id text not null, track_name text not null,"
-                        " artist_names text not null, label text, streams bigint,"
-                        " src_peak_rank smallint, src_previous_rank smallint,"
-                        " src_periods_on_chart integer) on commit drop",
-                        err, errlen);
+    return exec_command(conn, "begin; set local client_min_messages = warning", err, errlen);
 }
 
-/* Runs a COPY ... FROM STDIN and feeds it text in chunks. */
-static cp_status copy_in(PGconn *conn, const char *sql, const char *text, size_t len, char *err,
+cp_status cp_etl_copy_in(PGconn *conn, const char *sql, const char *text, size_t len, char *err,
                          size_t errlen)
 {
     PGresult *res = PQexec(conn, sql);
@@ -84,7 +73,19 @@ static cp_status copy_in(PGconn *conn, const char *sql, const char *text, size_t
 cp_status cp_etl_copy_stage(PGconn *conn, const char *copy_text, size_t len, char *err,
                             size_t errlen)
 {
-    return copy_in(
+    cp_status st =
+        exec_command(conn,
+                     "create temp table stage_entry ("
+                     " line_no integer not null, chart_kind text not null, region text not null,"
+                     " period text not null, chart_date date not null, rank smallint not null,"
+                     " track_id text not null, track_name text not null,"
+                     " artist_names text not null, label text, streams bigint,"
+                     " src_peak_rank smallint, src_previous_rank smallint,"
+                     " src_periods_on_chart integer) on commit drop",
+                     err, errlen);
+    if (st != CP_OK)
+        return st;
+    return cp_etl_copy_in(
         conn,
         "copy pg_temp.stage_entry (line_no, chart_kind, region, period, chart_date, rank,"
         " track_id, track_name, artist_names, label, streams, src_peak_rank,"
@@ -106,8 +107,8 @@ cp_status cp_etl_copy_rejects(PGconn *conn, long long object_id, const char *cop
     PQclear(res);
     if (st != CP_OK || len == 0)
         return st;
-    return copy_in(conn, "copy etl.reject (object_id, line_no, raw_text, reason) from stdin",
-                   copy_text, len, err, errlen);
+    return cp_etl_copy_in(conn, "copy etl.reject (object_id, line_no, raw_text, reason) from stdin",
+                          copy_text, len, err, errlen);
 }
 
 cp_status cp_etl_merge_commit(PGconn *conn, long long object_id, long long *rows_loaded, char *err,
@@ -126,10 +127,7 @@ cp_status cp_etl_merge_commit(PGconn *conn, long long object_id, long long *rows
     }
     *rows_loaded = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    cp_status st = exec_command(conn, "commit", err, errlen);
-    if (st != CP_OK)
-        cp_etl_rollback(conn);
-    return st;
+    return cp_etl_commit(conn, err, errlen);
 }
 
 void cp_etl_rollback(PGconn *conn)
@@ -138,4 +136,88 @@ void cp_etl_rollback(PGconn *conn)
         PGresult *res = PQexec(conn, "rollback");
         PQclear(res);
     }
+}
+
+cp_status cp_etl_lock_series(PGconn *conn, const char *chart_kind, const char *region,
+                             const char *period, char latest[11], char *err, size_t errlen)
+{
+    /* the same key etl.merge_stage locks; two statements, because a statement's snapshot is
+     * taken when it starts: the read must see what the load it waited for committed */
+    const char *params[] = {chart_kind, region, period};
+    PGresult *res = PQexecParams(
+        conn, "select pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))", 3,
+        NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        PQclear(res);
+        res = PQexecParams(conn,
+                           "select to_char(max(chart_date), 'YYYY-MM-DD') from core.chart"
+                           " where chart_kind = $1 and region = $2 and period = $3",
+                           3, NULL, params, NULL, NULL, 0);
+    }
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    else
+        snprintf(latest, 11, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return st;
+}
+
+cp_status cp_etl_chart_runs(PGconn *conn, const char *chart_kind, const char *region,
+                            const char *period, const char *track_ids, PGresult **out, char *err,
+                            size_t errlen)
+{
+    const char *params[] = {chart_kind, region, period, track_ids};
+    PGresult *res = PQexecParams(
+        conn,
+        "select track_id, to_char(first_date, 'YYYY-MM-DD'), first_rank,"
+        " to_char(last_date, 'YYYY-MM-DD'), last_rank, peak_rank,"
+        " to_char(peak_date, 'YYYY-MM-DD'), periods, streak, longest_streak, reentries,"
+        " periods_at_1, periods_top10, total_streams"
+        " from core.chart_run"
+        " where chart_kind = $1 and region = $2 and period = $3 and track_id = any ($4::text[])",
+        4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        PQclear(res);
+        return st;
+    }
+    *out = res;
+    return CP_OK;
+}
+
+cp_status cp_etl_stream_tables(PGconn *conn, char *err, size_t errlen)
+{
+    return exec_command(
+        conn,
+        "create temp table if not exists stream_track (track_id text not null, name text not null,"
+        " artist_names text not null, label text) on commit delete rows;"
+        "create temp table if not exists stream_run (like core.chart_run) on commit delete rows;"
+        "create temp table if not exists stream_month (like core.track_month)"
+        " on commit delete rows",
+        err, errlen);
+}
+
+cp_status cp_etl_merge_streamed(PGconn *conn, long long object_id, long long rows, char *err,
+                                size_t errlen)
+{
+    char idbuf[32], rowsbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%lld", object_id);
+    snprintf(rowsbuf, sizeof rowsbuf, "%lld", rows);
+    const char *params[] = {idbuf, rowsbuf};
+    PGresult *res =
+        PQexecParams(conn, "select etl.merge_streamed($1, $2)", 2, NULL, params, NULL, NULL, 0);
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    PQclear(res);
+    return st;
+}
+
+cp_status cp_etl_commit(PGconn *conn, char *err, size_t errlen)
+{
+    cp_status st = exec_command(conn, "commit", err, errlen);
+    if (st != CP_OK)
+        cp_etl_rollback(conn);
+    return st;
 }

@@ -1109,6 +1109,8 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
     while (cursor_next(&c)) {
         struct cp_chart_row row;
         row.line_no = c.rec_line;
+        row.raw_offset = c.rec_start;
+        row.raw_len = c.rec_end - c.rec_start;
         bool good = validate_row(&rd, &c.rec, &row);
         if (c.rec_unterminated) {
             /* The row swallowed the rest of the file: its cells mean nothing. */

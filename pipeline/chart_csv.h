@@ -51,6 +51,7 @@ struct cp_chart_row {
     int src_peak_rank;        /* -1 when the file does not say */
     int src_previous_rank;    /* -1 when new/re-entry or when the file does not say */
     int src_periods_on_chart; /* -1 when the file does not say */
+    size_t raw_offset, raw_len; /* the record's bytes in the data given to cp_chart_read */
 };
 
 typedef void (*cp_chart_row_fn)(const struct cp_chart_row *row, void *ud);

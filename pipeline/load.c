@@ -13,6 +13,7 @@
 #include "chart_csv.h"
 #include "cli.h"
 #include "etl_repo.h"
+#include "load_stream.h"
 #include "log.h"
 #include "mem.h"
 #include "pool.h"
@@ -52,16 +53,15 @@ void cp_copy_escape(struct cp_buf *b, const char *s)
 
 struct load_ctx {
     long long object_id;
-    struct cp_buf stage;
+    struct cp_staged staged;
     struct cp_buf rejects;
-    long long rows;
     long long rejected;
-    char min_date[11], max_date[11]; /* of the staged rows; "" when none */
-    cp_status buffer_status;         /* CP_ERR_TOO_LARGE once a buffer hits its cap */
+    cp_status buffer_status; /* CP_ERR_TOO_LARGE once the rejects buffer hits its cap */
 };
 
-static void add_reject(struct load_ctx *ctx, long line_no, const char *raw, const char *reason)
+static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
 {
+    struct load_ctx *ctx = ud;
     struct cp_buf *b = &ctx->rejects;
     cp_buf_addf(b, "%lld\t%ld\t", ctx->object_id, line_no);
     cp_copy_escape(b, raw);
@@ -72,44 +72,35 @@ static void add_reject(struct load_ctx *ctx, long line_no, const char *raw, cons
     ctx->rejected++;
 }
 
-static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
-{
-    add_reject(ud, line_no, raw, reason);
-}
-
-static void add_int_or_null(struct cp_buf *b, long long v)
-{
-    if (v < 0)
-        cp_buf_adds(b, "\t\\N");
-    else
-        cp_buf_addf(b, "\t%lld", v);
-}
-
 static void on_row(const struct cp_chart_row *row, void *ud)
 {
     struct load_ctx *ctx = ud;
-    struct cp_buf *b = &ctx->stage;
-    cp_buf_addf(b, "%ld\t%s\t%s\t%s\t%s\t%d\t%s\t", row->line_no, row->chart_kind, row->region,
-                row->period, row->chart_date, row->rank, row->track_id);
-    cp_copy_escape(b, row->track_name);
-    cp_buf_adds(b, "\t");
-    cp_copy_escape(b, row->artist_names);
-    cp_buf_adds(b, "\t");
-    if (row->label)
-        cp_copy_escape(b, row->label);
-    else
-        cp_buf_adds(b, "\\N");
-    add_int_or_null(b, row->streams);
-    add_int_or_null(b, row->src_peak_rank);
-    add_int_or_null(b, row->src_previous_rank);
-    add_int_or_null(b, row->src_periods_on_chart);
-    if (cp_buf_adds(b, "\n") != CP_OK)
-        ctx->buffer_status = CP_ERR_TOO_LARGE;
-    ctx->rows++;
-    if (!ctx->min_date[0] || strcmp(row->chart_date, ctx->min_date) < 0)
-        snprintf(ctx->min_date, sizeof ctx->min_date, "%s", row->chart_date);
-    if (strcmp(row->chart_date, ctx->max_date) > 0)
-        snprintf(ctx->max_date, sizeof ctx->max_date, "%s", row->chart_date);
+    cp_staged_add(&ctx->staged, row);
+}
+
+/* Inside the open transaction, rejects copied: the streamed path when the object extends
+ * its series, else the set-based merge; then commit. */
+static cp_status merge_object(PGconn *conn, struct load_ctx *ctx, long long *loaded, bool *streamed,
+                              char *err, size_t errlen)
+{
+    cp_status st = cp_load_streamed(conn, ctx->object_id, &ctx->staged, streamed, err, errlen);
+    if (st != CP_OK)
+        return st;
+    if (*streamed) {
+        *loaded = (long long)ctx->staged.count;
+        return cp_etl_commit(conn, err, errlen);
+    }
+    struct cp_buf stage;
+    cp_buf_init(&stage, LOAD_MAX_COPY);
+    st = cp_staged_stage_text(&ctx->staged, &stage);
+    if (st != CP_OK)
+        snprintf(err, errlen, "object too large to stage in one transaction");
+    if (st == CP_OK)
+        st = cp_etl_copy_stage(conn, stage.data ? stage.data : "", stage.len, err, errlen);
+    cp_buf_free(&stage);
+    if (st == CP_OK)
+        st = cp_etl_merge_commit(conn, ctx->object_id, loaded, err, errlen);
+    return st;
 }
 
 static void set_meta(char *dst, size_t dstlen, const char *value)
@@ -137,18 +128,20 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     struct load_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.object_id = obj->object_id;
-    cp_buf_init(&ctx.stage, LOAD_MAX_COPY);
+    cp_staged_init(&ctx.staged, LOAD_MAX_COPY);
     cp_buf_init(&ctx.rejects, LOAD_MAX_COPY);
     char *warnings = NULL;
     st = cp_chart_read(data, len, &meta, on_row, on_reject, &ctx, &warnings, err, errlen);
+    if (st == CP_OK)
+        cp_staged_reject_repeated_tracks(&ctx.staged, data, on_reject, &ctx);
     free(data);
     if (warnings) {
         cp_log_warn("object %lld (%s): %s", obj->object_id, obj->original_name, warnings);
         free(warnings);
     }
-    if (st == CP_OK && ctx.buffer_status != CP_OK) {
+    if (st == CP_OK && (ctx.buffer_status != CP_OK || ctx.staged.status != CP_OK)) {
         snprintf(err, errlen, "object too large to stage in one transaction");
-        st = ctx.buffer_status;
+        st = CP_ERR_TOO_LARGE;
     }
     if (st != CP_OK) {
         char ignored[256];
@@ -158,26 +151,25 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     }
 
     long long loaded = 0;
-    if (ctx.rows)
-        st = cp_etl_ensure_partitions(conn, ctx.min_date, ctx.max_date, err, errlen);
+    bool streamed = false;
+    if (ctx.staged.count)
+        st = cp_etl_ensure_partitions(conn, ctx.staged.min_date, ctx.staged.max_date, err, errlen);
     if (st == CP_OK)
         st = cp_etl_begin(conn, err, errlen);
-    if (st == CP_OK)
-        st = cp_etl_copy_stage(conn, ctx.stage.data ? ctx.stage.data : "", ctx.stage.len, err,
-                               errlen);
     if (st == CP_OK)
         st = cp_etl_copy_rejects(conn, obj->object_id, ctx.rejects.data ? ctx.rejects.data : "",
                                  ctx.rejects.len, err, errlen);
     if (st == CP_OK)
-        st = cp_etl_merge_commit(conn, obj->object_id, &loaded, err, errlen);
+        st = merge_object(conn, &ctx, &loaded, &streamed, err, errlen);
     if (st != CP_OK) {
         cp_etl_rollback(conn);
         goto out;
     }
     result->rows_loaded = loaded;
     result->rows_rejected = ctx.rejected;
+    result->streamed = streamed;
 out:
-    cp_buf_free(&ctx.stage);
+    cp_staged_free(&ctx.staged);
     cp_buf_free(&ctx.rejects);
     return st;
 }
@@ -207,7 +199,7 @@ struct load_run {
     struct cp_progress progress;
     double bytes_total, bytes_done;
     long long rows, rejected;
-    long loaded_objects, failed;
+    long loaded_objects, streamed, failed;
     bool stop; /* the database went away: take no more objects */
 };
 
@@ -236,7 +228,7 @@ static void *load_worker(void *arg)
         const struct cp_raw_object *obj = &run->objects[run->next++];
         pthread_mutex_unlock(&run->lock);
 
-        struct cp_load_result result = {0, 0};
+        struct cp_load_result result = {0, 0, false};
         cp_status st = cp_load_object(conn, store, obj, &result, err, sizeof err);
 
         pthread_mutex_lock(&run->lock);
@@ -250,6 +242,7 @@ static void *load_worker(void *arg)
                 run->stop = true;
         } else {
             run->loaded_objects++;
+            run->streamed += result.streamed;
             run->rows += result.rows_loaded;
             run->rejected += result.rows_rejected;
             if (result.rows_rejected) {
@@ -351,10 +344,12 @@ int cp_load_main(int argc, char **argv)
     double elapsed = cp_now() - started;
     long not_reached = (long)(run.count - run.next);
     fprintf(stderr,
-            "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed%s\n",
+            "load: %ld object%s loaded, %lld rows (%.0f rows/s), %lld rejected, %ld failed%s;"
+            " %ld streamed, %ld merged set-based\n",
             run.loaded_objects, run.loaded_objects == 1 ? "" : "s", run.rows,
             elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected, run.failed + not_reached,
-            not_reached ? " (the database went away)" : "");
+            not_reached ? " (the database went away)" : "", run.streamed,
+            run.loaded_objects - run.streamed);
     if (run.loaded_objects)
         cp_refresh_announce(&cfg, cmd);
     status = run.failed || not_reached || !started_threads ? 1 : 0;

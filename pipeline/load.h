@@ -4,6 +4,7 @@
 #ifndef CP_LOAD_H
 #define CP_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -15,6 +16,7 @@
 struct cp_load_result {
     long long rows_loaded;
     long long rows_rejected;
+    bool streamed; /* by the streamed path (load_stream.h), not the set-based merge */
 };
 
 /* Loads one cataloged object. On CP_ERR_FORMAT (the object as a whole cannot be read) the

@@ -57,6 +57,28 @@ static const char RUN_DRIFT_SQL[] =
     "  union all (select * from core.chart_run except select * from history))"
     " select coalesce(string_agg(drift::text, '; '), '') from drift";
 
+/* core.track_month must equal the monthly aggregate of the facts: the rows that differ. */
+static const char MONTH_DRIFT_SQL[] =
+    "with facts as ("
+    " select chart_kind, region, period, date_trunc('month', chart_date)::date as month, track_id,"
+    "  count(*)::int as entries, sum(streams)::bigint as streams,"
+    "  count(*) filter (where rank = 1)::int as number_ones,"
+    "  count(*) filter (where rank <= 10)::int as top10, min(rank) as best_rank,"
+    "  bit_or(1 << (extract(day from chart_date)::int - 1)) as day_mask"
+    " from core.chart_entry group by 1, 2, 3, 4, 5),"
+    " drift as ((select * from facts except select * from core.track_month)"
+    "  union all (select * from core.track_month except select * from facts))"
+    " select coalesce(string_agg(drift::text, '; '), '') from drift";
+
+/* The set-based recompute (etl.recompute_chart_runs) of every series from its first chart:
+ * how many chart entries it would change. */
+static const char RECOMPUTE_CHANGES_SQL[] =
+    "select coalesce(sum(etl.recompute_chart_runs(s.chart_kind, s.region, s.period, "
+    "'1900-01-01',"
+    " array(select distinct track_id from core.chart_entry e"
+    "  where (e.chart_kind, e.region, e.period) = (s.chart_kind, s.region, s.period)))), 0)"
+    " from (select distinct chart_kind, region, period from core.chart) s";
+
 static void setup(void)
 {
     db_url = tu_fresh_database("chartpulse_test_pipeline", NULL);
@@ -202,6 +224,105 @@ START_TEST(out_of_order_load_matches_in_order)
 }
 END_TEST
 
+/* Generates a chart set (generate's arguments after --out), ingests it and loads it with one
+ * job, so every chart arrives in date order. Returns load's output. */
+static char *generate_and_load(const char *const *generate_args)
+{
+    char *dir = cp_asprintf("%s/generated", raw_dir);
+    const char *args[24] = {"generate", "--out", dir};
+    size_t n = 3;
+    for (size_t i = 0; generate_args[i] && n < 23; i++)
+        args[n++] = generate_args[i];
+    args[n] = NULL;
+    ck_assert_int_eq(run_cli(args, NULL), 0);
+    char *raw = cp_asprintf("CHARTPULSE_RAW_URI=file://%s/raw", raw_dir);
+    free(cli_env[1]);
+    cli_env[1] = raw;
+    const char *ingest[] = {"ingest", dir, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    char *out = NULL;
+    const char *load[] = {"load", "--jobs", "1", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 0);
+    free(dir);
+    return out;
+}
+
+/* What the streamed path loaded equals what the set-based SQL derives from the same facts:
+ * every derived column, core.chart_run and core.track_month. */
+static void assert_matches_set_based(void)
+{
+    assert_scalar(RUN_DRIFT_SQL, "");
+    assert_scalar(MONTH_DRIFT_SQL, "");
+    assert_scalar(RECOMPUTE_CHANGES_SQL, "0");
+    assert_scalar("select count(*) from etl.check_integrity()", "0");
+    /* and the history has what the comparison needs to mean something */
+    assert_scalar("select count(distinct movement) from core.chart_entry", "5");
+    assert_scalar("select (count(*) filter (where streak > 1) > 0 and"
+                  " count(*) filter (where periods_on_chart > streak) > 0)::text"
+                  " from core.chart_entry",
+                  "true");
+}
+
+/* One file per chart (daily and weekly series): every object extends its series, so each
+ * is loaded by the streamed path from the state the ones before it left in chart_run. */
+START_TEST(streamed_load_matches_set_based_per_chart_files)
+{
+    static const char *const gen[] = {"--regions",    "2",          "--days", "45",
+                                      "--chart-size", "40",         "--seed", "7",
+                                      "--end-date",   "2030-03-01", NULL};
+    char *out = generate_and_load(gen);
+    ck_assert_msg(strstr(out, "0 failed") && strstr(out, "0 merged set-based"), "%s", out);
+    free(out);
+    assert_scalar("select count(distinct period) from core.chart", "2");
+    /* the generator's files carry their own previous rank, peak and days on chart */
+    assert_scalar("select count(*) from core.chart_entry where"
+                  " coalesce(previous_rank, -1) <> coalesce(src_previous_rank, -1)"
+                  " or peak_rank <> src_peak_rank or periods_on_chart <> src_periods_on_chart",
+                  "0");
+    assert_matches_set_based();
+}
+END_TEST
+
+/* Kaggle files: one object per region and year holds a year of charts, so the state runs
+ * through many charts inside one object and across the year boundary into the next. */
+START_TEST(streamed_load_matches_set_based_kaggle_files)
+{
+    static const char *const gen[] = {"--format",   "kaggle",       "--regions", "2",      "--days",
+                                      "50",         "--chart-size", "40",        "--seed", "3",
+                                      "--end-date", "2030-01-20",   NULL};
+    char *out = generate_and_load(gen);
+    ck_assert_msg(strstr(out, "4 objects loaded, 4000 rows") && strstr(out, "4 streamed"), "%s",
+                  out);
+    free(out);
+    assert_matches_set_based();
+}
+END_TEST
+
+/* A track can be on a chart once: its lower position is rejected (this used to fail the
+ * whole object), the rest loads. */
+START_TEST(track_twice_on_a_chart_rejected)
+{
+    char *file = tu_fixture_path("duplicate-track/regional-nl-daily-2030-01-01.csv");
+    const char *ingest[] = {"ingest", file, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    char *out = NULL;
+    const char *load[] = {"load", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 0);
+    ck_assert_msg(strstr(out, "1 object loaded, 2 rows") && strstr(out, "1 rejected"), "%s", out);
+    free(out);
+    assert_scalar("select line_no || ' ' || reason || ' | ' || raw_text from etl.reject",
+                  "4 track_id: 0aAaAaAaAaAaAaAaAaAaA1 appears twice on chart regional/nl/2030-01-01"
+                  " (also at rank 1) | 3,spotify:track:0aAaAaAaAaAaAaAaAaAaA1,Artist A,Song A,"
+                  "Label,3,-1,1,700000");
+    assert_scalar("select string_agg(rank || ':' || movement, ',' order by rank)"
+                  " from core.chart_entry",
+                  "1:new,2:new");
+    assert_scalar("select rows_loaded || '/' || rows_rejected from catalog.raw_object", "2/1");
+    assert_scalar("select count(*) from etl.check_integrity()", "0");
+    free(file);
+}
+END_TEST
+
 START_TEST(bad_rows_rejected_good_rows_kept)
 {
     char *file = tu_fixture_path("pipeline/regional-se-daily-2030-01-01.csv");
@@ -269,6 +390,9 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, ingest_load_and_derived_runs);
     tcase_add_test(tc, out_of_order_load_matches_in_order);
+    tcase_add_test(tc, streamed_load_matches_set_based_per_chart_files);
+    tcase_add_test(tc, streamed_load_matches_set_based_kaggle_files);
+    tcase_add_test(tc, track_twice_on_a_chart_rejected);
     tcase_add_test(tc, bad_rows_rejected_good_rows_kept);
     tcase_add_test(tc, undated_file_refused_with_hint);
     suite_add_tcase(s, tc);
