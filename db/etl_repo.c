@@ -24,17 +24,24 @@ static cp_status exec_command(PGconn *conn, const char *sql, char *err, size_t e
     return st;
 }
 
+/* Runs a statement with text parameters that returns rows (a function call), ignoring them. */
+static cp_status exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                             char *err, size_t errlen)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    cp_status st = CP_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    PQclear(res);
+    return st;
+}
+
 cp_status cp_etl_ensure_partitions(PGconn *conn, const char *from, const char *to, char *err,
                                    size_t errlen)
 {
     const char *params[] = {from, to};
-    PGresult *res = PQexecParams(conn, "select etl.ensure_chart_entry_partitions($1, $2)", 2, NULL,
-                                 params, NULL, NULL, 0);
-    cp_status st = CP_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
-    PQclear(res);
-    return st;
+    return exec_params(conn, "select etl.ensure_chart_entry_partitions($1, $2)", 2, params, err,
+                       errlen);
 }
 
 cp_status cp_etl_begin(PGconn *conn, char *err, size_t errlen)
@@ -99,12 +106,8 @@ cp_status cp_etl_copy_rejects(PGconn *conn, long long object_id, const char *cop
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lld", object_id);
     const char *params[] = {idbuf};
-    PGresult *res = PQexecParams(conn, "delete from etl.reject where object_id = $1", 1, NULL,
-                                 params, NULL, NULL, 0);
-    cp_status st = CP_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
-    PQclear(res);
+    cp_status st =
+        exec_params(conn, "delete from etl.reject where object_id = $1", 1, params, err, errlen);
     if (st != CP_OK || len == 0)
         return st;
     return cp_etl_copy_in(conn, "copy etl.reject (object_id, line_no, raw_text, reason) from stdin",
@@ -144,17 +147,15 @@ cp_status cp_etl_lock_series(PGconn *conn, const char *chart_kind, const char *r
     /* the same key etl.merge_stage locks; two statements, because a statement's snapshot is
      * taken when it starts: the read must see what the load it waited for committed */
     const char *params[] = {chart_kind, region, period};
-    PGresult *res = PQexecParams(
+    cp_status st = exec_params(
         conn, "select pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))", 3,
-        NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-        PQclear(res);
-        res = PQexecParams(conn,
-                           "select to_char(max(chart_date), 'YYYY-MM-DD') from core.chart"
-                           " where chart_kind = $1 and region = $2 and period = $3",
-                           3, NULL, params, NULL, NULL, 0);
-    }
-    cp_status st = CP_OK;
+        params, err, errlen);
+    if (st != CP_OK)
+        return st;
+    PGresult *res = PQexecParams(conn,
+                                 "select to_char(max(chart_date), 'YYYY-MM-DD') from core.chart"
+                                 " where chart_kind = $1 and region = $2 and period = $3",
+                                 3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         st = db_error_text(PQresultErrorMessage(res), err, errlen);
     else
@@ -205,13 +206,7 @@ cp_status cp_etl_merge_streamed(PGconn *conn, long long object_id, long long row
     snprintf(idbuf, sizeof idbuf, "%lld", object_id);
     snprintf(rowsbuf, sizeof rowsbuf, "%lld", rows);
     const char *params[] = {idbuf, rowsbuf};
-    PGresult *res =
-        PQexecParams(conn, "select etl.merge_streamed($1, $2)", 2, NULL, params, NULL, NULL, 0);
-    cp_status st = CP_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
-    PQclear(res);
-    return st;
+    return exec_params(conn, "select etl.merge_streamed($1, $2)", 2, params, err, errlen);
 }
 
 cp_status cp_etl_commit(PGconn *conn, char *err, size_t errlen)

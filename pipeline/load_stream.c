@@ -9,6 +9,7 @@
 #include "etl_repo.h"
 #include "load.h"
 #include "mem.h"
+#include "pgresult.h"
 
 /* ---- the staged rows ------------------------------------------------------------------ */
 
@@ -136,6 +137,18 @@ static void put_series(struct cp_buf *b, const struct cp_series *se)
     put_tab_str(b, se->period);
 }
 
+/* a row's title, artist line and label */
+static void put_tab_track_meta(struct cp_buf *b, const struct cp_staged *s,
+                               const struct cp_staged_row *r)
+{
+    put_tab_str(b, str_at(s, r->name));
+    put_tab_str(b, str_at(s, r->artists));
+    if (r->label == CP_NO_LABEL)
+        cp_buf_add(b, "\t\\N", 3);
+    else
+        put_tab_str(b, str_at(s, r->label));
+}
+
 static cp_status end_line(struct cp_buf *b)
 {
     return cp_buf_add(b, "\n", 1);
@@ -153,12 +166,7 @@ cp_status cp_staged_stage_text(const struct cp_staged *s, struct cp_buf *out)
         put_tab_str(out, r->chart_date);
         put_tab_int(out, r->rank);
         put_tab_str(out, r->track_id);
-        put_tab_str(out, str_at(s, r->name));
-        put_tab_str(out, str_at(s, r->artists));
-        if (r->label == CP_NO_LABEL)
-            cp_buf_add(out, "\t\\N", 3);
-        else
-            put_tab_str(out, str_at(s, r->label));
+        put_tab_track_meta(out, s, r);
         put_tab_int_or_null(out, r->streams);
         put_tab_int_or_null(out, r->src_peak_rank);
         put_tab_int_or_null(out, r->src_previous_rank);
@@ -253,9 +261,12 @@ static struct run_state *map_find(const struct run_map *m, int series, const cha
     }
 }
 
+/* -1 for NULL */
 static long long cell_int(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? -1 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    bool present;
+    long long v = cp_pg_int(res, row, col, &present);
+    return present ? v : -1;
 }
 
 static void copy_date(char dst[11], const PGresult *res, int row, int col)
@@ -564,12 +575,7 @@ static void put_tracks(struct cp_buf *b, const struct cp_staged *s, const struct
     for (size_t i = 0; i < seen.count; i++) {
         const struct cp_staged_row *row = &s->rows[seen.states[i].meta_row];
         cp_copy_escape(b, row->track_id);
-        put_tab_str(b, str_at(s, row->name));
-        put_tab_str(b, str_at(s, row->artists));
-        if (row->label == CP_NO_LABEL)
-            cp_buf_add(b, "\t\\N", 3);
-        else
-            put_tab_str(b, str_at(s, row->label));
+        put_tab_track_meta(b, s, row);
         end_line(b);
     }
     map_free(&seen);
