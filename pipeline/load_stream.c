@@ -596,8 +596,13 @@ static cp_status write_streamed(PGconn *conn, const struct streamed_out *o, long
          " src_previous_rank, src_periods_on_chart) from stdin"},
         {offsetof(struct streamed_out, tracks),
          "copy pg_temp.stream_track (track_id, name, artist_names, label) from stdin"},
-        {offsetof(struct streamed_out, runs), "copy pg_temp.stream_run from stdin"},
-        {offsetof(struct streamed_out, months), "copy pg_temp.stream_month from stdin"},
+        {offsetof(struct streamed_out, runs),
+         "copy pg_temp.stream_run (chart_kind, region, period, track_id, first_date, first_rank,"
+         " last_date, last_rank, peak_rank, peak_date, periods, streak, longest_streak,"
+         " reentries, periods_at_1, periods_top10, total_streams) from stdin"},
+        {offsetof(struct streamed_out, months),
+         "copy pg_temp.stream_month (chart_kind, region, period, month, track_id, entries,"
+         " streams, number_ones, top10, best_rank, day_mask) from stdin"},
     };
     cp_status st = cp_etl_stream_tables(conn, err, errlen);
     for (size_t i = 0; st == CP_OK && i < sizeof copies / sizeof copies[0]; i++) {
