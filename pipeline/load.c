@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "pool.h"
 #include "refresh.h"
+#include "spotify_ingest.h"
 
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */
@@ -111,6 +112,14 @@ static void set_meta(char *dst, size_t dstlen, const char *value)
 cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
                          struct cp_load_result *result, char *err, size_t errlen)
 {
+    if (obj->format && !strcmp(obj->format, CP_SPOTIFY_PLAYLIST_FORMAT)) {
+        /* JSON, not a chart file; its snapshot's pages only make a chart together */
+        snprintf(err, errlen,
+                 "a Spotify Web API playlist page; `chartpulse ingest spotify --playlist` "
+                 "loads a snapshot's pages together when it fetches them (run it again for a "
+                 "new snapshot)");
+        return CP_ERR_INVALID;
+    }
     char *data = NULL;
     size_t len = 0;
     cp_status st = cp_rawstore_get(store, obj->object_key, &data, &len, err, errlen);

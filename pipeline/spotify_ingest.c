@@ -27,7 +27,7 @@
 /* A chart holds ranks 1..1000 (core.chart_entry); later positions are not fetched. */
 #define MAX_POSITIONS 1000
 #define SOURCE        "spotify-web-api"
-#define FORMAT        "spotify-playlist"
+#define FORMAT        CP_SPOTIFY_PLAYLIST_FORMAT
 #define CHART_KIND    "playlist"
 #define PERIOD        "daily"
 

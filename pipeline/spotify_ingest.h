@@ -11,6 +11,9 @@
 
 #include <jansson.h>
 
+/* The catalog format of the pages it lands. */
+#define CP_SPOTIFY_PLAYLIST_FORMAT "spotify-playlist"
+
 /* The playlist entry a playlist item describes: its track object (`item`, or `track` as
  * apps in extended quota mode still get it), or NULL for what is not a Spotify track (a
  * local file, an episode, an unavailable track). Borrowed from item. */
