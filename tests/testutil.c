@@ -15,6 +15,7 @@
 #include "config.h"
 #include "mem.h"
 
+#include <curl/curl.h>
 #include <libpq-fe.h>
 #include <zlib.h>
 
@@ -246,4 +247,61 @@ char *tu_gunzip(const char *data, size_t len, size_t *outlen)
     } while (rc != Z_STREAM_END);
     inflateEnd(&zs);
     return cp_buf_take(&out, outlen);
+}
+
+/* ---- an HTTP client ------------------------------------------------------------------ */
+
+#define TU_MAX_RESPONSE_BYTES ((size_t)32 << 20)
+
+static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+{
+    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userdata)
+{
+    if (size * n >= 5 && !strncmp(data, "HTTP/", 5))
+        cp_buf_reset(userdata); /* a new status line: forget a 100 Continue's headers */
+    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
+}
+
+void tu_http_request(struct tu_http_result *r, const char *method, const char *url,
+                     const char *const *extra_headers, const char *body, size_t body_len)
+{
+    memset(r, 0, sizeof *r);
+    cp_buf_init(&r->body, TU_MAX_RESPONSE_BYTES);
+    cp_buf_init(&r->headers, 64 * 1024);
+    CURL *curl = curl_easy_init();
+    ck_assert_ptr_nonnull(curl);
+    struct curl_slist *headers = NULL;
+    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+        headers = curl_slist_append(headers, extra_headers[i]);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    CURLcode rc = curl_easy_perform(curl);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    if (r->body.len)
+        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
+}
+
+void tu_http_result_free(struct tu_http_result *r)
+{
+    json_decref(r->json);
+    cp_buf_free(&r->body);
+    cp_buf_free(&r->headers);
 }

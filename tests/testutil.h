@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 #include <check.h>
+#include <jansson.h>
+
+#include "buf.h"
 
 /* Absolute path of a file under tests/fixtures; caller frees. */
 char *tu_fixture_path(const char *name);
@@ -48,5 +51,19 @@ bool tu_http_header(const char *header_block, const char *name, char *out, size_
 char *tu_gunzip(const char *data, size_t len, size_t *outlen);
 /* Runs a Check suite and returns the process exit status. */
 int tu_run_suite(Suite *s);
+
+/* One HTTP exchange with a server under test, through libcurl. */
+struct tu_http_result {
+    long status;
+    struct cp_buf body;
+    struct cp_buf headers; /* the final response's header block (not a 100 Continue's) */
+    json_t *json;          /* the body parsed, when it is JSON; else NULL */
+};
+/* Performs method on url. extra_headers is NULL or a NULL-terminated list of
+ * "Name: value"; body (may be NULL) is sent as the request body. Fails the test when the
+ * request cannot be made at all. Free r with tu_http_result_free. */
+void tu_http_request(struct tu_http_result *r, const char *method, const char *url,
+                     const char *const *extra_headers, const char *body, size_t body_len);
+void tu_http_result_free(struct tu_http_result *r);
 
 #endif

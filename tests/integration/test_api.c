@@ -220,84 +220,28 @@ static void test_teardown(void)
 
 /* ---- an HTTP client ---------------------------------------------------------------- */
 
-struct http_result {
-    long status;
-    struct cp_buf body;
-    struct cp_buf headers; /* the final response's header block */
-    json_t *json;          /* parsed body when it is JSON, else NULL */
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *userdata)
-{
-    struct cp_buf *b = userdata;
-    return cp_buf_add(b, data, size * n) == CP_OK ? size * n : 0;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *userdata)
-{
-    struct cp_buf *b = userdata;
-    if (size * n >= 5 && !strncmp(data, "HTTP/", 5))
-        cp_buf_reset(b); /* a new status line: forget a 100 Continue's headers */
-    return cp_buf_add(b, data, size * n) == CP_OK ? size * n : 0;
-}
-
 /* Performs one request; extra_headers is NULL or a NULL-terminated list of "Name: value". */
-static void http_request(struct http_result *r, const struct test_server *ts, const char *method,
+static void http_request(struct tu_http_result *r, const struct test_server *ts, const char *method,
                          const char *path, const char *const *extra_headers, const char *body,
                          size_t body_len)
 {
-    memset(r, 0, sizeof *r);
-    cp_buf_init(&r->body, MAX_RESPONSE_BYTES);
-    cp_buf_init(&r->headers, 64 * 1024);
     char *url = cp_asprintf("%s%s", ts->base, path);
-    CURL *curl = curl_easy_init();
-    ck_assert_ptr_nonnull(curl);
-    struct curl_slist *headers = NULL;
-    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-        headers = curl_slist_append(headers, extra_headers[i]);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (!strcmp(method, "HEAD"))
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    if (body) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-    CURLcode rc = curl_easy_perform(curl);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    tu_http_request(r, method, url, extra_headers, body, body_len);
     free(url);
-    if (r->body.len)
-        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
 }
 
-static void http_get(struct http_result *r, const char *path, const char *const *extra_headers)
+static void http_get(struct tu_http_result *r, const char *path, const char *const *extra_headers)
 {
     http_request(r, &live, "GET", path, extra_headers, NULL, 0);
 }
 
-static void http_result_free(struct http_result *r)
-{
-    json_decref(r->json);
-    cp_buf_free(&r->body);
-    cp_buf_free(&r->headers);
-}
-
 /* The value of response header name (case-insensitive), copied into out; false if absent. */
-static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
+static bool header(const struct tu_http_result *r, const char *name, char *out, size_t outlen)
 {
     return tu_http_header(r->headers.data, name, out, outlen);
 }
 
-static void assert_header(const struct http_result *r, const char *name, const char *expected)
+static void assert_header(const struct tu_http_result *r, const char *name, const char *expected)
 {
     char value[512];
     ck_assert_msg(header(r, name, value, sizeof value), "no %s header", name);
@@ -319,7 +263,7 @@ static json_int_t json_int(const json_t *obj, const char *key)
 }
 
 /* An RFC 9457 problem with this status whose detail starts with detail_prefix (if given). */
-static void assert_problem(const struct http_result *r, long status, const char *detail_prefix)
+static void assert_problem(const struct tu_http_result *r, long status, const char *detail_prefix)
 {
     ck_assert_int_eq(r->status, status);
     assert_header(r, "Content-Type", "application/problem+json");
@@ -337,38 +281,38 @@ static void assert_problem(const struct http_result *r, long status, const char 
 
 START_TEST(healthz_is_ok)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/healthz", NULL);
     ck_assert_int_eq(r.status, 200);
     assert_header(&r, "Content-Type", "application/json; charset=utf-8");
     assert_header(&r, "Cache-Control", "no-store");
     ck_assert_str_eq(json_str(r.json, "status"), "ok");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(readyz_is_ready)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/readyz", NULL);
     ck_assert_msg(r.status == 200, "readyz: %ld %s", r.status, r.body.data);
     ck_assert_str_eq(json_str(r.json, "status"), "ready");
     ck_assert_str_eq(json_str(r.json, "database"), "ok");
     ck_assert_str_eq(json_str(r.json, "migrations"), "current");
     assert_header(&r, "Cache-Control", "no-store");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(head_has_no_body)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, &live, "HEAD", "/healthz", NULL, NULL, 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.body.len, 0);
     char etag[128];
     ck_assert(header(&r, "ETag", etag, sizeof etag));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -376,7 +320,7 @@ END_TEST
 
 START_TEST(chart_by_date)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/global/1999-01-02", NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
     assert_header(&r, "Content-Type", "application/json; charset=utf-8");
@@ -410,25 +354,25 @@ START_TEST(chart_by_date)
     ck_assert_int_eq(json_int(newcomer, "rank"), 11);
     ck_assert(json_is_null(json_object_get(newcomer, "previous_rank")));
     ck_assert_str_eq(json_str(newcomer, "movement"), "new");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(chart_first_of_series_has_no_previous)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/global/1999-01-01?limit=3", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert(json_is_null(json_object_get(r.json, "previous_date")));
     ck_assert_int_eq(json_int(r.json, "count"), 3);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "entries")), 3);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(chart_latest_viral)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/se/latest?kind=viral&period=daily", NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
     ck_assert_str_eq(json_str(r.json, "chart_kind"), "viral");
@@ -438,20 +382,20 @@ START_TEST(chart_latest_viral)
     ck_assert_uint_eq(json_array_size(entries), 2);
     ck_assert(json_is_null(json_object_get(json_array_get(entries, 0), "streams")));
     ck_assert_int_eq(json_int(json_array_get(entries, 1), "previous_rank"), 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(chart_without_entries)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/se/1999-01-07?period=weekly", NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
     ck_assert_str_eq(json_str(r.json, "period"), "weekly");
     ck_assert(json_is_null(json_object_get(r.json, "previous_date")));
     ck_assert_int_eq(json_int(r.json, "count"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "entries")), 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -462,11 +406,11 @@ START_TEST(chart_missing_is_404)
         "/v1/charts/se/1999-01-02", /* regional: only viral exists */
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_get(&r, paths[i], NULL);
         assert_problem(&r, 404, "no ");
         ck_assert_str_eq(json_str(r.json, "type"), "https://chartpulse.dev/problems/not-found");
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
@@ -492,7 +436,7 @@ START_TEST(chart_bad_parameters_are_400)
         {"/v1/charts/global/1999-01-02?kind=top", "kind"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_get(&r, cases[i].path, NULL);
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s:", cases[i].parameter);
@@ -501,18 +445,18 @@ START_TEST(chart_bad_parameters_are_400)
         size_t pathlen = strcspn(cases[i].path, "?");
         ck_assert_uint_eq(strlen(json_str(r.json, "instance")), pathlen);
         ck_assert(!strncmp(json_str(r.json, "instance"), cases[i].path, pathlen));
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
 
 START_TEST(limit_max_is_accepted)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/global/1999-01-02?limit=1000&period=daily&kind=regional", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_int(r.json, "count"), 12);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -570,7 +514,7 @@ static void fixture_ids(const char *numbers, char *out, size_t outlen)
 
 static void assert_listing(const char *path, const char *numbers)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, path, NULL);
     ck_assert_msg(r.status == 200, "%s: %ld %s", path, r.status, r.body.data);
     char got[256], want[256];
@@ -580,12 +524,12 @@ static void assert_listing(const char *path, const char *numbers)
                   numbers);
     ck_assert_int_eq(json_int(r.json, "count"),
                      (json_int_t)json_array_size(json_object_get(r.json, "objects")));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 
 START_TEST(catalog_lists_newest_first)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/catalog", NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
     assert_header(&r, "Content-Type", "application/json; charset=utf-8");
@@ -639,7 +583,7 @@ START_TEST(catalog_lists_newest_first)
     ck_assert_int_eq(json_int(with_rejects, "rows_rejected"), 2);
     ck_assert_str_eq(json_str(json_array_get(objects, 4), "loaded_at"),
                      "1999-01-05T10:01:00.500000Z");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -660,25 +604,25 @@ END_TEST
 START_TEST(catalog_pages)
 {
     /* by cursor: each page hands the next one its `before` */
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/catalog?limit=2", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_int(r.json, "count"), 2);
     json_int_t cursor = json_int(r.json, "next_before");
     ck_assert_int_eq(cursor, object_id_value("cpapitest/4.csv"));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     char path[96];
     snprintf(path, sizeof path, "/v1/catalog?limit=2&before=%lld", (long long)cursor);
     assert_listing(path, "3,2");
     http_get(&r, path, NULL);
     cursor = json_int(r.json, "next_before");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     snprintf(path, sizeof path, "/v1/catalog?limit=2&before=%lld", (long long)cursor);
     assert_listing(path, "1");
     http_get(&r, path, NULL);
     ck_assert(json_is_null(json_object_get(r.json, "next_before")));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* by offset, with filters */
     assert_listing("/v1/catalog?offset=3", "2,1");
@@ -693,7 +637,7 @@ START_TEST(catalog_rejects_of_an_object)
     char *id = object_id_of("cpapitest/2.csv");
     char path[96];
     snprintf(path, sizeof path, "/v1/catalog/%s/rejects", id);
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, path, NULL);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
     ck_assert_int_eq(json_int(r.json, "object_id"), strtoll(id, NULL, 10));
@@ -706,7 +650,7 @@ START_TEST(catalog_rejects_of_an_object)
     ck_assert_str_eq(json_str(first, "reason"), "rank: not a number");
     ck_assert_str_eq(json_str(first, "raw_text"), "\"x\",\"spotify:track:CPAPITEST0000000000001\"");
     ck_assert_int_eq(json_int(json_array_get(rejects, 1), "line_no"), 7);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     snprintf(path, sizeof path, "/v1/catalog/%s/rejects?limit=1&offset=1", id);
     http_get(&r, path, NULL);
@@ -715,7 +659,7 @@ START_TEST(catalog_rejects_of_an_object)
     ck_assert_int_eq(json_int(r.json, "count"), 1);
     rejects = json_object_get(r.json, "rejects");
     ck_assert_int_eq(json_int(json_array_get(rejects, 0), "line_no"), 7);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(id);
 
     /* an object without rejects has an empty list */
@@ -725,13 +669,13 @@ START_TEST(catalog_rejects_of_an_object)
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_int(r.json, "total"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rejects")), 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(id);
 
     /* an unknown object is 404 */
     http_get(&r, "/v1/catalog/999999999/rejects", NULL);
     assert_problem(&r, 404, "no raw object 999999999");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -760,18 +704,18 @@ START_TEST(catalog_bad_parameters_are_400)
         {"/v1/catalog/1/rejects?offset=x", "offset"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_get(&r, cases[i].path, NULL);
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s:", cases[i].parameter);
         assert_problem(&r, 400, prefix);
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, &live, "POST", "/v1/catalog", NULL, "x", 1);
     assert_problem(&r, 405, NULL);
     assert_header(&r, "Allow", "GET, HEAD");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -782,11 +726,11 @@ START_TEST(unknown_path_is_404)
     static const char *const paths[] = {"/v1/nope", "/v1/charts/global", "/healthz/extra",
                                         "/v1/charts/global/1999-01-02/more", "/"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_get(&r, paths[i], NULL);
         assert_problem(&r, 404, NULL);
         ck_assert_str_eq(json_str(r.json, "instance"), paths[i]);
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
@@ -795,26 +739,26 @@ START_TEST(wrong_method_is_405_with_allow)
 {
     static const char *const paths[] = {"/healthz", "/v1/charts/global/latest"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_request(&r, &live, "POST", paths[i], NULL, "x", 1);
         assert_problem(&r, 405, NULL);
         assert_header(&r, "Allow", "GET, HEAD");
-        http_result_free(&r);
+        tu_http_result_free(&r);
         http_request(&r, &live, "DELETE", paths[i], NULL, NULL, 0);
         assert_problem(&r, 405, NULL);
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
 
 START_TEST(options_answers_preflight)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, &live, "OPTIONS", "/v1/charts/global/latest", NULL, NULL, 0);
     ck_assert_int_eq(r.status, 204);
     assert_header(&r, "Allow", "GET, HEAD, OPTIONS");
     assert_header(&r, "Access-Control-Allow-Origin", "*");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -823,10 +767,10 @@ START_TEST(oversized_body_is_413)
     size_t len = 2u << 20;
     char *body = cp_malloc(len);
     memset(body, 'x', len);
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, &live, "POST", "/healthz", NULL, body, len);
     assert_problem(&r, 413, NULL);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(body);
 }
 END_TEST
@@ -836,18 +780,18 @@ END_TEST
 START_TEST(etag_and_if_none_match)
 {
     const char *path = "/v1/charts/global/1999-01-02";
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, path, NULL);
     ck_assert_int_eq(r.status, 200);
     char etag[128];
     ck_assert(header(&r, "ETag", etag, sizeof etag));
     ck_assert_msg(etag[0] == '"' && etag[strlen(etag) - 1] == '"', "not a strong ETag: %s", etag);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* the same body gives the same tag */
     http_get(&r, path, NULL);
     assert_header(&r, "ETag", etag);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     char inm[160];
     snprintf(inm, sizeof inm, "If-None-Match: \"other\", %s", etag);
@@ -856,24 +800,24 @@ START_TEST(etag_and_if_none_match)
     ck_assert_int_eq(r.status, 304);
     ck_assert_uint_eq(r.body.len, 0);
     assert_header(&r, "ETag", etag);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* a different representation does not match */
     http_get(&r, "/v1/charts/global/1999-01-02?limit=5", conditional);
     ck_assert_int_eq(r.status, 200);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     const char *const stale[] = {"If-None-Match: \"0000\"", NULL};
     http_get(&r, path, stale);
     ck_assert_int_eq(r.status, 200);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(gzip_when_accepted)
 {
     const char *path = "/v1/charts/global/1999-01-02";
-    struct http_result plain, zipped;
+    struct tu_http_result plain, zipped;
     http_get(&plain, path, NULL);
     ck_assert_int_eq(plain.status, 200);
     ck_assert_msg(plain.body.len > 1024, "fixture body too small for gzip: %zu", plain.body.len);
@@ -901,33 +845,33 @@ START_TEST(gzip_when_accepted)
     char inm[160];
     snprintf(inm, sizeof inm, "If-None-Match: %s", zipped_tag);
     const char *const conditional[] = {accept[0], inm, NULL};
-    struct http_result again;
+    struct tu_http_result again;
     http_get(&again, path, conditional);
     ck_assert_int_eq(again.status, 304);
     assert_header(&again, "ETag", zipped_tag);
-    http_result_free(&again);
-    http_result_free(&plain);
-    http_result_free(&zipped);
+    tu_http_result_free(&again);
+    tu_http_result_free(&plain);
+    tu_http_result_free(&zipped);
 
     /* q=0 refuses gzip; small bodies are never compressed */
     const char *const refuse[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
     http_get(&zipped, path, refuse);
     ck_assert(!header(&zipped, "Content-Encoding", value, sizeof value));
-    http_result_free(&zipped);
+    tu_http_result_free(&zipped);
     const char *const gzip_only[] = {"Accept-Encoding: gzip", NULL};
     http_get(&zipped, "/healthz", gzip_only);
     ck_assert(!header(&zipped, "Content-Encoding", value, sizeof value));
-    http_result_free(&zipped);
+    tu_http_result_free(&zipped);
 }
 END_TEST
 
 START_TEST(request_id_echoed_or_generated)
 {
     const char *const given[] = {"X-Request-Id: test-req-42", NULL};
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/global/1999-01-02?limit=1", given);
     assert_header(&r, "X-Request-Id", "test-req-42");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     const char *const odd[] = {"X-Request-Id: bad id with spaces", NULL};
     http_get(&r, "/healthz", odd);
@@ -935,32 +879,37 @@ START_TEST(request_id_echoed_or_generated)
     ck_assert(header(&r, "X-Request-Id", id, sizeof id));
     ck_assert_uint_eq(strlen(id), 16);
     ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 16);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     char other[128];
     http_get(&r, "/healthz", NULL);
     ck_assert(header(&r, "X-Request-Id", other, sizeof other));
     ck_assert_str_ne(id, other);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* problems carry it too */
     http_get(&r, "/nope", given);
     assert_header(&r, "X-Request-Id", "test-req-42");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(cors_on_get)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/charts/global/1999-01-02?limit=1", NULL);
     assert_header(&r, "Access-Control-Allow-Origin", "*");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     http_get(&r, "/v1/charts/global/bad", NULL);
     assert_header(&r, "Access-Control-Allow-Origin", "*");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
+
+static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+{
+    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
+}
 
 START_TEST(keep_alive_connection_serves_many)
 {
@@ -1002,22 +951,22 @@ START_TEST(database_down_is_503)
     memset(&down, 0, sizeof down);
     server_start(&down, DEAD_DATABASE_URL);
 
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, &down, "GET", "/v1/charts/global/1999-01-02", NULL, NULL, 0);
     assert_problem(&r, 503, NULL);
     ck_assert_str_eq(json_str(r.json, "type"),
                      "https://chartpulse.dev/problems/database-unavailable");
     char value[64];
     ck_assert(header(&r, "Retry-After", value, sizeof value));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, &down, "GET", "/readyz", NULL, NULL, 0);
     assert_problem(&r, 503, NULL);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, &down, "GET", "/v1/catalog", NULL, NULL, 0);
     assert_problem(&r, 503, NULL);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* handlers validate before they take a connection: a bad parameter is the client's
      * mistake and says so (400), even while the database is down */
@@ -1037,14 +986,14 @@ START_TEST(database_down_is_503)
         char prefix[32];
         snprintf(prefix, sizeof prefix, "%s:", bad[i].parameter);
         assert_problem(&r, 400, prefix);
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
 
     /* liveness needs no database */
     http_request(&r, &down, "GET", "/healthz", NULL, NULL, 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_str(r.json, "status"), "ok");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     server_stop(&down);
 }

@@ -25,9 +25,8 @@
 #include "pool.h"
 #include "testutil.h"
 
-#define FIXTURE_DATABASE   "chartpulse_test_artists"
-#define REAL_DATABASE      "chartpulse_test_artists_real"
-#define MAX_RESPONSE_BYTES (16u << 20)
+#define FIXTURE_DATABASE "chartpulse_test_artists"
+#define REAL_DATABASE    "chartpulse_test_artists_real"
 
 /* The fixture (tests/fixtures/artists_trends): global regional daily charts on five
  * consecutive days, 2031-01-30 (Thu) .. 2031-02-03 (Mon), four positions each, and one
@@ -146,55 +145,17 @@ static void server_stop(void)
 
 /* ---- an HTTP client ------------------------------------------------------------------ */
 
-struct http_result {
-    long status;
-    struct cp_buf body;
-    struct cp_buf headers;
-    json_t *json; /* the body when it is JSON */
-};
-
-static size_t on_data(char *data, size_t size, size_t n, void *userdata)
-{
-    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
-}
-
-static void http_request(struct http_result *r, const char *method, const char *path,
+static void http_request(struct tu_http_result *r, const char *method, const char *path,
                          const char *header_line)
 {
-    memset(r, 0, sizeof *r);
-    cp_buf_init(&r->body, MAX_RESPONSE_BYTES);
-    cp_buf_init(&r->headers, 64 * 1024);
     char *url = cp_asprintf("%s%s", live.base, path);
-    CURL *curl = curl_easy_init();
-    ck_assert_ptr_nonnull(curl);
-    struct curl_slist *headers = header_line ? curl_slist_append(NULL, header_line) : NULL;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-    CURLcode rc = curl_easy_perform(curl);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    const char *headers[] = {header_line, NULL};
+    tu_http_request(r, method, url, headers, NULL, 0);
     free(url);
-    if (r->body.len)
-        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
-}
-
-static void http_result_free(struct http_result *r)
-{
-    json_decref(r->json);
-    cp_buf_free(&r->body);
-    cp_buf_free(&r->headers);
 }
 
 /* GET path, which must answer 200 with JSON; the caller frees r. */
-static const json_t *get_ok(struct http_result *r, const char *path)
+static const json_t *get_ok(struct tu_http_result *r, const char *path)
 {
     http_request(r, "GET", path, NULL);
     ck_assert_msg(r->status == 200, "GET %s: %ld %s", path, r->status,
@@ -234,7 +195,7 @@ static bool is_null(const json_t *obj, const char *key)
 /* A 400 problem whose detail starts with the parameter's name and a colon. */
 static void assert_bad_request(const char *path, const char *param)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, "GET", path, NULL);
     ck_assert_msg(r.status == 400, "GET %s: %ld, expected 400", path, r.status);
     ck_assert_msg(strstr(r.headers.data, "application/problem+json") != NULL, "GET %s", path);
@@ -242,23 +203,23 @@ static void assert_bad_request(const char *path, const char *param)
     size_t n = strlen(param);
     ck_assert_msg(!strncmp(detail, param, n) && detail[n] == ':',
                   "GET %s: detail '%s' does not start with '%s:'", path, detail, param);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 
 static void assert_status(const char *method, const char *path, long status)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, method, path, NULL);
     ck_assert_msg(r.status == status, "%s %s: %ld, expected %ld: %s", method, path, r.status,
                   status, r.body.data ? r.body.data : "");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 
 /* ---- regions --------------------------------------------------------------------------- */
 
 START_TEST(regions_list_coverage)
 {
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *regions = arr(get_ok(&r, "/v1/regions"), "regions", 2);
     const json_t *global = json_array_get(regions, 0);
     ck_assert_str_eq(str(global, "region"), "global");
@@ -275,7 +236,7 @@ START_TEST(regions_list_coverage)
     series = json_array_get(arr(se, "series", 1), 0);
     ck_assert_str_eq(str(series, "period"), "weekly");
     ck_assert_str_eq(str(series, "first_date"), "2031-02-06");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/regions?format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
@@ -283,7 +244,7 @@ START_TEST(regions_list_coverage)
     ck_assert_str_eq(r.body.data, "region,name,chart_kind,period,first_date,last_date,charts\r\n"
                                   "global,Global,regional,daily,2031-01-30,2031-02-03,5\r\n"
                                   "se,Sweden,regional,weekly,2031-02-06,2031-02-06,1\r\n");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_bad_request("/v1/regions?format=xml", "format");
     assert_status("DELETE", "/v1/regions", 405);
@@ -300,7 +261,7 @@ struct expected_row {
 static void assert_leaderboard(const char *path, const char *from, const char *to,
                                const struct expected_row *expected, size_t count)
 {
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *board = get_ok(&r, path);
     ck_assert_str_eq(str(board, "from"), from);
     ck_assert_str_eq(str(board, "to"), to);
@@ -320,7 +281,7 @@ static void assert_leaderboard(const char *path, const char *from, const char *t
         ck_assert(is_null(artist, "spotify_id"));
         ck_assert(strspn(str(artist, "id"), "0123456789") == strlen(str(artist, "id")));
     }
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 
 START_TEST(leaderboard_whole_range_all_credits)
@@ -391,7 +352,7 @@ END_TEST
 
 START_TEST(leaderboard_csv_and_errors)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_request(&r, "GET", "/v1/artists/leaderboard?role=lead&format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(!strncmp(r.body.data,
@@ -400,11 +361,11 @@ START_TEST(leaderboard_csv_and_errors)
                            80),
                   "%s", r.body.data);
     ck_assert_msg(strstr(r.body.data, ",,Beyoncé,9450,9,5,3,2\r\n") != NULL, "%s", r.body.data);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     http_request(&r, "GET", "/v1/artists/leaderboard?role=lead", "Accept: text/csv");
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(strstr(r.headers.data, "text/csv") != NULL, "%s", r.headers.data);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_bad_request("/v1/artists/leaderboard?by=plays", "by");
     assert_bad_request("/v1/artists/leaderboard?role=featured", "role");
@@ -422,7 +383,7 @@ START_TEST(leaderboard_csv_and_errors)
     /* an explicit range over it is just empty */
     get_ok(&r, "/v1/artists/leaderboard?region=fr&from=2031-01-01&to=2031-12-31");
     arr(r.json, "rows", 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     assert_status("POST", "/v1/artists/leaderboard", 405);
 }
 END_TEST
@@ -432,7 +393,7 @@ END_TEST
 /* The id the API gives the artist named name (from the leaderboard); caller frees. */
 static char *artist_id(const char *name)
 {
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *rows = json_object_get(get_ok(&r, "/v1/artists/leaderboard"), "rows");
     char *id = NULL;
     for (size_t i = 0; i < json_array_size(rows); i++) {
@@ -440,7 +401,7 @@ static char *artist_id(const char *name)
         if (!strcmp(str(artist, "name"), name))
             id = cp_strdup(str(artist, "id"));
     }
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert_msg(id != NULL, "no artist %s on the leaderboard", name);
     return id;
 }
@@ -449,7 +410,7 @@ START_TEST(artist_stats_and_tracks)
 {
     char *id = artist_id("Beyoncé");
     char *path = cp_asprintf("/v1/artists/%s", id);
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *artist = get_ok(&r, path);
     ck_assert_str_eq(str(artist, "id"), id);
     ck_assert_str_eq(str(artist, "name"), "Beyoncé");
@@ -484,7 +445,7 @@ START_TEST(artist_stats_and_tracks)
         ck_assert_int_eq(num(t, "total_days"), expected[i].days);
         ck_assert_int_eq(num(t, "total_streams"), expected[i].streams);
     }
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(path);
 
     /* another series: Sweden weekly has Halo only; a series without charts has no stats */
@@ -494,7 +455,7 @@ START_TEST(artist_stats_and_tracks)
     ck_assert_int_eq(num(stats, "total_streams"), 4000);
     ck_assert_int_eq(num(stats, "best_rank"), 2);
     arr(r.json, "tracks", 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(path);
     path = cp_asprintf("/v1/artists/%s?region=fr", id);
     stats = json_object_get(get_ok(&r, path), "stats");
@@ -502,12 +463,12 @@ START_TEST(artist_stats_and_tracks)
     ck_assert(is_null(stats, "best_rank") && is_null(stats, "total_streams"));
     ck_assert(is_null(stats, "first_date"));
     arr(r.json, "tracks", 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(path);
 
     path = cp_asprintf("/v1/artists/%s?limit=1", id);
     arr(get_ok(&r, path), "tracks", 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(path);
     free(id);
 }
@@ -539,7 +500,7 @@ static void assert_mover(const json_t *m, int rank, int previous_rank, const cha
 
 START_TEST(movers_gainers_and_losers)
 {
-    struct http_result r;
+    struct tu_http_result r;
     /* 02-02 against 02-01: T4 3 -> 1; T3 1 -> 2 and T2 2 -> 4 fall; T1 re-enters */
     const json_t *movers = get_ok(&r, "/v1/trends/movers?date=2031-02-02");
     ck_assert_str_eq(str(movers, "date"), "2031-02-02");
@@ -550,23 +511,23 @@ START_TEST(movers_gainers_and_losers)
     const json_t *losers = arr(movers, "losers", 2);
     assert_mover(json_array_get(losers, 0), 4, 2, T(2), 600);
     assert_mover(json_array_get(losers, 1), 2, 1, T(3), 1100);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* latest (02-03) against 02-02 */
     movers = get_ok(&r, "/v1/trends/movers");
     ck_assert_str_eq(str(movers, "date"), "2031-02-03");
     assert_mover(json_array_get(arr(movers, "gainers", 1), 0), 1, 3, T(1), 2000);
     assert_mover(json_array_get(arr(movers, "losers", 1), 0), 2, 1, T(4), 1200);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* limit applies to each list; the first chart has no previous one */
     arr(get_ok(&r, "/v1/trends/movers?date=2031-02-02&limit=1"), "losers", 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     movers = get_ok(&r, "/v1/trends/movers?date=2031-01-30");
     ck_assert(is_null(movers, "previous_date"));
     arr(movers, "gainers", 0);
     arr(movers, "losers", 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/trends/movers?date=2031-02-02&format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
@@ -577,7 +538,7 @@ START_TEST(movers_gainers_and_losers)
                               "losers,4,2,-2," T(2) ",Flowers,\"ROSÉ, Bruno Mars\",600\r\n"
                                                     "losers,2,1,-1," T(
                                                         3) ",APT.,\"ROSÉ, Bruno Mars\",1100\r\n");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_status("GET", "/v1/trends/movers?date=2031-02-04", 404);
     assert_status("GET", "/v1/trends/movers?region=fr", 404);
@@ -590,7 +551,7 @@ END_TEST
 
 START_TEST(new_entries_new_and_reentries)
 {
-    struct http_result r;
+    struct tu_http_result r;
     /* 02-01: T3 comes back (re-entry), T6 debuts (new) */
     const json_t *body = get_ok(&r, "/v1/trends/new-entries?date=2031-02-01");
     ck_assert_str_eq(str(body, "date"), "2031-02-01");
@@ -608,23 +569,23 @@ START_TEST(new_entries_new_and_reentries)
     ck_assert_str_eq(str(json_object_get(e, "track"), "id"), T(6));
     ck_assert_str_eq(str(e, "movement"), "new");
     ck_assert_int_eq(num(e, "days_on_chart"), 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* latest: T6 and T5 both come back */
     entries = arr(get_ok(&r, "/v1/trends/new-entries"), "entries", 2);
     ck_assert_str_eq(str(json_array_get(entries, 0), "movement"), "re-entry");
     ck_assert_str_eq(str(json_array_get(entries, 1), "movement"), "re-entry");
     ck_assert_str_eq(str(json_object_get(json_array_get(entries, 1), "track"), "id"), T(5));
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* the first chart: everything is new; limit cuts by rank */
     entries = arr(get_ok(&r, "/v1/trends/new-entries?date=2031-01-30&limit=3"), "entries", 3);
     ck_assert_str_eq(str(json_array_get(entries, 2), "movement"), "new");
     ck_assert_int_eq(num(json_array_get(entries, 2), "rank"), 3);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     /* 02-02: only T1's re-entry */
     arr(get_ok(&r, "/v1/trends/new-entries?date=2031-02-02"), "entries", 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/trends/new-entries?date=2031-02-01", "Accept: text/csv");
     ck_assert_int_eq(r.status, 200);
@@ -632,7 +593,7 @@ START_TEST(new_entries_new_and_reentries)
                      "rank,track.id,track.name,artists,streams,movement,peak_rank,days_on_chart\r\n"
                      "1," T(3) ",APT.,\"ROSÉ, Bruno Mars\",1200,re-entry,1,2\r\n"
                                "4," T(6) ",Flowers Remix,\"Zed, Beyoncé\",500,new,4,1\r\n");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_status("GET", "/v1/trends/new-entries?date=1999-01-01", 404);
     assert_bad_request("/v1/trends/new-entries?date=soon", "date");
@@ -649,7 +610,7 @@ static void assert_point(const json_t *p, const char *date, long long streams, i
 
 START_TEST(stream_buckets)
 {
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *points = arr(get_ok(&r, "/v1/trends/streams"), "points", 5);
     ck_assert_str_eq(str(r.json, "granularity"), "day");
     assert_point(json_array_get(points, 0), "2031-01-30", 3400, 1);
@@ -657,33 +618,33 @@ START_TEST(stream_buckets)
     assert_point(json_array_get(points, 2), "2031-02-01", 3600, 1);
     assert_point(json_array_get(points, 3), "2031-02-02", 3700, 1);
     assert_point(json_array_get(points, 4), "2031-02-03", 3900, 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* weeks start on Monday: 01-30 (Thu) .. 02-02 (Sun) are the week of 01-27 */
     points = arr(get_ok(&r, "/v1/trends/streams?granularity=week"), "points", 2);
     assert_point(json_array_get(points, 0), "2031-01-27", 14050, 4);
     assert_point(json_array_get(points, 1), "2031-02-03", 3900, 1);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     points = arr(get_ok(&r, "/v1/trends/streams?granularity=month"), "points", 2);
     assert_point(json_array_get(points, 0), "2031-01-01", 6750, 2);
     assert_point(json_array_get(points, 1), "2031-02-01", 11200, 3);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     points = arr(get_ok(&r, "/v1/trends/streams?granularity=month&from=2031-01-31&to=2031-02-02"),
                  "points", 2);
     assert_point(json_array_get(points, 0), "2031-01-01", 3350, 1);
     assert_point(json_array_get(points, 1), "2031-02-01", 7300, 2);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     arr(get_ok(&r, "/v1/trends/streams?region=fr"), "points", 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/trends/streams?granularity=week&format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.body.data, "date,streams,charts\r\n2031-01-27,14050,4\r\n"
                                   "2031-02-03,3900,1\r\n");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_bad_request("/v1/trends/streams?granularity=year", "granularity");
     assert_bad_request("/v1/trends/streams?from=2031-02-02&to=2031-01-01", "from");
@@ -710,7 +671,7 @@ static void assert_momentum(const json_t *t, const char *track, int rank, long l
 
 START_TEST(momentum_windows)
 {
-    struct http_result r;
+    struct tu_http_result r;
     /* window 2 on 02-03: recent = 02-02 + 02-03, earlier = 01-31 + 02-01 */
     const json_t *body = get_ok(&r, "/v1/trends/momentum?window=2");
     ck_assert_str_eq(str(body, "date"), "2031-02-03");
@@ -720,7 +681,7 @@ START_TEST(momentum_windows)
     assert_momentum(json_array_get(tracks, 1), T(4), 2, 2500, 1550, 0.612903);
     assert_momentum(json_array_get(tracks, 2), T(6), 3, 400, 500, -0.2);
     assert_momentum(json_array_get(tracks, 3), T(5), 4, 300, 600, -0.5);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* window 1: 02-03 against 02-02; T6 and T5 were not on 02-02 (growth null, last) */
     tracks = arr(get_ok(&r, "/v1/trends/momentum?window=1&date=2031-02-03"), "tracks", 4);
@@ -728,13 +689,13 @@ START_TEST(momentum_windows)
     assert_momentum(json_array_get(tracks, 1), T(4), 2, 1200, 1300, 1200.0 / 1300 - 1);
     assert_momentum(json_array_get(tracks, 2), T(6), 3, 400, 0, NAN);
     assert_momentum(json_array_get(tracks, 3), T(5), 4, 300, 0, NAN);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* the default window (7) reaches past the first chart: recent holds all five, growth
      * is null everywhere and recent streams decide */
     tracks = arr(get_ok(&r, "/v1/trends/momentum?limit=1"), "tracks", 1);
     assert_momentum(json_array_get(tracks, 0), T(4), 2, 4750, 0, NAN);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/trends/momentum?window=2&limit=2&format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
@@ -743,7 +704,7 @@ START_TEST(momentum_windows)
         "rank,track.id,track.name,artists,recent_streams,earlier_streams,growth\r\n"
         "1," T(1) ",Halo,Beyoncé,2700,1000,1.7\r\n"
                   "2," T(4) ",Crazy in Love,\"Beyoncé, JAY-Z\",2500,1550,0.612903\r\n");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     assert_status("GET", "/v1/trends/momentum?date=2031-03-01", 404);
     assert_bad_request("/v1/trends/momentum?window=0", "window");
@@ -767,7 +728,7 @@ static char *names(const json_t *list)
 
 static void assert_search(const char *path, const char *tracks, const char *artists)
 {
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *body = get_ok(&r, path);
     char *t = names(json_object_get(body, "tracks"));
     char *a = names(json_object_get(body, "artists"));
@@ -775,7 +736,7 @@ static void assert_search(const char *path, const char *tracks, const char *arti
     ck_assert_msg(!strcmp(a, artists), "%s: artists '%s', expected '%s'", path, a, artists);
     free(t);
     free(a);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 
 START_TEST(search_ignores_accents_and_case)
@@ -797,21 +758,21 @@ START_TEST(search_ignores_accents_and_case)
     assert_search("/v1/search?q=_", "", "");
     assert_search("/v1/search?q=APT.", "APT.", "");
 
-    struct http_result r;
+    struct tu_http_result r;
     const json_t *body = get_ok(&r, "/v1/search?q=zed");
     ck_assert_str_eq(str(body, "query"), "zed");
     const json_t *artist = json_array_get(arr(body, "artists", 1), 0);
     ck_assert(is_null(artist, "spotify_id"));
     char *path = cp_asprintf("/v1/artists/%s", str(artist, "id"));
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert_str_eq(str(get_ok(&r, path), "name"), "Zed");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     free(path);
     body = get_ok(&r, "/v1/search?q=wild");
     const json_t *track = json_array_get(arr(body, "tracks", 1), 0);
     ck_assert_str_eq(str(track, "id"), T(5));
     ck_assert_str_eq(str(track, "artists"), "Zed");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -834,9 +795,9 @@ START_TEST(search_errors)
     cp_buf_adds(&b, "/v1/search?q=");
     for (int i = 0; i < 200; i++)
         cp_buf_adds(&b, "%C3%A9");
-    struct http_result r;
+    struct tu_http_result r;
     get_ok(&r, b.data);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     cp_buf_free(&b);
     assert_status("POST", "/v1/search?q=a", 405);
 }
@@ -1085,7 +1046,7 @@ START_TEST(real_leaderboard_and_movers)
     qsort(board.artists, board.count, sizeof *board.artists, compare_artist_streams);
     ck_assert_uint_gt(board.count, 100);
 
-    struct http_result r;
+    struct tu_http_result r;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const json_t *body = get_ok(&r, "/v1/artists/leaderboard?period=weekly&from=2017-01-01"
@@ -1116,7 +1077,7 @@ START_TEST(real_leaderboard_and_movers)
             "real data: 2017 global weekly leaderboard, %zu artists, agrees with the files "
             "(#1 %s, %lld streams); API answer in %.1f ms\n",
             board.count, board.artists[0].name, board.artists[0].streams, api_ms);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* the query itself, as the API role runs it (no cache), best of three */
     PGconn *db = PQconnectdb(getenv("API_DATABASE_URL"));
@@ -1220,7 +1181,7 @@ START_TEST(real_leaderboard_and_movers)
     }
     fprintf(stderr, "real data: movers on 2025-05-03 agree with the files (%zu up, %zu down)\n",
             ngains, nlosses);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     csv_free(&prev);
     csv_free(&cur);
     free(before);

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <hiredis/hiredis.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -28,9 +28,8 @@
 
 #define CACHE_TEST_DATABASE "chartpulse_test_cache"
 /* Nothing listens on port 1. */
-#define DEAD_DATABASE_URL  "postgresql://chartpulse_api@127.0.0.1:1/chartpulse_test_cache"
-#define CLOSED_REDIS_URL   "redis://127.0.0.1:1/15"
-#define MAX_RESPONSE_BYTES (8u << 20)
+#define DEAD_DATABASE_URL "postgresql://chartpulse_api@127.0.0.1:1/chartpulse_test_cache"
+#define CLOSED_REDIS_URL  "redis://127.0.0.1:1/15"
 /* The servers here read the generation this often, so a bump shows within a test. */
 #define REFRESH_MS 100
 
@@ -154,90 +153,40 @@ static void test_teardown(void)
 
 /* ---- an HTTP client ---------------------------------------------------------------- */
 
-struct http_result {
-    long status;
-    struct cp_buf body;
-    struct cp_buf headers;
-    json_t *json;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *userdata)
-{
-    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *userdata)
-{
-    if (size * n >= 5 && !strncmp(data, "HTTP/", 5))
-        cp_buf_reset(userdata);
-    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
-}
-
-static void http_request(struct http_result *r, const struct test_server *ts, const char *method,
+static void http_request(struct tu_http_result *r, const struct test_server *ts, const char *method,
                          const char *path, const char *const *extra_headers)
 {
-    memset(r, 0, sizeof *r);
-    cp_buf_init(&r->body, MAX_RESPONSE_BYTES);
-    cp_buf_init(&r->headers, 64 * 1024);
     char *url = cp_asprintf("%s%s", ts->base, path);
-    CURL *curl = curl_easy_init();
-    ck_assert_ptr_nonnull(curl);
-    struct curl_slist *headers = NULL;
-    for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-        headers = curl_slist_append(headers, extra_headers[i]);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (!strcmp(method, "HEAD"))
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-    CURLcode rc = curl_easy_perform(curl);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    tu_http_request(r, method, url, extra_headers, NULL, 0);
     free(url);
-    if (r->body.len)
-        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
 }
 
-static void http_get(struct http_result *r, const struct test_server *ts, const char *path,
+static void http_get(struct tu_http_result *r, const struct test_server *ts, const char *path,
                      const char *const *extra_headers)
 {
     http_request(r, ts, "GET", path, extra_headers);
 }
 
-static void http_result_free(struct http_result *r)
-{
-    json_decref(r->json);
-    cp_buf_free(&r->body);
-    cp_buf_free(&r->headers);
-}
-
-static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
+static bool header(const struct tu_http_result *r, const char *name, char *out, size_t outlen)
 {
     return tu_http_header(r->headers.data, name, out, outlen);
 }
 
-static void assert_header(const struct http_result *r, const char *name, const char *expected)
+static void assert_header(const struct tu_http_result *r, const char *name, const char *expected)
 {
     char value[512];
     ck_assert_msg(header(r, name, value, sizeof value), "no %s header", name);
     ck_assert_msg(!strcmp(value, expected), "%s: '%s', expected '%s'", name, value, expected);
 }
 
-static void assert_no_header(const struct http_result *r, const char *name)
+static void assert_no_header(const struct tu_http_result *r, const char *name)
 {
     char value[512];
     ck_assert_msg(!header(r, name, value, sizeof value), "unexpected %s: %s", name, value);
 }
 
 /* GETs path and checks the status and where the answer came from. */
-static void get_expecting(struct http_result *r, const struct test_server *ts, const char *path,
+static void get_expecting(struct tu_http_result *r, const struct test_server *ts, const char *path,
                           const char *const *extra_headers, long status, const char *x_cache)
 {
     http_get(r, ts, path, extra_headers);
@@ -246,7 +195,7 @@ static void get_expecting(struct http_result *r, const struct test_server *ts, c
     assert_header(r, "X-Cache", x_cache);
 }
 
-static const char *first_track_name(const struct http_result *r)
+static const char *first_track_name(const struct tu_http_result *r)
 {
     const json_t *entries = json_object_get(r->json, "entries");
     const json_t *track = json_object_get(json_array_get(entries, 0), "track");
@@ -261,14 +210,14 @@ static const char *first_track_name(const struct http_result *r)
  * `chartpulse_cache_hits_total{level="local"}`); fails when absent. */
 static double metric(const struct test_server *ts, const char *series)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, ts, "/metrics", NULL);
     ck_assert_int_eq(r.status, 200);
     size_t len = strlen(series);
     for (const char *line = r.body.data; line && *line;) {
         if (!strncmp(line, series, len) && line[len] == ' ') {
             double value = strtod(line + len + 1, NULL);
-            http_result_free(&r);
+            tu_http_result_free(&r);
             return value;
         }
         const char *eol = strchr(line, '\n');
@@ -282,7 +231,7 @@ static double metric(const struct test_server *ts, const char *series)
 
 START_TEST(second_request_is_a_local_hit)
 {
-    struct http_result first, second;
+    struct tu_http_result first, second;
     get_expecting(&first, &live, CHART_PATH, NULL, 200, "miss");
     get_expecting(&second, &live, CHART_PATH, NULL, 200, "hit-local");
     ck_assert_uint_eq(first.body.len, second.body.len);
@@ -297,37 +246,37 @@ START_TEST(second_request_is_a_local_hit)
     assert_header(&second, "Access-Control-Allow-Origin", "*");
     char id[64];
     ck_assert(header(&second, "X-Request-Id", id, sizeof id));
-    http_result_free(&first);
-    http_result_free(&second);
+    tu_http_result_free(&first);
+    tu_http_result_free(&second);
 
     /* the query's order does not matter; its content does */
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH "?limit=5&period=daily", NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH "?period=daily&limit=5", NULL, 200, "hit-local");
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "count")), 5);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH "?period=daily&limit=6", NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* HEAD shares GET's entry */
     http_request(&r, &live, "HEAD", CHART_PATH, NULL);
     ck_assert_int_eq(r.status, 200);
     assert_header(&r, "X-Cache", "hit-local");
     ck_assert_uint_eq(r.body.len, 0);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* a request id is per request, even on a hit */
     const char *const given[] = {"X-Request-Id: cache-test-1", NULL};
     get_expecting(&r, &live, CHART_PATH, given, 200, "hit-local");
     assert_header(&r, "X-Request-Id", "cache-test-1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(restarted_server_hits_redis)
 {
-    struct http_result first, r;
+    struct tu_http_result first, r;
     get_expecting(&first, &live, CHART_PATH, NULL, 200, "miss");
     server_stop(&live);
 
@@ -339,11 +288,11 @@ START_TEST(restarted_server_hits_redis)
     ck_assert(header(&first, "ETag", tag1, sizeof tag1));
     ck_assert(header(&r, "ETag", tag2, sizeof tag2));
     ck_assert_str_eq(tag1, tag2);
-    http_result_free(&r);
+    tu_http_result_free(&r);
     /* and the Redis hit filled the local level */
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
-    http_result_free(&r);
-    http_result_free(&first);
+    tu_http_result_free(&r);
+    tu_http_result_free(&first);
 }
 END_TEST
 
@@ -374,16 +323,16 @@ static double now_s(void)
 
 START_TEST(bump_serves_fresh_data)
 {
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     ck_assert_str_eq(first_track_name(&r), "Cached Song 1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* new data without a bump: the cache still answers the old */
     rename_first_track("Renamed Once");
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
     ck_assert_str_eq(first_track_name(&r), "Cached Song 1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* another process bumps: the server sees it within its refresh interval */
     bump_from_another_process();
@@ -394,18 +343,18 @@ START_TEST(bump_serves_fresh_data)
         header(&r, "X-Cache", x_cache, sizeof x_cache);
         if (strcmp(x_cache, "hit-local"))
             break;
-        http_result_free(&r);
+        tu_http_result_free(&r);
         ck_assert_msg(now_s() - started < 5, "still a local hit 5 s after the bump");
         usleep(20 * 1000);
     }
     ck_assert_int_eq(r.status, 200);
     assert_header(&r, "X-Cache", "miss");
     ck_assert_str_eq(first_track_name(&r), "Renamed Once");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert_msg(now_s() - started < 2.0, "the bump took %.2f s to show", now_s() - started);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
     ck_assert_str_eq(first_track_name(&r), "Renamed Once");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* a bump in this process (the server's own) shows at once */
     rename_first_track("Renamed Twice");
@@ -413,7 +362,7 @@ START_TEST(bump_serves_fresh_data)
     ck_assert_int_eq(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err), CP_OK);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     ck_assert_str_eq(first_track_name(&r), "Renamed Twice");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* the old generation's Redis entry is not served to a new server either */
     server_stop(&live);
@@ -422,7 +371,7 @@ START_TEST(bump_serves_fresh_data)
     server_start(&live, NULL, NULL);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     ck_assert_str_eq(first_track_name(&r), "Cached Song 1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -434,16 +383,16 @@ START_TEST(redis_down_still_answers)
     ck_assert_msg(before_errors >= 1, "the failed start-up read was not counted");
 
     double started = now_s();
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     ck_assert_str_eq(first_track_name(&r), "Cached Song 1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert_msg(now_s() - started < 1.0, "a request waited %.2f s on Redis", now_s() - started);
     /* the local level works without Redis */
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH "?limit=3", NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     usleep(3 * REFRESH_MS * 1000);
     ck_assert(metric(&live, "chartpulse_cache_redis_errors_total") > before_errors);
@@ -457,38 +406,38 @@ START_TEST(without_redis_the_local_level_works)
 {
     server_stop(&live);
     server_start(&live, NULL, "");
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert(metric(&live, "chartpulse_cache_redis_errors_total") == 0);
     ck_assert(metric(&live, "chartpulse_cache_redis_skipped_total") == 0);
     /* the process-local generation: a bump here (REDIS_URL empty) still invalidates */
     char err[512];
     ck_assert_int_eq(cp_cache_bump_generation(NULL, err, sizeof err), CP_OK);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(redis_answers_while_database_is_down)
 {
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     server_stop(&live);
 
     server_start(&live, DEAD_DATABASE_URL, NULL);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-redis");
     ck_assert_str_eq(first_track_name(&r), "Cached Song 1");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     /* what was never cached needs the database */
     get_expecting(&r, &live, CHART_PATH "?limit=2", NULL, 503, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     /* and a bad parameter is still the client's error */
     get_expecting(&r, &live, "/v1/charts/global/1998-13-01", NULL, 400, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     ck_assert(metric(&live, "chartpulse_db_pool_errors_total{pool=\"primary\"}") >= 1);
 }
 END_TEST
@@ -518,11 +467,11 @@ static void redis_run(const char *command)
 
 START_TEST(lost_generation_never_comes_back)
 {
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "hit-local");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     double before = metric(&live, "chartpulse_cache_generation");
 
     /* Redis loses the counter (restart, eviction) but keeps cached bodies: the counter comes
@@ -535,14 +484,14 @@ START_TEST(lost_generation_never_comes_back)
     }
     ck_assert(metric(&live, "chartpulse_cache_generation") > before);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* and a bump from there still moves forward */
     bump_from_another_process();
     server_stop(&live);
     server_start(&live, NULL, NULL);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -550,11 +499,11 @@ END_TEST
 
 START_TEST(etag_and_304_on_hits)
 {
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     char etag[128], inm[160];
     ck_assert(header(&r, "ETag", etag, sizeof etag));
-    http_result_free(&r);
+    tu_http_result_free(&r);
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     const char *const conditional[] = {inm, NULL};
 
@@ -562,24 +511,24 @@ START_TEST(etag_and_304_on_hits)
     ck_assert_uint_eq(r.body.len, 0);
     assert_header(&r, "ETag", etag);
     assert_header(&r, "Cache-Control", "public, max-age=60");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     const char *const stale[] = {"If-None-Match: \"0000\"", NULL};
     get_expecting(&r, &live, CHART_PATH, stale, 200, "hit-local");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     server_stop(&live);
     server_start(&live, NULL, NULL);
     get_expecting(&r, &live, CHART_PATH, conditional, 304, "hit-redis");
     assert_header(&r, "ETag", etag);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(gzip_variants_on_hits)
 {
     const char *const gzip[] = {"Accept-Encoding: gzip", NULL};
-    struct http_result zipped_miss, zipped_hit, plain_hit;
+    struct tu_http_result zipped_miss, zipped_hit, plain_hit;
     get_expecting(&zipped_miss, &live, CHART_PATH, gzip, 200, "miss");
     assert_header(&zipped_miss, "Content-Encoding", "gzip");
     get_expecting(&zipped_hit, &live, CHART_PATH, gzip, 200, "hit-local");
@@ -605,10 +554,10 @@ START_TEST(gzip_variants_on_hits)
     char inm[160];
     snprintf(inm, sizeof inm, "If-None-Match: %s", zipped_tag);
     const char *const conditional[] = {gzip[0], inm, NULL};
-    struct http_result r;
+    struct tu_http_result r;
     get_expecting(&r, &live, CHART_PATH, conditional, 304, "hit-local");
     assert_header(&r, "ETag", zipped_tag);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* a Redis hit rebuilds the same variants */
     server_stop(&live);
@@ -620,31 +569,31 @@ START_TEST(gzip_variants_on_hits)
     ck_assert_uint_eq(len, plain_hit.body.len);
     ck_assert(memcmp(decoded, plain_hit.body.data, len) == 0);
     free(decoded);
-    http_result_free(&r);
-    http_result_free(&zipped_miss);
-    http_result_free(&zipped_hit);
-    http_result_free(&plain_hit);
+    tu_http_result_free(&r);
+    tu_http_result_free(&zipped_miss);
+    tu_http_result_free(&zipped_hit);
+    tu_http_result_free(&plain_hit);
 }
 END_TEST
 
 START_TEST(only_successful_cacheable_answers_are_cached)
 {
     /* a 404 is not cached: once the chart exists it is served */
-    struct http_result r;
+    struct tu_http_result r;
     const char *missing = "/v1/charts/global/1998-06-02";
     get_expecting(&r, &live, missing, NULL, 404, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     owner_exec("insert into core.chart (chart_kind, region, period, chart_date, entries)"
                " values ('regional', 'global', 'daily', '1998-06-02', 0)");
     get_expecting(&r, &live, missing, NULL, 200, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     owner_exec("delete from core.chart where chart_date = '1998-06-02'");
 
     /* a 400 neither */
     get_expecting(&r, &live, CHART_PATH "?limit=0", NULL, 400, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
     get_expecting(&r, &live, CHART_PATH "?limit=0", NULL, 400, "miss");
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     /* routes not marked cacheable carry no X-Cache and are built every time */
     static const char *const uncached[] = {"/healthz", "/readyz", "/metrics", "/v1/catalog"};
@@ -653,7 +602,7 @@ START_TEST(only_successful_cacheable_answers_are_cached)
             http_get(&r, &live, uncached[i], NULL);
             ck_assert_msg(r.status == 200, "%s: %ld %s", uncached[i], r.status, r.body.data);
             assert_no_header(&r, "X-Cache");
-            http_result_free(&r);
+            tu_http_result_free(&r);
         }
 }
 END_TEST
@@ -662,7 +611,7 @@ END_TEST
 
 START_TEST(metrics_parse_and_move)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, &live, "/metrics", NULL);
     ck_assert_int_eq(r.status, 200);
     assert_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -692,7 +641,7 @@ START_TEST(metrics_parse_and_move)
         fprintf(stderr, "test_cache: SKIP promtool check: promtool is not installed "
                         "(apt-get install prometheus)\n");
     }
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     const char *ok_series =
         "chartpulse_http_requests_total{route=\"" ROUTE_LABEL "\",status=\"2xx\"}";
@@ -712,10 +661,10 @@ START_TEST(metrics_parse_and_move)
 
     for (int i = 0; i < 3; i++) {
         get_expecting(&r, &live, CHART_PATH "?limit=7", NULL, 200, i ? "hit-local" : "miss");
-        http_result_free(&r);
+        tu_http_result_free(&r);
     }
     http_get(&r, &live, "/no/such/path", NULL);
-    http_result_free(&r);
+    tu_http_result_free(&r);
 
     ck_assert(metric(&live, ok_series) == ok0 + 3);
     ck_assert(metric(&live, count_series) == count0 + 3);

@@ -22,8 +22,6 @@
 #include "mem.h"
 #include "testutil.h"
 
-#define MAX_RESPONSE_BYTES (8u << 20)
-
 /* Fixture tracks (22 base62 characters). Global regional daily 2031-03-01 .. 03-12, ten
  * ranks a day: STEADY is #1 every day; CLIMB starts at 10 and rises one place a day to 2,
  * where it stays; REENTRY is 5th on days 1-3, off on 4-6, 6th on 7-12; SHORT is on days 11
@@ -238,58 +236,22 @@ static void server_stop(void)
     cp_config_cleanup(&cfg);
 }
 
-struct http_result {
-    long status;
-    struct cp_buf body;
-    struct cp_buf headers;
-    json_t *json;
-};
-
-static size_t on_data(char *data, size_t size, size_t n, void *userdata)
+static void http_get(struct tu_http_result *r, const char *path, const char *extra_header)
 {
-    return cp_buf_add(userdata, data, size * n) == CP_OK ? size * n : 0;
-}
-
-static void http_get(struct http_result *r, const char *path, const char *extra_header)
-{
-    memset(r, 0, sizeof *r);
-    cp_buf_init(&r->body, MAX_RESPONSE_BYTES);
-    cp_buf_init(&r->headers, 64 * 1024);
     char *url = cp_asprintf("%s%s", base, path);
-    CURL *curl = curl_easy_init();
-    struct curl_slist *headers = extra_header ? curl_slist_append(NULL, extra_header) : NULL;
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    CURLcode rc = curl_easy_perform(curl);
-    ck_assert_msg(rc == CURLE_OK, "GET %s: %s", path, curl_easy_strerror(rc));
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    const char *headers[] = {extra_header, NULL};
+    tu_http_request(r, "GET", url, headers, NULL, 0);
     free(url);
-    if (r->body.len)
-        r->json = json_loadb(r->body.data, r->body.len, 0, NULL);
-}
-
-static void http_free(struct http_result *r)
-{
-    json_decref(r->json);
-    cp_buf_free(&r->body);
-    cp_buf_free(&r->headers);
 }
 
 /* The value of response header name, copied into out; false if absent. */
-static bool header(const struct http_result *r, const char *name, char *out, size_t outlen)
+static bool header(const struct tu_http_result *r, const char *name, char *out, size_t outlen)
 {
     return tu_http_header(r->headers.data, name, out, outlen);
 }
 
 /* GETs path expecting a 200 JSON object; the caller frees r. */
-static json_t *get_json(struct http_result *r, const char *path)
+static json_t *get_json(struct tu_http_result *r, const char *path)
 {
     http_get(r, path, NULL);
     ck_assert_msg(r->status == 200, "GET %s: %ld %s", path, r->status,
@@ -301,7 +263,7 @@ static json_t *get_json(struct http_result *r, const char *path)
 /* GETs path expecting status with a problem document whose detail starts with prefix. */
 static void assert_problem(const char *path, long status, const char *prefix)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, path, NULL);
     ck_assert_msg(r.status == status, "GET %s: %ld, expected %ld: %s", path, r.status, status,
                   r.body.data ? r.body.data : "");
@@ -312,7 +274,7 @@ static void assert_problem(const char *path, long status, const char *prefix)
     ck_assert_msg(detail && !strncmp(detail, prefix, strlen(prefix)), "GET %s: detail '%s'", path,
                   detail ? detail : "(none)");
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "status")), status);
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 
 static long long int_member(const json_t *obj, const char *key)
@@ -386,7 +348,7 @@ static void assert_run(const json_t *run, const char *debut_date, int debut_rank
 
 START_TEST(track_enriched_with_runs)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *t = get_json(&r, "/v1/tracks/" STEADY);
     static const char *const required[] = {"id", "name", "artists", "runs", NULL};
     assert_members(t, required);
@@ -425,13 +387,13 @@ START_TEST(track_enriched_with_runs)
     const json_t *viral = find_run(t, "viral", "daily");
     assert_run(viral, "2031-03-01", 1, 1, "2031-03-01", 3, 3, 3, 3, 0);
     ck_assert(json_is_null(json_object_get(viral, "total_streams")));
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(track_provisional_credits_and_reentries)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *t = get_json(&r, "/v1/tracks/" CLIMB);
     ck_assert_str_eq(str_member(t, "name"), "Climb, \"Up\"");
     ck_assert(json_is_null(json_object_get(t, "album")));
@@ -447,12 +409,12 @@ START_TEST(track_provisional_credits_and_reentries)
     /* rises from 10 one place a day, reaches 2 on day 9 and stays */
     assert_run(find_run(t, "regional", "daily"), "2031-03-01", 10, 2, "2031-03-09", 0, 12, 12, 12,
                0);
-    http_free(&r);
+    tu_http_result_free(&r);
 
     t = get_json(&r, "/v1/tracks/" REENTRY);
     assert_run(find_run(t, "regional", "daily"), "2031-03-01", 5, 5, "2031-03-01", 0, 9, 9, 6, 1);
     ck_assert_int_eq(json_array_size(json_object_get(t, "runs")), 1);
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -463,10 +425,10 @@ START_TEST(track_id_forms)
         "/v1/tracks/spotify%3Atrack%3A" REENTRY,
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         json_t *t = get_json(&r, paths[i]);
         ck_assert_str_eq(str_member(t, "id"), REENTRY);
-        http_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
@@ -474,11 +436,11 @@ END_TEST
 /* An open.spotify.com URL in one path segment: its slashes must arrive encoded (%2F). */
 START_TEST(track_id_as_encoded_url)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *t =
         get_json(&r, "/v1/tracks/https%3A%2F%2Fopen.spotify.com%2Ftrack%2F" REENTRY "%3Fsi%3Dabc");
     ck_assert_str_eq(str_member(t, "id"), REENTRY);
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -495,16 +457,16 @@ END_TEST
 
 START_TEST(track_etag_304)
 {
-    struct http_result r;
+    struct tu_http_result r;
     http_get(&r, "/v1/tracks/" STEADY, NULL);
     ck_assert_int_eq(r.status, 200);
     char etag[128], condition[160];
     ck_assert(header(&r, "ETag", etag, sizeof etag));
-    http_free(&r);
+    tu_http_result_free(&r);
     snprintf(condition, sizeof condition, "If-None-Match: %s", etag);
     http_get(&r, "/v1/tracks/" STEADY, condition);
     ck_assert_int_eq(r.status, 304);
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -512,7 +474,7 @@ END_TEST
 
 START_TEST(history_json)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *h = get_json(&r, "/v1/tracks/" REENTRY "/history");
     static const char *const required[] = {"track",      "region", "period",
                                            "chart_kind", "points", NULL};
@@ -542,7 +504,7 @@ START_TEST(history_json)
     ck_assert_str_eq(str_member(json_array_get(points, 0), "movement"), "new");
     ck_assert_str_eq(str_member(json_array_get(points, 1), "movement"), "same");
     ck_assert_int_eq(int_member(json_array_get(points, 8), "days_on_chart"), 9);
-    http_free(&r);
+    tu_http_result_free(&r);
 
     /* a range; a series the track never charted in is empty, not an error */
     h = get_json(&r, "/v1/tracks/" CLIMB "/history?from=2031-03-04&to=2031-03-05");
@@ -550,17 +512,17 @@ START_TEST(history_json)
     ck_assert_int_eq(json_array_size(points), 2);
     ck_assert_int_eq(int_member(json_array_get(points, 0), "rank"), 7);
     ck_assert_str_eq(str_member(json_array_get(points, 1), "movement"), "up");
-    http_free(&r);
+    tu_http_result_free(&r);
     h = get_json(&r, "/v1/tracks/" CLIMB "/history?region=se");
     ck_assert_int_eq(json_array_size(json_object_get(h, "points")), 0);
-    http_free(&r);
+    tu_http_result_free(&r);
 
     /* viral: no streams */
     h = get_json(&r, "/v1/tracks/spotify:track:" CLIMB "/history?kind=viral");
     points = json_object_get(h, "points");
     ck_assert_int_eq(json_array_size(points), 3);
     ck_assert(json_is_null(json_object_get(json_array_get(points, 0), "streams")));
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -571,7 +533,7 @@ START_TEST(history_csv)
         {"/v1/tracks/" SHORT "/history", "Accept: text/csv"},
     };
     for (size_t i = 0; i < 2; i++) {
-        struct http_result r;
+        struct tu_http_result r;
         http_get(&r, requests[i][0], requests[i][1]);
         ck_assert_int_eq(r.status, 200);
         char type[128];
@@ -582,7 +544,7 @@ START_TEST(history_csv)
                          "streak\r\n"
                          "2031-03-11,9,561000,,new,9,1,1\r\n"
                          "2031-03-12,8,612000,9,up,8,2,2\r\n");
-        http_free(&r);
+        tu_http_result_free(&r);
     }
 }
 END_TEST
@@ -609,7 +571,7 @@ static const char *const FORECAST_POINT_REQUIRED[] = {
 
 START_TEST(forecast_damped)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *f = get_json(&r, "/v1/tracks/" STEADY "/forecast");
     assert_members(f, FORECAST_REQUIRED);
     ck_assert_str_eq(str_member(f, "model"), "damped-holt-log");
@@ -638,7 +600,7 @@ START_TEST(forecast_damped)
     ck_assert_int_eq(int_member(bt, "evaluated_points"), 28);
     ck_assert_double_eq_tol(num_member(bt, "rank_mae"), 0.0, 1e-9);
     ck_assert_double_lt(num_member(bt, "streams_mape"), 1.0);
-    http_free(&r);
+    tu_http_result_free(&r);
 
     f = get_json(&r, "/v1/tracks/" CLIMB "/forecast?horizon=90");
     points = json_object_get(f, "points");
@@ -654,13 +616,13 @@ START_TEST(forecast_damped)
         ck_assert_double_ge(width, previous_width);
         previous_width = width;
     }
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
 START_TEST(forecast_naive_viral_and_weekly)
 {
-    struct http_result r;
+    struct tu_http_result r;
     json_t *f = get_json(&r, "/v1/tracks/" SHORT "/forecast?horizon=3");
     ck_assert_str_eq(str_member(f, "model"), "naive-last-value");
     const json_t *points = json_object_get(f, "points");
@@ -671,7 +633,7 @@ START_TEST(forecast_naive_viral_and_weekly)
     const json_t *bt = json_object_get(f, "backtest");
     ck_assert_int_eq(int_member(bt, "evaluated_points"), 1);
     ck_assert_double_eq_tol(num_member(bt, "rank_mae"), 1.0, 1e-9);
-    http_free(&r);
+    tu_http_result_free(&r);
 
     f = get_json(&r, "/v1/tracks/" CLIMB "/forecast?kind=viral&horizon=2");
     ck_assert_str_eq(str_member(f, "model"), "naive-last-value");
@@ -679,7 +641,7 @@ START_TEST(forecast_naive_viral_and_weekly)
     ck_assert(json_is_null(json_object_get(json_array_get(points, 0), "streams")));
     ck_assert(json_is_null(json_object_get(json_array_get(points, 0), "streams_high")));
     ck_assert(json_is_null(json_object_get(json_object_get(f, "backtest"), "streams_mape")));
-    http_free(&r);
+    tu_http_result_free(&r);
 }
 END_TEST
 
@@ -857,7 +819,7 @@ static int by_total_desc(const void *a, const void *b)
 
 static void check_real_track(const struct real_stats *s)
 {
-    struct http_result r;
+    struct tu_http_result r;
     char *path = cp_asprintf("/v1/tracks/%s", s->track);
     json_t *t = get_json(&r, path);
     const json_t *run = find_run(t, "regional", "weekly");
@@ -866,7 +828,7 @@ static void check_real_track(const struct real_stats *s)
                real_dates[s->peak_chart], s->at_1, s->top10, s->total, s->longest, s->reentries);
     ck_assert_msg(int_member(run, "total_streams") == s->streams, "%s streams %lld vs %lld",
                   s->track, int_member(run, "total_streams"), s->streams);
-    http_free(&r);
+    tu_http_result_free(&r);
     free(path);
 }
 
@@ -895,7 +857,7 @@ START_TEST(real_weekly_runs_match_the_files)
     ck_assert_uint_ge(checked, 40);
 
     /* the forecast of the longest-charting track: the damped model with a real backtest */
-    struct http_result r;
+    struct tu_http_result r;
     char *path = cp_asprintf("/v1/tracks/%s/forecast?period=weekly&horizon=4", stats[0].track);
     json_t *f = get_json(&r, path);
     ck_assert_str_eq(str_member(f, "model"), "damped-holt-log");
@@ -903,7 +865,7 @@ START_TEST(real_weekly_runs_match_the_files)
     ck_assert_int_gt(int_member(bt, "evaluated_points"), 50);
     ck_assert_double_gt(num_member(bt, "rank_mae"), 0.0);
     ck_assert_double_gt(num_member(bt, "streams_mape"), 0.0);
-    http_free(&r);
+    tu_http_result_free(&r);
     free(path);
     free(stats);
     free(rows);
