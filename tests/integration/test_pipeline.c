@@ -196,7 +196,7 @@ START_TEST(ingest_load_and_derived_runs)
 END_TEST
 
 /* Charts that arrive out of order (a day before loaded ones, a day between two) take the
- * general path; the result must be what loading in order gives. */
+ * set-based merge; the result must be what loading in order gives. */
 START_TEST(out_of_order_load_matches_in_order)
 {
     char *dir = tu_fixture_path("pipeline");
