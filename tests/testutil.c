@@ -208,6 +208,19 @@ char *tu_pipeline_checksum(struct pg_conn *conn)
               " union all select 'r' || r::text from etl.reject r) s");
 }
 
+char *tu_derived_checksum(struct pg_conn *conn)
+{
+    return tu_query_value(
+        conn, "select md5(string_agg(t, '|' order by t)) from ("
+              " select 'e' || (chart_kind, region, period, chart_date, rank, track_id, streams,"
+              "  previous_rank, movement, peak_rank, periods_on_chart, streak)::text as t"
+              " from core.chart_entry"
+              " union all select 'c' || (chart_kind, region, period, chart_date, entries)::text"
+              " from core.chart"
+              " union all select 'r' || r::text from core.chart_run r"
+              " union all select 'm' || m::text from core.track_month m) s");
+}
+
 bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen)
 {
     size_t namelen = strlen(name);

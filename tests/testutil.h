@@ -43,6 +43,10 @@ char *tu_query_value(struct pg_conn *conn, const char *sql);
 /* A checksum over the content of every table the pipeline writes (core, catalog, rejects),
  * to show that a re-run changed nothing; caller frees. */
 char *tu_pipeline_checksum(struct pg_conn *conn);
+/* A checksum over what the load derives: chart entries with their run columns, charts,
+ * core.chart_run and core.track_month, without object ids, load times or track metadata
+ * (which the newest load decides), to compare two loads of the same files; caller frees. */
+char *tu_derived_checksum(struct pg_conn *conn);
 /* The value of header `name` (case-insensitive) in a raw response header block ("Name:
  * value\r\n" lines), copied into out; false when absent. */
 bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen);

@@ -298,17 +298,6 @@ START_TEST(streamed_load_matches_set_based_kaggle_files)
 }
 END_TEST
 
-/* The derived content of the fact and summary tables (not object ids or load times). */
-static const char DERIVED_CHECKSUM_SQL[] =
-    "select md5(string_agg(t, '|' order by t)) from ("
-    " select 'e' || (chart_kind, region, period, chart_date, rank, track_id, streams,"
-    "  previous_rank, movement, peak_rank, periods_on_chart, streak)::text as t"
-    " from core.chart_entry"
-    " union all select 'c' || (chart_kind, region, period, chart_date, entries)::text"
-    " from core.chart"
-    " union all select 'r' || r::text from core.chart_run r"
-    " union all select 'm' || m::text from core.track_month m) s";
-
 /* Whatever order charts arrive in, the tables end the same. The same set loaded in date
  * order (every object streamed) and object by object in a shuffled order (most objects
  * arrive before charts already loaded: the set-based merge) must give identical entries,
@@ -321,7 +310,7 @@ START_TEST(any_arrival_order_gives_the_same_tables)
     char *out = generate_and_load(gen);
     ck_assert_msg(strstr(out, "0 merged set-based"), "%s", out);
     free(out);
-    char *in_order = scalar(DERIVED_CHECKSUM_SQL);
+    char *in_order = tu_derived_checksum(db);
 
     char *url = tu_fresh_database("chartpulse_test_pipeline_shuffled", NULL);
     char *env_url = cp_asprintf("DATABASE_URL=%s", url);
@@ -345,7 +334,7 @@ START_TEST(any_arrival_order_gives_the_same_tables)
     ck_assert_msg(set_based > PQntuples(res) / 2, "only %d of %d objects merged set-based",
                   set_based, PQntuples(res));
     PQclear(res);
-    char *shuffled = tu_query_value(other, DERIVED_CHECKSUM_SQL);
+    char *shuffled = tu_derived_checksum(other);
     ck_assert_str_eq(shuffled, in_order);
     char *integrity = tu_query_value(other, "select count(*) from etl.check_integrity()");
     ck_assert_str_eq(integrity, "0");
