@@ -221,6 +221,25 @@ char *tu_derived_checksum(struct pg_conn *conn)
               " union all select 'm' || m::text from core.track_month m) s");
 }
 
+int tu_load_each_object_shuffled(struct pg_conn *conn, const char *const *env, int *objects)
+{
+    PGresult *res =
+        PQexec(conn, "select object_id from catalog.raw_object order by md5(object_key)");
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQerrorMessage(conn));
+    int set_based = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *load[] = {"load", "--object", PQgetvalue(res, i, 0), NULL};
+        char *out = NULL;
+        int rc = tu_run_cli(load, env, &out);
+        ck_assert_msg(rc == 0, "load --object %s: %s", PQgetvalue(res, i, 0), out);
+        set_based += strstr(out, "0 streamed, 1 merged set-based") != NULL;
+        free(out);
+    }
+    *objects = PQntuples(res);
+    PQclear(res);
+    return set_based;
+}
+
 bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen)
 {
     size_t namelen = strlen(name);

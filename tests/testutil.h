@@ -47,6 +47,11 @@ char *tu_pipeline_checksum(struct pg_conn *conn);
  * core.chart_run and core.track_month, without object ids, load times or track metadata
  * (which the newest load decides), to compare two loads of the same files; caller frees. */
 char *tu_derived_checksum(struct pg_conn *conn);
+/* Loads every cataloged object of conn's database one at a time (`load --object`, with
+ * env) in a fixed shuffled order (by the hash of the object key), failing the test if one
+ * does not load. *objects receives how many there were; returns how many took the
+ * set-based merge. */
+int tu_load_each_object_shuffled(struct pg_conn *conn, const char *const *env, int *objects);
 /* The value of header `name` (case-insensitive) in a raw response header block ("Name:
  * value\r\n" lines), copied into out; false when absent. */
 bool tu_http_header(const char *header_block, const char *name, char *out, size_t outlen);

@@ -224,9 +224,9 @@ START_TEST(out_of_order_load_matches_in_order)
 }
 END_TEST
 
-/* Generates a chart set (generate's arguments after --out), ingests it and loads it with one
- * job, so every chart arrives in date order. Returns load's output. */
-static char *generate_and_load(const char *const *generate_args)
+/* Generates a chart set (generate's arguments after --out) into <raw_dir>/generated and
+ * returns that folder; caller frees. */
+static char *generate(const char *const *generate_args)
 {
     char *dir = cp_asprintf("%s/generated", raw_dir);
     const char *args[24] = {"generate", "--out", dir};
@@ -235,6 +235,14 @@ static char *generate_and_load(const char *const *generate_args)
         args[n++] = generate_args[i];
     args[n] = NULL;
     ck_assert_int_eq(run_cli(args, NULL), 0);
+    return dir;
+}
+
+/* Generates a chart set, ingests it and loads it with one job, so every chart arrives in
+ * date order. Returns load's output. */
+static char *generate_and_load(const char *const *generate_args)
+{
+    char *dir = generate(generate_args);
     char *raw = cp_asprintf("CHARTPULSE_RAW_URI=file://%s/raw", raw_dir);
     free(cli_env[1]);
     cli_env[1] = raw;
@@ -320,20 +328,10 @@ START_TEST(any_arrival_order_gives_the_same_tables)
     ck_assert_int_eq(tu_run_cli(ingest, env, NULL), 0);
     PGconn *other = PQconnectdb(url);
     ck_assert_msg(PQstatus(other) == CONNECTION_OK, "%s", PQerrorMessage(other));
-    /* a fixed shuffle: by the hash of the object key */
-    PGresult *res =
-        PQexec(other, "select object_id from catalog.raw_object order by md5(object_key)");
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    int set_based = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *load[] = {"load", "--object", PQgetvalue(res, i, 0), NULL};
-        ck_assert_int_eq(tu_run_cli(load, env, &out), 0);
-        set_based += strstr(out, "0 streamed, 1 merged set-based") != NULL;
-        free(out);
-    }
-    ck_assert_msg(set_based > PQntuples(res) / 2, "only %d of %d objects merged set-based",
-                  set_based, PQntuples(res));
-    PQclear(res);
+    int objects = 0;
+    int set_based = tu_load_each_object_shuffled(other, env, &objects);
+    ck_assert_msg(set_based > objects / 2, "only %d of %d objects merged set-based", set_based,
+                  objects);
     char *shuffled = tu_derived_checksum(other);
     ck_assert_str_eq(shuffled, in_order);
     char *integrity = tu_query_value(other, "select count(*) from etl.check_integrity()");
@@ -369,14 +367,8 @@ START_TEST(set_based_merge_bounded_under_stale_statistics)
     static const char *const gen[] = {"--regions",    "1",          "--days",     "40",
                                       "--chart-size", "50",         "--seed",     "5",
                                       "--no-weekly",  "--end-date", "2030-03-01", NULL};
-    char *dir = cp_asprintf("%s/generated", raw_dir);
+    char *dir = generate(gen);
     char *first = cp_asprintf("%s/regional-global-daily-2030-01-21.csv", dir);
-    const char *args[16] = {"generate", "--out", dir};
-    size_t n = 3;
-    for (size_t i = 0; gen[i]; i++)
-        args[n++] = gen[i];
-    args[n] = NULL;
-    ck_assert_int_eq(run_cli(args, NULL), 0);
     const char *ingest_first[] = {"ingest", first, NULL};
     const char *ingest_all[] = {"ingest", dir, NULL};
     const char *load[] = {"load", NULL};

@@ -231,18 +231,9 @@ START_TEST(real_weekly_charts_in_any_order)
     ck_assert_int_eq(tu_run_cli(args, env, NULL), 0);
     PGconn *other = PQconnectdb(url);
     ck_assert_msg(PQstatus(other) == CONNECTION_OK, "%s", PQerrorMessage(other));
-    PGresult *res =
-        PQexec(other, "select object_id from catalog.raw_object order by md5(object_key)");
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    ck_assert_int_eq(PQntuples(res), 102);
-    int set_based = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *one[] = {"load", "--object", PQgetvalue(res, i, 0), NULL};
-        ck_assert_int_eq(tu_run_cli(one, env, &out), 0);
-        set_based += strstr(out, "1 merged set-based") != NULL;
-        free(out);
-    }
-    PQclear(res);
+    int objects = 0;
+    int set_based = tu_load_each_object_shuffled(other, env, &objects);
+    ck_assert_int_eq(objects, 102);
     ck_assert_msg(set_based > 51, "only %d of 102 objects merged set-based", set_based);
     char *shuffled = tu_derived_checksum(other);
     ck_assert_str_eq(shuffled, in_order);
