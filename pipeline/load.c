@@ -112,12 +112,17 @@ static void set_meta(char *dst, size_t dstlen, const char *value)
 cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
                          struct cp_load_result *result, char *err, size_t errlen)
 {
-    if (obj->format && !strcmp(obj->format, CP_SPOTIFY_PLAYLIST_FORMAT)) {
-        /* JSON, not a chart file; its snapshot's pages only make a chart together */
-        snprintf(err, errlen,
-                 "a Spotify Web API playlist page; `chartpulse ingest spotify --playlist` "
-                 "loads a snapshot's pages together when it fetches them (run it again for a "
-                 "new snapshot)");
+    /* the catalog names the reader; a format cp_chart_read does not read is never guessed */
+    enum cp_chart_format format = cp_chart_format_parse(obj->format);
+    if (format == CP_FORMAT_UNKNOWN) {
+        if (obj->format && !strcmp(obj->format, CP_SPOTIFY_PLAYLIST_FORMAT))
+            snprintf(err, errlen,
+                     "a Spotify Web API playlist page; `chartpulse ingest spotify --playlist` "
+                     "loads a snapshot's pages together when it fetches them (run it again for "
+                     "a new snapshot)");
+        else
+            snprintf(err, errlen, "format '%s' is not a chart file format `load` reads",
+                     obj->format ? obj->format : "");
         return CP_ERR_INVALID;
     }
     char *data = NULL;
@@ -128,7 +133,7 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
 
     struct cp_chart_meta meta;
     memset(&meta, 0, sizeof meta);
-    meta.format = cp_chart_format_parse(obj->format);
+    meta.format = format;
     set_meta(meta.chart_kind, sizeof meta.chart_kind, obj->chart_kind);
     set_meta(meta.region, sizeof meta.region, obj->region);
     set_meta(meta.period, sizeof meta.period, obj->period);
