@@ -1,11 +1,11 @@
 /* Damped-trend exponential smoothing on log rank and log streams, the naive fallback and
  * their rolling-origin backtest (the model is described in forecast.h). */
-#include "forecast.h"
+#include "analytics/forecast.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /* The grid alpha x beta x phi searched by cp_forecast_fit_damped. phi runs from the least
  * damped down, so that when several points fit equally well (a noiseless series) the fit

@@ -2,7 +2,7 @@
 # File names are NNNN_name.sql; NNNN is the version.
 string(REPLACE "|" ";" FILES "${FILES}")
 set(body "/* Generated from db/migrations by cmake/embed_migrations.cmake. Do not edit. */\n")
-string(APPEND body "#include \"migrate.h\"\n\n")
+string(APPEND body "#include \"db/migrate.h\"\n\n")
 set(entries "")
 set(i 0)
 foreach(f IN LISTS FILES)

@@ -1,14 +1,14 @@
 /* SQL for artists. The leaderboard is reporting.artist_leaderboard itself, so the API and
  * BI tools give the same numbers; it reads core.track_month for whole months and the fact
  * table only for partial months at either end of the range. */
-#include "artists_repo.h"
+#include "db/artists_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "pgresult.h"
+#include "core/mem.h"
+#include "db/pgresult.h"
 
 /* The defaults (series' first and last chart) come from core.chart's primary key; the
  * left join keeps the bounds row when the leaderboard is empty, so "no rows" means the

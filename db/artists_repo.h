@@ -9,7 +9,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* A chart series: kind, region, period. All static or borrowed from the caller. */
 struct cp_artists_series {

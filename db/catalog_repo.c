@@ -1,11 +1,11 @@
 /* Catalog SQL: raw objects and their load state. */
-#include "catalog_repo.h"
+#include "db/catalog_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 static cp_status db_error(PGresult *res, char *err, size_t errlen)
 {

@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* One cataloged raw object. Strings are owned by the struct (cp_raw_object_cleanup). */
 struct cp_raw_object {

@@ -1,13 +1,13 @@
 /* SQL for charts: one round trip reads the chart's date, the previous chart's date and the
  * entries, through the primary keys of core.chart and core.chart_entry. */
-#include "charts_repo.h"
+#include "db/charts_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "pgresult.h"
+#include "core/mem.h"
+#include "db/pgresult.h"
 
 /* $4 is NULL for the newest chart. A chart without entries still yields one row (the left
  * join), so "no such chart" is exactly "no rows". Every step is a primary-key range read:

@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* One chart position as reporting.chart_entries has it. The strings are borrowed from the
  * struct cp_chart that holds the entry and live until cp_charts_repo_cleanup. The has_*

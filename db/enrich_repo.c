@@ -1,11 +1,11 @@
 /* Web API data SQL: pending ids, album/track/artist metadata, missing ids, snapshots. */
-#include "enrich_repo.h"
+#include "db/enrich_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 static cp_status db_error(PGresult *res, const char *what, char *err, size_t errlen)
 {

@@ -9,7 +9,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 enum cp_enrich_kind { CP_ENRICH_TRACK, CP_ENRICH_ALBUM, CP_ENRICH_ARTIST, CP_ENRICH_KIND_COUNT };
 

@@ -1,5 +1,5 @@
 /* Load-step SQL: stage table, COPY, merge, commit. */
-#include "etl_repo.h"
+#include "db/etl_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>

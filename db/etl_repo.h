@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* Makes sure the fact table has partitions for chart dates from..to (YYYY-MM-DD), in a
  * transaction of its own: call it before cp_etl_begin. */

@@ -1,5 +1,5 @@
 /* Applies the embedded migrations in order, one transaction each, under an advisory lock. */
-#include "migrate.h"
+#include "db/migrate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +7,9 @@
 
 #include <openssl/sha.h>
 
-#include "cli.h"
-#include "log.h"
-#include "pool.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "db/pool.h"
 
 /* An arbitrary constant identifying chartpulse's migration lock. */
 #define MIGRATE_LOCK_KEY "724201119"

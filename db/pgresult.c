@@ -1,5 +1,5 @@
 /* libpq result cells and errors, read one way everywhere. */
-#include "pgresult.h"
+#include "db/pgresult.h"
 
 #include <errno.h>
 #include <stdio.h>

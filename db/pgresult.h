@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* The integer in a cell. *present (may be NULL) is false, and 0 is returned, when the cell
  * is NULL or not an integer. */

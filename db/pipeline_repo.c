@@ -1,11 +1,11 @@
 /* Pipeline-run SQL: etl.pipeline_run and etl.pipeline_step. */
-#include "pipeline_repo.h"
+#include "db/pipeline_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 #define TS(col) "to_char(" col " at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 

@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* A run still `running` after this long is taken as abandoned (its process died) and
  * marked failed when the next run starts. */

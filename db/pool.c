@@ -1,5 +1,5 @@
 /* Bounded PostgreSQL connection pool with a wait queue (after kore's pgsql.c). */
-#include "pool.h"
+#include "db/pool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
 
 struct cp_pool {
     char *conninfo;

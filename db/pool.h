@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 struct cp_pool;
 

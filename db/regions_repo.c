@@ -1,12 +1,12 @@
 /* SQL for regions: coverage per chart series, from core.chart's primary key alone. */
-#include "regions_repo.h"
+#include "db/regions_repo.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 static const char COVERAGE_SQL[] =
     "select c.region, r.name, c.chart_kind, c.period,"

@@ -6,7 +6,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* One chart series of one region and its coverage. Strings are borrowed from the struct
  * cp_region_coverage that holds the series and live until cp_regions_repo_cleanup. */

@@ -1,12 +1,12 @@
 /* SQL for search: substring matches on core.search_key(name), which the trigram indexes
  * of 0007_search_trends.sql serve. */
-#include "search_repo.h"
+#include "db/search_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /* The match class of search_key(name) against the query: 0 exact, 1 prefix, 2 a word
  * (after a space) starts with it, 3 anywhere. $1 is the query. */

@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* A track or an artist that matched. Strings are borrowed from struct cp_search_results. */
 struct cp_search_hit {

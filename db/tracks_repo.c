@@ -1,13 +1,13 @@
 /* SQL for tracks: metadata, credits and runs by primary key or the track index of
  * core.chart_run; histories through reporting.track_history (chart_entry_track_idx). */
-#include "tracks_repo.h"
+#include "db/tracks_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "pgresult.h"
+#include "core/mem.h"
+#include "db/pgresult.h"
 
 /* A release date printed to the precision the Web API gave (2019, 2019-05, 2019-05-17). */
 static const char TRACK_SQL[] =

@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* One credited artist. Strings are borrowed from the cp_track holding it. */
 struct cp_track_credit {

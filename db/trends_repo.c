@@ -1,14 +1,14 @@
 /* SQL for trends. Every chart-based trend first resolves the chart (and the one before
  * it) through core.chart's primary key, then reads that chart's positions through
  * core.chart_entry's primary key: never more than a few charts of the fact table. */
-#include "trends_repo.h"
+#include "db/trends_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "pgresult.h"
+#include "core/mem.h"
+#include "db/pgresult.h"
 
 /* $1 kind, $2 region, $3 period, $4 date or NULL for the latest. */
 #define CHART_CTE                                                                                  \

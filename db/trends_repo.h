@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* A chart series and, for the chart-based trends, one of its charts. Borrowed strings. */
 struct cp_trends_query {

@@ -1,13 +1,15 @@
 /* The artist endpoints: the leaderboard and one artist, validated, read, shaped as JSON. */
-#include "artists.h"
+#include "handlers/artists.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "artists_repo.h"
-#include "csv.h"
-#include "log.h"
-#include "params.h"
+#include "core/log.h"
+#include "core/number.h"
+#include "core/spotify_id.h"
+#include "db/artists_repo.h"
+#include "handlers/csv.h"
+#include "handlers/params.h"
 
 static json_t *nullable_int(bool present, long long v)
 {
@@ -97,13 +99,11 @@ cp_status cp_artists_leaderboard(const struct cp_request *req, struct cp_reply *
     return cp_reply_json(reply, body);
 }
 
-/* A 22-character Spotify id or 1..18 digits. */
+/* A Spotify artist id or our numeric artist_id (artists without one). */
 static bool artist_id_valid(const char *id)
 {
-    size_t len = strlen(id);
-    size_t alnum = strspn(id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-    size_t digits = strspn(id, "0123456789");
-    return (len == 22 && alnum == len) || (len >= 1 && len <= 18 && digits == len);
+    long long artist_id;
+    return cp_spotify_id_valid(id) || cp_number_parse(id, 1, 999999999999999999LL, &artist_id);
 }
 
 static json_t *artist_json(const struct cp_artist *a, const struct cp_artists_series *series)

@@ -2,7 +2,7 @@
 #ifndef CP_ARTISTS_H
 #define CP_ARTISTS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* Query: region (default global), period (daily|weekly), kind (regional|viral), from, to
  * (default the series' first / latest chart; from <= to), by (streams|entries|days|

@@ -1,41 +1,19 @@
 /* The catalog endpoints: validate the filters and paging, read the catalog, shape JSON. */
-#include "catalog.h"
+#include "handlers/catalog.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog_repo.h"
-#include "csv.h"
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/number.h"
+#include "db/catalog_repo.h"
+#include "handlers/csv.h"
+#include "handlers/params.h"
 
-#define LIMIT_DEFAULT 100
-#define LIMIT_MAX     1000
 /* Longest source name we take as a filter; real ones are a few words. */
 #define SOURCE_MAX 100
-
-/* A decimal integer in [min, max], digits only. */
-static bool parse_count(const char *s, long long min, long long max, long long *out)
-{
-    size_t len = strlen(s);
-    if (!len || len > 18 || strspn(s, "0123456789") != len)
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool valid_region(const char *s)
-{
-    if (!strcmp(s, "global"))
-        return true;
-    return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
-}
 
 /* A JSON string of s, or null; bytes that are not UTF-8 become '?'. New reference. */
 static json_t *text_or_null(const char *s)
@@ -64,15 +42,15 @@ static cp_status paging(const struct cp_request *req, struct cp_reply *reply, in
                         long long *offset)
 {
     const char *limit_text = cp_request_query(req, "limit");
-    long long value = LIMIT_DEFAULT;
-    if (limit_text && !parse_count(limit_text, 1, LIMIT_MAX, &value))
+    long long value = CP_LIMIT_DEFAULT;
+    if (limit_text && !cp_number_parse(limit_text, 1, CP_LIMIT_MAX, &value))
         return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "limit: must be an integer from 1 to %d (got '%.40s')", LIMIT_MAX,
-                                limit_text);
+                                "limit: must be an integer from 1 to %d (got '%.40s')",
+                                CP_LIMIT_MAX, limit_text);
     *limit = (int)value;
     const char *offset_text = cp_request_query(req, "offset");
     *offset = 0;
-    if (offset_text && !parse_count(offset_text, 0, 1000000000000LL, offset))
+    if (offset_text && !cp_number_parse(offset_text, 0, 1000000000000LL, offset))
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "offset: must be a non-negative integer (got '%.40s')",
                                 offset_text);
@@ -140,7 +118,7 @@ cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply)
     if (st != CP_OK)
         return st;
     const char *before = cp_request_query(req, "before");
-    if (before && !parse_count(before, 1, 9223372036854775807LL, &q.before))
+    if (before && !cp_number_parse(before, 1, 9223372036854775807LL, &q.before))
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "before: must be a positive object_id (got '%.40s')", before);
     q.source = cp_request_query(req, "source");
@@ -148,12 +126,8 @@ cp_status cp_catalog_index(const struct cp_request *req, struct cp_reply *reply)
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "source: must be 1 to %d characters (got '%.40s')", SOURCE_MAX,
                                 q.source);
-    q.region = cp_request_query(req, "region");
-    if (q.region && !valid_region(q.region))
-        return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "region: must be 'global' or a two-letter lower-case country "
-                                "code (got '%.40s')",
-                                q.region);
+    if ((st = cp_param_region_filter(req, reply, &q.region)) != CP_OK)
+        return st;
     q.status = cp_request_query(req, "status");
     if (q.status) {
         size_t i = 0;
@@ -203,7 +177,7 @@ cp_status cp_catalog_rejects(const struct cp_request *req, struct cp_reply *repl
     /* validate */
     const char *id_text = cp_request_param(req, "object_id");
     long long object_id = 0;
-    if (!id_text || !parse_count(id_text, 1, 9223372036854775807LL, &object_id))
+    if (!id_text || !cp_number_parse(id_text, 1, 9223372036854775807LL, &object_id))
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "object_id: must be a positive integer (got '%.40s')",
                                 id_text ? id_text : "");

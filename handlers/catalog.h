@@ -3,8 +3,8 @@
 #ifndef CP_CATALOG_H
 #define CP_CATALOG_H
 
-#include "catalog_repo.h"
-#include "router.h"
+#include "db/catalog_repo.h"
+#include "handlers/handler.h"
 
 /* Query: limit (1..1000, default 100), offset (>= 0, default 0), before (an object_id: only
  * older objects, for cursor paging), source (exact), region (`global` or a two-letter

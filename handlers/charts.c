@@ -1,12 +1,13 @@
 /* The chart endpoint: validate the series and date, read the chart, shape it as JSON. */
-#include "charts.h"
+#include "handlers/charts.h"
 
 #include <string.h>
 
-#include "charts_repo.h"
-#include "csv.h"
-#include "log.h"
-#include "params.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "db/charts_repo.h"
+#include "handlers/csv.h"
+#include "handlers/params.h"
 
 static json_t *nullable_int(bool present, long long v)
 {
@@ -44,7 +45,7 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
     cp_status st = cp_param_region(req, reply, &region);
     if (st != CP_OK)
         return st;
-    if (!date || (strcmp(date, "latest") && !cp_param_date_valid(date)))
+    if (!date || (strcmp(date, "latest") && !cp_date_valid(date)))
         return cp_reply_problem(
             reply, CP_ERR_INVALID,
             "date: must be a calendar date YYYY-MM-DD or 'latest' (got '%.40s')", date ? date : "");

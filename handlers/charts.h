@@ -2,7 +2,7 @@
 #ifndef CP_CHARTS_H
 #define CP_CHARTS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* Path: region (`global` or a two-letter lower-case code), date (YYYY-MM-DD or `latest`).
  * Query: period (daily|weekly, default daily), kind (regional|viral, default regional),

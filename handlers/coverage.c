@@ -1,11 +1,11 @@
 /* The regions endpoint: chart coverage per region and series, as JSON or CSV. */
-#include "coverage.h"
+#include "handlers/coverage.h"
 
 #include <string.h>
 
-#include "csv.h"
-#include "log.h"
-#include "regions_repo.h"
+#include "core/log.h"
+#include "db/regions_repo.h"
+#include "handlers/csv.h"
 
 static json_t *series_json(const struct cp_region_series *s)
 {

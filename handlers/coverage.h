@@ -2,7 +2,7 @@
 #ifndef CP_COVERAGE_H
 #define CP_COVERAGE_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* Query: format (json|csv; or Accept: text/csv). Calls cp_request_db after validating.
  * Answers (200), global first, then by region code:

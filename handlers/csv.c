@@ -1,12 +1,12 @@
 /* CSV answers: content negotiation and an RFC 4180 writer for list endpoints. */
-#include "csv.h"
+#include "handlers/csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /* ---- negotiation ------------------------------------------------------------------ */
 

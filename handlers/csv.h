@@ -28,17 +28,13 @@
 #ifndef CP_CSV_H
 #define CP_CSV_H
 
-/* libcsv's header is also named csv.h, and handlers/ comes first on the include path, so
- * `#include <csv.h>` (pipeline/chart_csv.c) lands here: hand it libcsv's as well. */
-#include_next <csv.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "router.h"
+#include "core/buf.h"
+#include "handlers/handler.h"
 
 /* Content-Type of every CSV answer. */
 #define CP_CSV_CONTENT_TYPE "text/csv; charset=utf-8"

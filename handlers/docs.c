@@ -1,9 +1,9 @@
 /* The API reference: the embedded OpenAPI document and a Swagger UI page over it. */
-#include "docs.h"
+#include "handlers/docs.h"
 
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 #define CONTENT_TYPE_JSON "application/json; charset=utf-8"
 #define CONTENT_TYPE_HTML "text/html; charset=utf-8"

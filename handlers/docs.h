@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* A file embedded at build time; data holds len bytes plus a NUL. */
 struct cp_docs_asset {

@@ -1,10 +1,10 @@
 /* Liveness and readiness endpoints. */
-#include "health.h"
+#include "handlers/health.h"
 
 #include <string.h>
 
-#include "log.h"
-#include "migrate.h"
+#include "core/log.h"
+#include "db/migrate.h"
 
 cp_status cp_health_live(const struct cp_request *req, struct cp_reply *reply)
 {

@@ -3,7 +3,7 @@
 #ifndef CP_HEALTH_H
 #define CP_HEALTH_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* 200 {"status":"ok"}. Needs no database (route db CP_DB_NONE). */
 cp_status cp_health_live(const struct cp_request *req, struct cp_reply *reply);

@@ -1,45 +1,23 @@
 /* Shared REST parameter validation with problem details naming the parameter. */
-#include "params.h"
+#include "handlers/params.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool cp_param_region_valid(const char *s)
-{
-    if (!strcmp(s, "global"))
-        return true;
-    return strlen(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
-}
+#include "core/date.h"
+#include "core/number.h"
+#include "core/series.h"
 
-bool cp_param_date_valid(const char *s)
+static cp_status region_checked(struct cp_reply *reply, const char *region)
 {
-    static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int month = (s[5] - '0') * 10 + (s[6] - '0');
-    int day = (s[8] - '0') * 10 + (s[9] - '0');
-    if (year < 1 || month < 1 || month > 12 || day < 1)
-        return false;
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return day <= days_in_month[month - 1] + (month == 2 && leap);
-}
-
-bool cp_param_int_valid(const char *s, long min, long max, long *out)
-{
-    if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
-        return false;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
+    if (cp_region_known(region))
+        return CP_OK;
+    return cp_reply_problem(reply, CP_ERR_INVALID,
+                            "region: must be 'global' or a lower-case ISO 3166-1 country code "
+                            "chartpulse knows, e.g. 'us' (got '%.40s')",
+                            region);
 }
 
 cp_status cp_param_region(const struct cp_request *req, struct cp_reply *reply, const char **out)
@@ -51,13 +29,20 @@ cp_status cp_param_region(const struct cp_request *req, struct cp_reply *reply, 
         *out = "global";
         return CP_OK;
     }
-    if (!cp_param_region_valid(region))
-        return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "region: must be 'global' or a two-letter lower-case country "
-                                "code (got '%.40s')",
-                                region);
-    *out = region;
-    return CP_OK;
+    cp_status st = region_checked(reply, region);
+    if (st == CP_OK)
+        *out = region;
+    return st;
+}
+
+cp_status cp_param_region_filter(const struct cp_request *req, struct cp_reply *reply,
+                                 const char **out)
+{
+    const char *region = cp_request_query(req, "region");
+    cp_status st = region ? region_checked(reply, region) : CP_OK;
+    if (st == CP_OK)
+        *out = region;
+    return st;
 }
 
 cp_status cp_param_choice(const struct cp_request *req, struct cp_reply *reply, const char *name,
@@ -85,14 +70,12 @@ cp_status cp_param_choice(const struct cp_request *req, struct cp_reply *reply, 
 
 cp_status cp_param_period(const struct cp_request *req, struct cp_reply *reply, const char **out)
 {
-    static const char *const periods[] = {"daily", "weekly", NULL};
-    return cp_param_choice(req, reply, "period", periods, "daily", out);
+    return cp_param_choice(req, reply, "period", cp_periods, cp_periods[0], out);
 }
 
 cp_status cp_param_kind(const struct cp_request *req, struct cp_reply *reply, const char **out)
 {
-    static const char *const kinds[] = {"regional", "viral", NULL};
-    return cp_param_choice(req, reply, "kind", kinds, "regional", out);
+    return cp_param_choice(req, reply, "kind", cp_chart_kinds, cp_chart_kinds[0], out);
 }
 
 cp_status cp_param_int(const struct cp_request *req, struct cp_reply *reply, const char *name,
@@ -103,10 +86,12 @@ cp_status cp_param_int(const struct cp_request *req, struct cp_reply *reply, con
         *out = fallback;
         return CP_OK;
     }
-    if (!cp_param_int_valid(value, min, max, out))
+    long long v;
+    if (!cp_number_parse(value, min, max, &v))
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "%s: must be an integer from %ld to %ld (got '%.40s')", name, min,
                                 max, value);
+    *out = (long)v;
     return CP_OK;
 }
 
@@ -125,7 +110,7 @@ cp_status cp_param_date(const struct cp_request *req, struct cp_reply *reply, co
     *out = NULL;
     if (!value)
         return CP_OK;
-    if (!cp_param_date_valid(value))
+    if (!cp_date_valid(value))
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "%s: must be a calendar date YYYY-MM-DD (got '%.40s')", name,
                                 value);
@@ -140,7 +125,7 @@ cp_status cp_param_date_or_latest(const struct cp_request *req, struct cp_reply 
     *out = NULL;
     if (!value || !strcmp(value, "latest"))
         return CP_OK;
-    if (!cp_param_date_valid(value))
+    if (!cp_date_valid(value))
         return cp_reply_problem(
             reply, CP_ERR_INVALID,
             "date: must be a calendar date YYYY-MM-DD or 'latest' (got '%.40s')", value);

@@ -1,28 +1,24 @@
 /* Validation of the query and path parameters every REST resource shares (SPEC §6):
- * region, period, kind, dates, ranges and limit. Each function reads one parameter,
- * applies its default when it is absent, and on a bad value fills the reply with a 400
- * problem whose detail starts with the parameter's name ("limit: must be ..."), returning
- * CP_ERR_INVALID; handlers just return that status. */
+ * region, period, kind, dates, ranges and limit, by the rules of core/ (series.h, date.h). Each
+ * function reads one parameter, applies its default when it is absent, and on a bad value fills the
+ * reply with a 400 problem whose detail starts with the parameter's name ("limit: must be ..."),
+ * returning CP_ERR_INVALID; handlers just return that status. */
 #ifndef CP_PARAMS_H
 #define CP_PARAMS_H
 
 #include <stdbool.h>
 
-#include "router.h"
+#include "handlers/handler.h"
 
 #define CP_LIMIT_DEFAULT 100
 #define CP_LIMIT_MAX     1000
 
-/* `global` or two lower-case letters. */
-bool cp_param_region_valid(const char *s);
-/* Strict YYYY-MM-DD naming a real calendar day. */
-bool cp_param_date_valid(const char *s);
-/* A decimal integer in [min, max], digits only. */
-bool cp_param_int_valid(const char *s, long min, long max, long *out);
-
 /* The region: path parameter `region` if the route has one, else query `region`
- * (default "global"). *out is borrowed from the request. */
+ * (default "global"), one of core/series.h's regions. *out is borrowed from the request. */
 cp_status cp_param_region(const struct cp_request *req, struct cp_reply *reply, const char **out);
+/* Query `region` as an optional filter: *out is NULL when absent. */
+cp_status cp_param_region_filter(const struct cp_request *req, struct cp_reply *reply,
+                                 const char **out);
 /* Query `period`: daily (default) | weekly. *out is a static string. */
 cp_status cp_param_period(const struct cp_request *req, struct cp_reply *reply, const char **out);
 /* Query `kind`: regional (default) | viral. *out is a static string. */

@@ -1,10 +1,10 @@
 /* The pipeline-run endpoints: list runs, start one in the background. */
-#include "pipeline_runs.h"
+#include "handlers/pipeline_runs.h"
 
-#include "log.h"
-#include "params.h"
-#include "pipeline_repo.h"
-#include "pipeline_run.h"
+#include "core/log.h"
+#include "db/pipeline_repo.h"
+#include "handlers/params.h"
+#include "pipeline/pipeline_run.h"
 
 /* Runs listed by default (the `limit` parameter's default is the API's usual 100). */
 #define RUNS_DEFAULT 20

@@ -3,7 +3,7 @@
 #ifndef CP_PIPELINE_RUNS_H
 #define CP_PIPELINE_RUNS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 cp_status cp_pipeline_runs_index(const struct cp_request *req, struct cp_reply *reply);
 cp_status cp_pipeline_runs_create(const struct cp_request *req, struct cp_reply *reply);

@@ -1,11 +1,11 @@
 /* The search endpoint: validate q, match names in the database, shape the hits. */
-#include "search.h"
+#include "handlers/search.h"
 
 #include <stddef.h>
 
-#include "log.h"
-#include "params.h"
-#include "search_repo.h"
+#include "core/log.h"
+#include "db/search_repo.h"
+#include "handlers/params.h"
 
 #define SEARCH_QUERY_MAX_CHARS 200
 

@@ -2,7 +2,7 @@
 #ifndef CP_SEARCH_H
 #define CP_SEARCH_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* Query: q (required, 1..200 characters of UTF-8), limit (per list, default 100). A name
  * matches when it contains q once both lose their accents and case ("beyonce" finds

@@ -1,24 +1,26 @@
 /* The track endpoints: a track with its chart runs, its history in one series (JSON or
  * CSV), and a forecast of its next charts with the model's backtest error. */
-#include "tracks.h"
+#include "handlers/tracks.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "chart_csv.h"
-#include "csv.h"
-#include "forecast.h"
-#include "log.h"
-#include "mem.h"
-#include "params.h"
-#include "tracks_repo.h"
+#include "analytics/forecast.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "core/spotify_id.h"
+#include "db/tracks_repo.h"
+#include "handlers/csv.h"
+#include "handlers/params.h"
 
 /* The path parameter `id`: a bare id, a spotify:track: URI or an open.spotify.com URL. */
 static cp_status track_id_param(const struct cp_request *req, struct cp_reply *reply, char id[23])
 {
     const char *value = cp_request_param(req, "id");
-    if (!value || !cp_track_id_extract(value, id))
+    if (!value || cp_spotify_parse_id(value, "track", id) != CP_OK)
         return cp_reply_problem(reply, CP_ERR_INVALID,
                                 "id: must be a Spotify track id (22 letters and digits), a "
                                 "spotify:track: URI or an open.spotify.com/track URL (got '%.60s')",
@@ -225,50 +227,6 @@ cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply
 
 /* ---- GET /v1/tracks/{id}/forecast ---------------------------------------------------- */
 
-/* Days since 1970-01-01 of a valid YYYY-MM-DD (H. Hinnant's days_from_civil). */
-static long days_from_civil(const char *date)
-{
-    long y =
-        (date[0] - '0') * 1000 + (date[1] - '0') * 100 + (date[2] - '0') * 10 + (date[3] - '0');
-    long m = (date[5] - '0') * 10 + (date[6] - '0');
-    long d = (date[8] - '0') * 10 + (date[9] - '0');
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Writes the date `days` after 1970-01-01 as YYYY-MM-DD (civil_from_days). */
-static void civil_from_days(long days, char out[11])
-{
-    days += 719468;
-    long era = (days >= 0 ? days : days - 146096) / 146097;
-    long doe = days - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp < 10 ? mp + 3 : mp - 9;
-    long y = yoe + era * 400 + (m <= 2);
-    /* digit by digit: the ranges are known, and snprintf's would make GCC warn */
-    long parts[3] = {y % 10000, m, d};
-    int widths[3] = {4, 2, 2};
-    size_t at = 0;
-    for (int i = 0; i < 3; i++) {
-        if (i)
-            out[at++] = '-';
-        for (int w = widths[i] - 1; w >= 0; w--) {
-            long v = parts[i];
-            for (int k = 0; k < w; k++)
-                v /= 10;
-            out[at++] = (char)('0' + v % 10);
-        }
-    }
-    out[at] = '\0';
-}
-
 /* A real rounded to two decimals, so answers stay short and stable across platforms'
  * last-bit differences. */
 static json_t *rounded(double v)
@@ -286,13 +244,13 @@ static json_t *forecast_json(const char *id, const struct cp_track_history *hist
                              const struct series_params *sp, const struct cp_forecast *f)
 {
     const char *origin = history->points[history->count - 1].date;
-    long origin_days = days_from_civil(origin);
-    int step = !strcmp(sp->period, "weekly") ? 7 : 1;
+    long origin_days = cp_date_text_to_days(origin);
+    int step = cp_period_days(sp->period);
     json_t *points = json_array();
     for (int h = 1; h <= f->horizon; h++) {
         const struct cp_forecast_point *p = &f->points[h - 1];
         char date[11];
-        civil_from_days(origin_days + (long)h * step, date);
+        cp_date_format_days(origin_days + (long)h * step, date);
         json_t *point = json_object();
         json_object_set_new(point, "date", json_string(date));
         json_object_set_new(point, "rank", rounded(p->rank));

@@ -5,7 +5,7 @@
 #ifndef CP_TRACKS_H
 #define CP_TRACKS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 cp_status cp_tracks_show(const struct cp_request *req, struct cp_reply *reply);
 cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply);

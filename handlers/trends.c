@@ -1,12 +1,12 @@
 /* The trend endpoints: movers, new entries, stream totals and momentum of a chart series. */
-#include "trends.h"
+#include "handlers/trends.h"
 
 #include <string.h>
 
-#include "csv.h"
-#include "log.h"
-#include "params.h"
-#include "trends_repo.h"
+#include "core/log.h"
+#include "db/trends_repo.h"
+#include "handlers/csv.h"
+#include "handlers/params.h"
 
 static json_t *nullable_int(bool present, long long v)
 {

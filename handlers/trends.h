@@ -7,7 +7,7 @@
 #ifndef CP_TRENDS_H
 #define CP_TRENDS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 /* Query: date (YYYY-MM-DD or latest), limit (per list). Answers (200):
  *

@@ -1,18 +1,19 @@
 /* POST /v1/uploads: validate, land in the raw zone and catalog, load, answer the object. */
-#include "uploads.h"
+#include "handlers/uploads.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "catalog.h"
-#include "catalog_repo.h"
-#include "config.h"
-#include "ingest.h"
-#include "load.h"
-#include "log.h"
-#include "params.h"
-#include "rawstore.h"
+#include "core/config.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/series.h"
+#include "db/catalog_repo.h"
+#include "handlers/catalog.h"
+#include "handlers/params.h"
+#include "pipeline/ingest.h"
+#include "pipeline/load.h"
+#include "pipeline/rawstore.h"
 
 #define FILENAME_MAX_LEN 255
 
@@ -65,9 +66,6 @@ static cp_status load_object(PGconn *db, struct cp_rawstore *store, long long ob
 
 cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply)
 {
-    static const char *const periods[] = {"daily", "weekly", NULL};
-    static const char *const kinds[] = {"regional", "viral", NULL};
-
     /* validate */
     cp_status st = cp_request_authorize_admin(req, reply);
     if (st != CP_OK)
@@ -83,15 +81,10 @@ cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply
                                 "filename: must be a plain file name (no '/', '\\', control "
                                 "characters or leading '.'; got '%.60s')",
                                 filename);
-    const char *region = cp_request_query(req, "region");
-    if (region && !cp_param_region_valid(region))
-        return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "region: must be 'global' or a two-letter lower-case country "
-                                "code (got '%.40s')",
-                                region);
-    const char *period, *kind, *date;
-    if ((st = cp_param_choice(req, reply, "period", periods, NULL, &period)) != CP_OK ||
-        (st = cp_param_choice(req, reply, "kind", kinds, NULL, &kind)) != CP_OK ||
+    const char *region, *period, *kind, *date;
+    if ((st = cp_param_region_filter(req, reply, &region)) != CP_OK ||
+        (st = cp_param_choice(req, reply, "period", cp_periods, NULL, &period)) != CP_OK ||
+        (st = cp_param_choice(req, reply, "kind", cp_chart_kinds, NULL, &kind)) != CP_OK ||
         (st = cp_param_date(req, reply, "date", &date)) != CP_OK)
         return st;
     if (!req->body || !req->body_len)
@@ -122,8 +115,7 @@ cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply
         st = load_object(db, store, object_id, err, sizeof err);
         if (st == CP_OK) {
             char cache_err[256];
-            if (cp_cache_bump_generation(req->config->redis_url, cache_err, sizeof cache_err) !=
-                CP_OK)
+            if (cp_generation_bump(req->config->redis_url, cache_err, sizeof cache_err) != CP_OK)
                 cp_log_warn("upload: could not invalidate the API cache: %s", cache_err);
         }
     }

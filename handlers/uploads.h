@@ -12,7 +12,7 @@
 #ifndef CP_UPLOADS_H
 #define CP_UPLOADS_H
 
-#include "router.h"
+#include "handlers/handler.h"
 
 cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply);
 

@@ -1,6 +1,6 @@
 /* Chart file readers: format detection, file-name metadata, and row parsing (libcsv) with
  * per-row validation for every chart CSV format of SPEC §4. */
-#include "chart_csv.h"
+#include "pipeline/chart_csv.h"
 
 #include <csv.h>
 #include <stdint.h>
@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "mem.h"
-#include "regions.h"
+#include "core/buf.h"
+#include "core/date.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "core/spotify_id.h"
 
 #define REASON_MAX       320  /* bytes of a reject reason */
 #define VALUE_SHOWN_MAX  60   /* bytes of an offending cell quoted in a reason */
@@ -154,77 +156,6 @@ enum cp_chart_format cp_chart_format_parse(const char *name)
 }
 
 /* ---- small validators ---------------------------------------------------------------- */
-
-static bool is_base62(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-bool cp_track_id_valid(const char *s)
-{
-    if (!s)
-        return false;
-    size_t n = 0;
-    while (s[n] && is_base62((unsigned char)s[n]))
-        n++;
-    return n == 22 && s[n] == '\0';
-}
-
-bool cp_track_id_extract(const char *s, char out[23])
-{
-    if (!s)
-        return false;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    const char *id = s;
-    static const char uri_prefix[] = "spotify:track:";
-    const char *path = strstr(s, "/track/");
-    if (strncmp(s, uri_prefix, sizeof uri_prefix - 1) == 0)
-        id = s + sizeof uri_prefix - 1;
-    else if (path)
-        id = path + strlen("/track/");
-    size_t n = 0;
-    while (is_base62((unsigned char)id[n]))
-        n++;
-    /* After the id only a query, a fragment, a slash or trailing blanks may follow. */
-    char next = id[n];
-    bool url_tail = id != s && (next == '?' || next == '#' || next == '/');
-    const char *rest = id + n;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    if (n != 22 || !(*rest == '\0' || url_tail))
-        return false;
-    memcpy(out, id, 22);
-    out[22] = '\0';
-    return true;
-}
-
-static int two_digits(const char *s)
-{
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-static bool date_valid_n(const char *s, size_t n)
-{
-    if (n != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (size_t i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !(s[i] >= '0' && s[i] <= '9'))
-            return false;
-    int year = two_digits(s) * 100 + two_digits(s + 2);
-    int month = two_digits(s + 5);
-    int day = two_digits(s + 8);
-    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (year < 1900 || month < 1 || month > 12 || day < 1)
-        return false;
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return day <= month_days[month - 1] + (month == 2 && leap);
-}
-
-bool cp_chart_date_valid(const char *s)
-{
-    return s && date_valid_n(s, strlen(s));
-}
 
 enum number_check { NUMBER_OK, NUMBER_EMPTY, NUMBER_NEGATIVE, NUMBER_BAD, NUMBER_TOO_LARGE };
 
@@ -533,7 +464,7 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta)
     size_t n = strlen(base);
     if (n >= 4 && strcasecmp(base + n - 4, ".csv") == 0)
         n -= 4;
-    if (date_valid_n(base, n)) { /* 2017-01-01.csv */
+    if (cp_date_valid_n(base, n, CP_DATE_YEAR_MIN)) { /* 2017-01-01.csv */
         set_text(meta->chart_date, sizeof meta->chart_date, base, n);
         return;
     }
@@ -585,10 +516,11 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta)
         return;
     const char *dates = base + pos + 1;
     size_t dates_len = n - pos - 1;
-    if (date_valid_n(dates, dates_len))
+    if (cp_date_valid_n(dates, dates_len, CP_DATE_YEAR_MIN))
         set_text(meta->chart_date, sizeof meta->chart_date, dates, dates_len);
-    else if (dates_len == 22 && dates[10] == '-' && dates[11] == '-' && date_valid_n(dates, 10) &&
-             date_valid_n(dates + 12, 10))
+    else if (dates_len == 22 && dates[10] == '-' && dates[11] == '-' &&
+             cp_date_valid_n(dates, 10, CP_DATE_YEAR_MIN) &&
+             cp_date_valid_n(dates + 12, 10, CP_DATE_YEAR_MIN))
         set_text(meta->chart_date, sizeof meta->chart_date, dates + 12, 10); /* week's end */
 }
 
@@ -784,7 +716,7 @@ static bool validate_row(struct reader *rd, const struct record *rec, struct cp_
         snprintf(rd->reason, sizeof rd->reason, "track id: missing");
         return false;
     }
-    if (!cp_track_id_extract(value, row->track_id)) {
+    if (cp_spotify_parse_id(value, "track", row->track_id) != CP_OK) {
         set_reason(rd, "track id", value, "is not 22 base62 characters");
         return false;
     }
@@ -831,7 +763,7 @@ static bool validate_row(struct reader *rd, const struct record *rec, struct cp_
     row->chart_date = rd->date;
     value = cell(rd, rec, ROLE_DATE);
     if (value && value[0]) {
-        if (!cp_chart_date_valid(value)) {
+        if (!cp_date_valid(value)) {
             set_reason(rd, "date", value, "is not a valid date");
             return false;
         }
@@ -1016,7 +948,7 @@ static cp_status resolve_meta(struct reader *rd, const struct cp_chart_meta *met
 
     rd->date = NULL;
     if (meta->chart_date[0]) {
-        if (!cp_chart_date_valid(meta->chart_date)) {
+        if (!cp_date_valid(meta->chart_date)) {
             snprintf(err, errlen, "date: \"%s\" is not a valid date", meta->chart_date);
             return CP_ERR_FORMAT;
         }

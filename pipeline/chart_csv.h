@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 enum cp_chart_format {
     CP_FORMAT_UNKNOWN = 0,
@@ -41,16 +41,16 @@ struct cp_chart_row {
     const char *chart_kind;
     const char *region;
     const char *period;
-    const char *chart_date;   /* YYYY-MM-DD */
-    int rank;                 /* >= 1 */
-    char track_id[23];        /* 22 base62 characters */
-    const char *track_name;   /* may be "" */
-    const char *artist_names; /* may be "" */
-    const char *label;        /* NULL when the format has none */
-    long long streams;        /* -1 when absent (viral charts) */
-    int src_peak_rank;        /* -1 when the file does not say */
-    int src_previous_rank;    /* -1 when new/re-entry or when the file does not say */
-    int src_periods_on_chart; /* -1 when the file does not say */
+    const char *chart_date;     /* YYYY-MM-DD */
+    int rank;                   /* >= 1 */
+    char track_id[23];          /* 22 base62 characters */
+    const char *track_name;     /* may be "" */
+    const char *artist_names;   /* may be "" */
+    const char *label;          /* NULL when the format has none */
+    long long streams;          /* -1 when absent (viral charts) */
+    int src_peak_rank;          /* -1 when the file does not say */
+    int src_previous_rank;      /* -1 when new/re-entry or when the file does not say */
+    int src_periods_on_chart;   /* -1 when the file does not say */
     size_t raw_offset, raw_len; /* the record's bytes in the data given to cp_chart_read */
 };
 
@@ -95,20 +95,11 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
 /* Highest rank a chart row may carry (core.chart_entry.rank is checked 1..1000). */
 #define CP_CHART_RANK_MAX 1000
 
-/* True when s is a valid calendar date written YYYY-MM-DD (years 1900..9999). */
-bool cp_chart_date_valid(const char *s);
-
 /* Reads only the header and fills the empty file-level fields of meta (format, chart kind,
  * period, region) the way cp_chart_read would decide them: a charts.spotify.com file
  * without streams is viral, one with weeks_on_chart is weekly, etc. Fields already set are
  * kept (and checked). Returns what cp_chart_read would for a file it cannot read. */
 cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *meta, char *err,
                            size_t errlen);
-
-/* True when s is exactly 22 base62 characters. */
-bool cp_track_id_valid(const char *s);
-/* Extracts a track id from "spotify:track:ID", an open.spotify.com/track/ID URL (query
- * string ignored) or a bare ID. Returns false when none is found. */
-bool cp_track_id_extract(const char *s, char out[23]);
 
 #endif

@@ -1,5 +1,5 @@
 /* `chartpulse enrich`: Web API metadata for tracks, albums and artists not enriched yet. */
-#include "enrich.h"
+#include "pipeline/enrich.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "enrich_repo.h"
-#include "log.h"
-#include "mem.h"
-#include "pool.h"
-#include "spotify.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/enrich_repo.h"
+#include "db/pool.h"
+#include "pipeline/spotify.h"
 
 /* The most ids each batch route takes (SPEC §5). */
 #define TRACKS_PER_CALL  50
@@ -24,52 +25,6 @@
 #define MAX_PER_CALL     50
 
 /* ---------------------------------------------------------------- parsing */
-
-static bool digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static int number(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-bool cp_enrich_release_date(const char *text, const char *precision, char out[11],
-                            const char **out_precision)
-{
-    if (!text)
-        return false;
-    size_t len = strlen(text);
-    const char *shape = len == 4 ? "year" : len == 7 ? "month" : len == 10 ? "day" : NULL;
-    if (!shape || (precision && strcmp(precision, shape)))
-        return false;
-    if (!digits(text, 4) || (len > 4 && (text[4] != '-' || !digits(text + 5, 2))) ||
-        (len > 7 && (text[7] != '-' || !digits(text + 8, 2))))
-        return false;
-    int year = number(text, 4);
-    int month = len > 4 ? number(text + 5, 2) : 1;
-    int day = len > 7 ? number(text + 8, 2) : 1;
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-        return false;
-    /* each part is in range here: year 1..9999, month 1..12, day 1..31 */
-    snprintf(out, 11, "%04d-%02d-%02d", year % 10000, month % 100, day % 100);
-    *out_precision = shape;
-    return true;
-}
 
 static const char *str_field(const json_t *obj, const char *key)
 {
@@ -110,8 +65,8 @@ static void fill_album(struct cp_album_row *row, const json_t *album, const char
     row->name = str_field(album, "name");
     row->album_type = str_field(album, "album_type");
     const char *precision = NULL;
-    if (cp_enrich_release_date(str_field(album, "release_date"),
-                               str_field(album, "release_date_precision"), date, &precision)) {
+    if (cp_date_parse_release(str_field(album, "release_date"),
+                              str_field(album, "release_date_precision"), date, &precision)) {
         row->release_date = date;
         row->release_date_precision = precision;
     }

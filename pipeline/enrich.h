@@ -11,14 +11,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "status.h"
-
-/* Reads a release date as the API gives it ("2019", "2019-05", "2019-05-17") with its
- * precision ("year", "month", "day"; NULL = from the text's shape) into the first day of
- * the period it names (YYYY-MM-DD) and the precision (static). False when the text is
- * not a real date of that precision ("0000", "2019-13", "2019-02-30"). */
-bool cp_enrich_release_date(const char *text, const char *precision, char out[11],
-                            const char **out_precision);
+#include "core/status.h"
 
 /* Store one Web API object (borrowed) in the caller's transaction. requested_id is the id
  * it was asked for, which keys the row (NULL = the object's own id). A track object also

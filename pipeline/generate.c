@@ -56,7 +56,7 @@
  * Determinism: integer hashing (splitmix64) for all randomness, and exp/log computed here
  * with IEEE-754 + - * / only (libm's may differ in the last bit between platforms and
  * would change a rounded stream count). Floating-point contraction is off (ISO C mode). */
-#include "generate.h"
+#include "pipeline/generate.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -69,10 +69,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "mem.h"
-#include "regions.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/date.h"
+#include "core/mem.h"
+#include "core/series.h"
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
@@ -248,60 +249,6 @@ static long floor_div(long a, long b)
 
 /* ------------------------------------------------------------------------------------ */
 /* Calendar: days since 1970-01-01 (negative before), proleptic Gregorian                 */
-
-static long days_from_civil(long y, int m, int d)
-{
-    y -= m <= 2;
-    long era = floor_div(y, 400);
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = floor_div(z, 146097);
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static bool parse_date(const char *s, long *day)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    int v[3] = {0, 0, 0};
-    const int start[3] = {0, 5, 8}, len[3] = {4, 2, 2};
-    for (int f = 0; f < 3; f++)
-        for (int i = 0; i < len[f]; i++) {
-            char c = s[start[f] + i];
-            if (c < '0' || c > '9')
-                return false;
-            v[f] = v[f] * 10 + (c - '0');
-        }
-    if (v[0] < 1000 || v[1] < 1 || v[1] > 12 || v[2] < 1)
-        return false;
-    long z = days_from_civil(v[0], v[1], v[2]);
-    int y, m, d;
-    civil_from_days(z, &y, &m, &d);
-    if (y != v[0] || m != v[1] || d != v[2]) /* 2025-02-30 and friends */
-        return false;
-    *day = z;
-    return true;
-}
-
-static void format_date(long day, char out[11])
-{
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-}
 
 /* 0 = Thursday (1970-01-01 was one), 1 = Friday, ... */
 static int weekday_from_thursday(long day)
@@ -791,12 +738,12 @@ static double smooth_noise(uint64_t base, uint64_t stream, long day, long knot)
 static double season_factor(long day)
 {
     int y, m, d;
-    civil_from_days(day, &y, &m, &d);
+    cp_date_from_days(day, &y, &m, &d);
     long christmas;
     if (m >= 11)
-        christmas = days_from_civil(y, 12, 25);
+        christmas = cp_date_to_days(y, 12, 25);
     else if (m == 1 && d <= 10)
-        christmas = days_from_civil(y - 1, 12, 25);
+        christmas = cp_date_to_days(y - 1, 12, 25);
     else
         return 0;
     long t = day - christmas;
@@ -1336,7 +1283,7 @@ static cp_status write_chart(struct writer *w, const char *region, bool weekly, 
                              const struct candidate *c, size_t n)
 {
     char date[11];
-    format_date(day, date);
+    cp_date_format_days(day, date);
     char path[4096];
     int plen = snprintf(path, sizeof path, "%s/regional-%s-%s-%s.csv", w->out_dir, region,
                         weekly ? "weekly" : "daily", date);
@@ -1479,7 +1426,7 @@ static cp_status write_kaggle_chart(struct writer *w, int region, long day,
                                     const struct candidate *c, size_t n)
 {
     int year, month, mday;
-    civil_from_days(day, &year, &month, &mday);
+    cp_date_from_days(day, &year, &month, &mday);
     cp_status st = CP_OK;
     if (w->kaggle_file && (w->kaggle_region != region || w->kaggle_year != year))
         st = kaggle_close(w, true);
@@ -1488,7 +1435,7 @@ static cp_status write_kaggle_chart(struct writer *w, int region, long day,
     if (st != CP_OK)
         return st;
     char date[11];
-    format_date(day, date);
+    cp_date_format_days(day, date);
     char line[ROW_MAX];
     for (size_t i = 0; i < n; i++) {
         const struct track *t = c[i].track;
@@ -1622,7 +1569,7 @@ static cp_status run_week(struct region_run *run, struct writer *w, long day)
     size_t k = (size_t)run->g->chart_size;
     if (n < k) { /* a week holds at least one full daily chart */
         char date[11];
-        format_date(day, date);
+        cp_date_format_days(day, date);
         snprintf(w->err, w->errlen, "week ending %s has only %zu tracks", date, n);
         return CP_ERR_INTERNAL;
     }
@@ -1712,17 +1659,18 @@ static cp_status validate(const struct cp_generate_opts *o, bool cli, long *firs
     }
     long end;
     if (o->end_date) {
-        if (!parse_date(o->end_date, &end)) {
+        if (!cp_date_valid(o->end_date)) {
             snprintf(err, errlen, "%s: expected a date YYYY-MM-DD, got '%.40s'", name[OPT_END_DATE],
                      o->end_date);
             return CP_ERR_INVALID;
         }
+        end = cp_date_text_to_days(o->end_date);
     } else {
         end = (long)floor_div((long)time(NULL), 86400) - 1;
     }
-    if (end - o->days + 1 < days_from_civil(1000, 1, 1)) {
-        snprintf(err, errlen, "%s: the first chart would fall before the year 1000",
-                 name[OPT_DAYS]);
+    if (end - o->days + 1 < cp_date_to_days(CP_DATE_YEAR_MIN, 1, 1)) {
+        snprintf(err, errlen, "%s: the first chart would fall before the year %d", name[OPT_DAYS],
+                 CP_DATE_YEAR_MIN);
         return CP_ERR_INVALID;
     }
     *first = end - o->days + 1;
@@ -1742,8 +1690,8 @@ static long count_files(const struct cp_generate_opts *o, long first, long last)
 {
     if (o->format == CP_GENERATE_KAGGLE) {
         int y1, y2, m, d;
-        civil_from_days(first, &y1, &m, &d);
-        civil_from_days(last, &y2, &m, &d);
+        cp_date_from_days(first, &y1, &m, &d);
+        cp_date_from_days(last, &y2, &m, &d);
         return (long)o->regions * (y2 - y1 + 1);
     }
     long weeks = o->weekly ? count_weeks(first, last) : 0;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 /* `global` plus every country of core.region (db/migrations/0001_core.sql). */
 #define CP_GENERATE_MAX_REGIONS    75

@@ -1,5 +1,5 @@
 /* `chartpulse ingest`: files -> raw zone + catalog. */
-#include "ingest.h"
+#include "pipeline/ingest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,13 +9,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "catalog_repo.h"
-#include "cli.h"
-#include "mem.h"
-#include "pool.h"
-#include "regions.h"
-#include "spotify_ingest.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/date.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "db/catalog_repo.h"
+#include "db/pool.h"
+#include "pipeline/spotify_ingest.h"
 
 #define INGEST_MAX_FILE ((size_t)2 << 30)
 
@@ -28,12 +29,11 @@ static void set_field(char *dst, size_t dstlen, const char *value)
 /* Checks the flag values themselves, before any file is read. */
 static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *err, size_t errlen)
 {
-    if (ovr->chart_kind && strcmp(ovr->chart_kind, "regional") &&
-        strcmp(ovr->chart_kind, "viral")) {
+    if (ovr->chart_kind && !cp_chart_kind_valid(ovr->chart_kind)) {
         snprintf(err, errlen, "--kind: '%s' is not regional or viral", ovr->chart_kind);
         return CP_ERR_INVALID;
     }
-    if (ovr->period && strcmp(ovr->period, "daily") && strcmp(ovr->period, "weekly")) {
+    if (ovr->period && !cp_period_valid(ovr->period)) {
         snprintf(err, errlen, "--period: '%s' is not daily or weekly", ovr->period);
         return CP_ERR_INVALID;
     }
@@ -41,7 +41,7 @@ static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *er
         snprintf(err, errlen, "--region: '%s' is not a known region code", ovr->region);
         return CP_ERR_INVALID;
     }
-    if (ovr->chart_date && !cp_chart_date_valid(ovr->chart_date)) {
+    if (ovr->chart_date && !cp_date_valid(ovr->chart_date)) {
         snprintf(err, errlen, "--date: '%s' is not a valid YYYY-MM-DD date", ovr->chart_date);
         return CP_ERR_INVALID;
     }

@@ -8,9 +8,9 @@
 
 #include <libpq-fe.h>
 
-#include "chart_csv.h"
-#include "rawstore.h"
-#include "status.h"
+#include "core/status.h"
+#include "pipeline/chart_csv.h"
+#include "pipeline/rawstore.h"
 
 /* What the caller knows about a file beyond its bytes (flags); empty strings = not given. */
 struct cp_ingest_overrides {

@@ -1,5 +1,5 @@
 /* `chartpulse load`: raw objects -> validation -> COPY staging -> merge, per object. */
-#include "load.h"
+#include "pipeline/load.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -9,16 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "chart_csv.h"
-#include "cli.h"
-#include "etl_repo.h"
-#include "load_stream.h"
-#include "log.h"
-#include "mem.h"
-#include "pool.h"
-#include "refresh.h"
-#include "spotify_ingest.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/etl_repo.h"
+#include "db/pool.h"
+#include "pipeline/chart_csv.h"
+#include "pipeline/load_stream.h"
+#include "pipeline/refresh.h"
+#include "pipeline/spotify_ingest.h"
 
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */

@@ -9,9 +9,9 @@
 
 #include <libpq-fe.h>
 
-#include "catalog_repo.h"
-#include "rawstore.h"
-#include "status.h"
+#include "core/status.h"
+#include "db/catalog_repo.h"
+#include "pipeline/rawstore.h"
 
 struct cp_load_result {
     long long rows_loaded;

@@ -1,15 +1,15 @@
 /* The loader's in-memory rows and its streamed path (see load_stream.h). */
-#include "load_stream.h"
+#include "pipeline/load_stream.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "etl_repo.h"
-#include "load.h"
-#include "mem.h"
-#include "pgresult.h"
+#include "core/mem.h"
+#include "db/etl_repo.h"
+#include "db/pgresult.h"
+#include "pipeline/load.h"
 
 /* ---- the staged rows ------------------------------------------------------------------ */
 

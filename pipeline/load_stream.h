@@ -17,9 +17,9 @@
 
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "chart_csv.h"
-#include "status.h"
+#include "core/buf.h"
+#include "core/status.h"
+#include "pipeline/chart_csv.h"
 
 /* A chart series: (chart kind, region, period). */
 struct cp_series {

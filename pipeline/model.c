@@ -1,14 +1,15 @@
 /* `chartpulse model backtest [--region R] [--period P] [--kind K] [--min-points N]`. */
-#include "model.h"
+#include "pipeline/model.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "forecast.h"
-#include "params.h"
-#include "pool.h"
-#include "tracks_repo.h"
+#include "analytics/forecast.h"
+#include "core/cli.h"
+#include "core/number.h"
+#include "core/series.h"
+#include "db/pool.h"
+#include "db/tracks_repo.h"
 
 /* Horizons reported, in charts: a day, a week, two and four weeks on daily charts; one to
  * eight weeks on weekly ones. */
@@ -54,8 +55,8 @@ static int parse(int argc, char **argv, struct options *o)
         return 1;
     }
     *o = (struct options){.region = "global",
-                          .period = "daily",
-                          .kind = "regional",
+                          .period = cp_periods[0],
+                          .kind = cp_chart_kinds[0],
                           .min_points = DEFAULT_MIN_POINTS};
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
@@ -69,15 +70,16 @@ static int parse(int argc, char **argv, struct options *o)
             return 1;
         }
         i++;
-        if (!strcmp(arg, "--region") && cp_param_region_valid(value))
+        long long points;
+        if (!strcmp(arg, "--region") && cp_region_known(value))
             o->region = value;
-        else if (!strcmp(arg, "--period") && (!strcmp(value, "daily") || !strcmp(value, "weekly")))
+        else if (!strcmp(arg, "--period") && cp_period_valid(value))
             o->period = value;
-        else if (!strcmp(arg, "--kind") && (!strcmp(value, "regional") || !strcmp(value, "viral")))
+        else if (!strcmp(arg, "--kind") && cp_chart_kind_valid(value))
             o->kind = value;
         else if (!strcmp(arg, "--min-points") &&
-                 cp_param_int_valid(value, CP_FORECAST_MIN_POINTS + 1, 100000, &o->min_points))
-            ;
+                 cp_number_parse(value, CP_FORECAST_MIN_POINTS + 1, 100000, &points))
+            o->min_points = (long)points;
         else if (!strcmp(arg, "--region") || !strcmp(arg, "--period") || !strcmp(arg, "--kind") ||
                  !strcmp(arg, "--min-points")) {
             cp_cli_fail(cmd, "%s: bad value '%s' (see --help)", arg, value);
@@ -136,7 +138,7 @@ int cp_model_main(int argc, char **argv)
         goto out;
     }
 
-    const int *horizons = !strcmp(o.period, "weekly") ? WEEKLY_HORIZONS : DAILY_HORIZONS;
+    const int *horizons = cp_period_days(o.period) == 7 ? WEEKLY_HORIZONS : DAILY_HORIZONS;
     int max_horizon = horizons[N_HORIZONS - 1];
     struct cp_forecast_errors errors[N_MODELS][N_HORIZONS] = {{{0}}};
     struct cp_forecast_errors per_h[CP_FORECAST_MAX_HORIZON];

@@ -1,6 +1,6 @@
 /* `chartpulse pipeline run` and the server's background runs: steps as child processes of
  * this binary, tracked in etl.pipeline_run. */
-#include "pipeline_run.h"
+#include "pipeline/pipeline_run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "log.h"
-#include "mem.h"
-#include "pipeline_repo.h"
-#include "pool.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/pipeline_repo.h"
+#include "db/pool.h"
 
 extern char **environ;
 

@@ -14,8 +14,8 @@
 
 #include <libpq-fe.h>
 
-#include "config.h"
-#include "status.h"
+#include "core/config.h"
+#include "core/status.h"
 
 /* The steps of every run, in order (NULL-terminated). */
 extern const char *const cp_pipeline_steps[];

@@ -1,7 +1,7 @@
 /* Raw zone backends: a local folder, or S3 / an S3-compatible store through libcurl's
  * SigV4 signing (path-style requests when CHARTPULSE_S3_ENDPOINT is set, virtual-hosted
  * style against AWS otherwise). */
-#include "rawstore.h"
+#include "pipeline/rawstore.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <curl/curl.h>
 #include <openssl/sha.h>
 
-#include "buf.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
 
 /* Raw objects larger than this are refused: chart files are at most a few hundred MB
  * (the full Kaggle charts.csv is ~3.5 GB and must be split before ingest). */

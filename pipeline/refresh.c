@@ -1,18 +1,18 @@
 /* `chartpulse refresh`: etl.refresh_summaries() and a new cache generation. */
-#include "refresh.h"
+#include "pipeline/refresh.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "cli.h"
-#include "pool.h"
+#include "core/cli.h"
+#include "core/generation.h"
+#include "db/pool.h"
 
 void cp_refresh_announce(const struct cp_config *cfg, const char *command)
 {
     char err[512];
-    if (cp_cache_bump_generation(cfg->redis_url, err, sizeof err) != CP_OK)
+    if (cp_generation_bump(cfg->redis_url, err, sizeof err) != CP_OK)
         fprintf(stderr,
                 "chartpulse %s: warning: could not invalidate the API cache (%s); servers keep "
                 "answering from it until its entries expire\n",

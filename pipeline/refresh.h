@@ -3,7 +3,7 @@
 #ifndef CP_REFRESH_H
 #define CP_REFRESH_H
 
-#include "config.h"
+#include "core/config.h"
 
 /* Tells every server that the data changed (the cache generation); a Redis failure is
  * reported as a warning on stderr, since loaded data must not be rolled back for it. */

@@ -1,5 +1,5 @@
 /* The Spotify Web API client: token, keep-alive transport, retries, id parsing. */
-#include "spotify.h"
+#include "pipeline/spotify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,10 +15,11 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
-#include "buf.h"
-#include "log.h"
-#include "mem.h"
-#include "rawstore.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/redis.h"
+#include "pipeline/rawstore.h"
 
 /* A Web API answer larger than this is refused (a playlist page of 50 full tracks is
  * about 250 KB). */
@@ -57,114 +58,6 @@ struct cp_spotify {
     struct cp_spotify_stats stats;
     uint64_t rng;
 };
-
-/* ---------------------------------------------------------------- ids, parsing */
-
-static bool is_base62(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool id_span_valid(const char *s, size_t len)
-{
-    if (len != CP_SPOTIFY_ID_SIZE - 1)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!is_base62(s[i]))
-            return false;
-    return true;
-}
-
-bool cp_spotify_id_valid(const char *id)
-{
-    return id && id_span_valid(id, strlen(id));
-}
-
-static cp_status take_id(const char *s, size_t len, char out[CP_SPOTIFY_ID_SIZE])
-{
-    if (!id_span_valid(s, len))
-        return CP_ERR_INVALID;
-    memcpy(out, s, len);
-    out[len] = '\0';
-    return CP_OK;
-}
-
-/* spotify:<kind>:<id>, spotify:user:<user>:<kind>:<id> */
-static cp_status parse_uri(const char *s, size_t len, const char *kind,
-                           char out[CP_SPOTIFY_ID_SIZE])
-{
-    const char *last = NULL, *before = NULL;
-    for (const char *p = s; p < s + len; p++) {
-        if (*p == ':') {
-            before = last;
-            last = p;
-        }
-    }
-    if (!last || !before)
-        return CP_ERR_INVALID;
-    size_t kind_len = (size_t)(last - before - 1);
-    if (kind_len != strlen(kind) || strncmp(before + 1, kind, kind_len))
-        return CP_ERR_INVALID;
-    if (before != s + 7 && strncmp(s, "spotify:user:", 13))
-        return CP_ERR_INVALID;
-    return take_id(last + 1, (size_t)(s + len - last - 1), out);
-}
-
-/* [https://]open.spotify.com/[intl-xx/][embed/]<kind>/<id>[/][?query][#fragment] */
-static cp_status parse_url(const char *s, size_t len, const char *kind,
-                           char out[CP_SPOTIFY_ID_SIZE])
-{
-    static const char *const prefixes[] = {"https://open.spotify.com/", "http://open.spotify.com/",
-                                           "open.spotify.com/"};
-    const char *p = NULL;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (len > n && !strncasecmp(s, prefixes[i], n)) {
-            p = s + n;
-            break;
-        }
-    }
-    if (!p)
-        return CP_ERR_INVALID;
-    const char *end = s + len;
-    for (const char *q = p; q < end; q++) {
-        if (*q == '?' || *q == '#') {
-            end = q;
-            break;
-        }
-    }
-    if (end - p > 5 && !strncmp(p, "intl-", 5)) {
-        const char *slash = memchr(p, '/', (size_t)(end - p));
-        if (!slash)
-            return CP_ERR_INVALID;
-        p = slash + 1;
-    }
-    if (end - p > 6 && !strncmp(p, "embed/", 6))
-        p += 6;
-    size_t kind_len = strlen(kind);
-    if ((size_t)(end - p) <= kind_len || strncmp(p, kind, kind_len) || p[kind_len] != '/')
-        return CP_ERR_INVALID;
-    p += kind_len + 1;
-    if (end > p && end[-1] == '/')
-        end--;
-    return take_id(p, (size_t)(end - p), out);
-}
-
-cp_status cp_spotify_parse_id(const char *text, const char *kind, char out[CP_SPOTIFY_ID_SIZE])
-{
-    if (!text || !kind)
-        return CP_ERR_INVALID;
-    while (isspace((unsigned char)*text))
-        text++;
-    size_t len = strlen(text);
-    while (len && isspace((unsigned char)text[len - 1]))
-        len--;
-    if (len > 8 && !strncmp(text, "spotify:", 8))
-        return parse_uri(text, len, kind, out);
-    if (memchr(text, '/', len))
-        return parse_url(text, len, kind, out);
-    return take_id(text, len, out);
-}
 
 bool cp_spotify_parse_retry_after(const char *value, double now, double *seconds)
 {
@@ -330,49 +223,6 @@ static void set_stop(struct cp_spotify *sp, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- Redis token cache */
 
-/* Parses redis://[[user]:password@]host[:port][/db]. */
-static bool parse_redis_url(const char *url, char *host, size_t hostlen, int *port, int *db,
-                            char *password, size_t pwlen)
-{
-    if (strncmp(url, "redis://", 8))
-        return false;
-    const char *p = url + 8;
-    const char *end = p + strcspn(p, "/?");
-    const char *at = NULL;
-    for (const char *q = p; q < end; q++)
-        if (*q == '@')
-            at = q;
-    password[0] = '\0';
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon)
-            snprintf(password, pwlen, "%.*s", (int)(at - colon - 1), colon + 1);
-        p = at + 1;
-    }
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    *port = 6379;
-    if (colon) {
-        char *num_end;
-        long v = strtol(colon + 1, &num_end, 10);
-        if (num_end != end || v <= 0 || v > 65535)
-            return false;
-        *port = (int)v;
-    }
-    const char *host_end = colon ? colon : end;
-    if (host_end == p)
-        return false;
-    snprintf(host, hostlen, "%.*s", (int)(host_end - p), p);
-    *db = 0;
-    if (*end == '/' && end[1] && end[1] != '?') {
-        char *num_end;
-        long v = strtol(end + 1, &num_end, 10);
-        if ((*num_end && *num_end != '?') || v < 0)
-            return false;
-        *db = (int)v;
-    }
-    return true;
-}
-
 static void redis_fail(struct cp_spotify *sp, const char *why)
 {
     if (!sp->redis_failed)
@@ -409,36 +259,17 @@ static bool redis_ready(struct cp_spotify *sp)
         return true;
     if (!sp->redis_url || sp->redis_failed)
         return false;
-    char host[256], password[256];
-    int port, db;
-    if (!parse_redis_url(sp->redis_url, host, sizeof host, &port, &db, password, sizeof password)) {
-        redis_fail(sp, "REDIS_URL is not redis://host:port/db");
-        return false;
-    }
-    struct timeval tv = {REDIS_TIMEOUT_MS / 1000, (REDIS_TIMEOUT_MS % 1000) * 1000};
-    sp->redis = redisConnectWithTimeout(host, port, tv);
-    if (!sp->redis || sp->redis->err) {
-        char why[512];
-        snprintf(why, sizeof why, "%s:%d: %s", host, port,
-                 sp->redis ? sp->redis->errstr : "out of memory");
+    struct cp_redis_address addr;
+    char why[512];
+    if (!cp_redis_parse_url(sp->redis_url, &addr, why, sizeof why)) {
         redis_fail(sp, why);
         return false;
     }
-    redisSetTimeout(sp->redis, tv);
-    if (password[0]) {
-        const char *argv[] = {"AUTH", password};
-        redisReply *r = redis_run(sp, 2, argv);
-        if (!r)
-            return false;
-        freeReplyObject(r);
-    }
-    char dbtext[16];
-    snprintf(dbtext, sizeof dbtext, "%d", db);
-    const char *argv[] = {"SELECT", dbtext};
-    redisReply *r = redis_run(sp, 2, argv);
-    if (!r)
+    sp->redis = cp_redis_open(&addr, REDIS_TIMEOUT_MS, why, sizeof why);
+    if (!sp->redis) {
+        redis_fail(sp, why);
         return false;
-    freeReplyObject(r);
+    }
     return true;
 }
 

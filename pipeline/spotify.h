@@ -1,6 +1,6 @@
 /* The Spotify Web API client (SPEC §5): client-credentials token cached in memory and in
  * Redis, one keep-alive connection reused for every call, a timeout on every call, retries
- * with backoff on 429/5xx honouring Retry-After up to a cap, and Spotify id parsing. */
+ * with backoff on 429/5xx honouring Retry-After up to a cap. Ids: core/spotify_id.h. */
 #ifndef CP_SPOTIFY_H
 #define CP_SPOTIFY_H
 
@@ -9,10 +9,8 @@
 
 #include <jansson.h>
 
-#include "status.h"
-
-/* A Spotify id is 22 base62 characters; with its NUL. */
-#define CP_SPOTIFY_ID_SIZE 23
+#include "core/spotify_id.h"
+#include "core/status.h"
 
 /* Exit status of a command that stopped cleanly because Spotify asked it to (Retry-After
  * past --max-wait, or a quota exceeded): what was done is kept, the rest is for the next
@@ -21,16 +19,6 @@
 
 /* Default cap on a Retry-After the client waits out, seconds (--max-wait). */
 #define CP_SPOTIFY_DEFAULT_MAX_WAIT 60.0
-
-/* True when id is exactly 22 base62 characters. */
-bool cp_spotify_id_valid(const char *id);
-
-/* Reads the id out of a bare id, a `spotify:<kind>:<id>` URI (also the legacy
- * `spotify:user:<user>:playlist:<id>`) or an open.spotify.com URL
- * (`https://open.spotify.com/[intl-xx/][embed/]<kind>/<id>[?si=...]`). kind is "track",
- * "artist", "album" or "playlist"; a URI or URL of another kind is refused. On success
- * writes the id into out and returns CP_OK, else CP_ERR_INVALID. */
-cp_status cp_spotify_parse_id(const char *text, const char *kind, char out[CP_SPOTIFY_ID_SIZE]);
 
 /* Parses a Retry-After value: delta-seconds or an HTTP-date (RFC 9110), relative to now
  * (seconds since the epoch). Returns false when absent or malformed. */

@@ -1,5 +1,5 @@
 /* `chartpulse ingest spotify`: a playlist's pages -> raw zone + catalog -> playlist chart. */
-#include "spotify_ingest.h"
+#include "pipeline/spotify_ingest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -8,19 +8,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "catalog_repo.h"
-#include "cli.h"
-#include "enrich.h"
-#include "enrich_repo.h"
-#include "etl_repo.h"
-#include "load.h"
-#include "log.h"
-#include "mem.h"
-#include "pool.h"
-#include "rawstore.h"
-#include "regions.h"
-#include "spotify.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "db/catalog_repo.h"
+#include "db/enrich_repo.h"
+#include "db/etl_repo.h"
+#include "db/pool.h"
+#include "pipeline/enrich.h"
+#include "pipeline/load.h"
+#include "pipeline/rawstore.h"
+#include "pipeline/spotify.h"
 
 /* The most items GET /playlists/{id}/items returns a page (2026). */
 #define PAGE_LIMIT 50

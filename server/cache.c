@@ -1,5 +1,5 @@
 /* The two-level response cache: a sharded, byte-bounded in-process LRU and Redis. */
-#include "cache.h"
+#include "server/cache.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -13,9 +13,11 @@
 #include <openssl/sha.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "log.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/redis.h"
 
 /* Level 1 is split into this many independently locked LRUs (a power of two), so HTTP
  * threads and workers rarely wait for each other. */
@@ -26,14 +28,6 @@
 /* Reconnect backoff after a Redis failure: doubles from the first to the last. */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   5000
-/* cp_cache_bump_generation runs in the CLI, off any hot path: it may wait longer. */
-#define BUMP_TIMEOUT_MS 2000
-/* Longest Redis URL parts we accept. */
-#define REDIS_HOST_MAX   256
-#define REDIS_SECRET_MAX 256
-
-/* The process-local generation: bumped by cp_cache_bump_generation, read by every cache. */
-static atomic_uint_fast64_t local_generation;
 
 static int64_t now_ms(void)
 {
@@ -188,189 +182,6 @@ static uint64_t hash_key(const char *key, size_t len)
 
 /* ---- Redis connections ------------------------------------------------------------- */
 
-struct redis_address {
-    char host[REDIS_HOST_MAX];
-    int port;
-    long db;
-    char user[REDIS_SECRET_MAX];     /* "" for none */
-    char password[REDIS_SECRET_MAX]; /* "" for none */
-};
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Copies s[0..len) into out (outlen bytes), decoding %XX. False when it does not fit or an
- * escape is malformed. */
-static bool copy_decoded(char *out, size_t outlen, const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= len)
-                return false;
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return false;
-            c = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (n + 1 >= outlen)
-            return false;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return true;
-}
-
-/* redis://[[user]:password@]host[:port][/db] */
-static bool parse_redis_url(const char *url, struct redis_address *a, char *err, size_t errlen)
-{
-    memset(a, 0, sizeof *a);
-    a->port = 6379;
-    if (strncmp(url, "redis://", 8)) {
-        snprintf(err, errlen, "REDIS_URL: must be a redis://host:port/db URL");
-        return false;
-    }
-    const char *p = url + 8;
-    const char *at = strchr(p, '@');
-    const char *slash = strchr(p, '/');
-    if (at && (!slash || at < slash)) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        size_t user_len = colon ? (size_t)(colon - p) : (size_t)(at - p);
-        bool ok = true;
-        if (colon) {
-            ok = copy_decoded(a->user, sizeof a->user, p, user_len) &&
-                 copy_decoded(a->password, sizeof a->password, colon + 1, (size_t)(at - colon - 1));
-        } else {
-            /* redis://secret@host: a lone credential is the password */
-            ok = copy_decoded(a->password, sizeof a->password, p, user_len);
-        }
-        if (!ok) {
-            snprintf(err, errlen, "REDIS_URL: the credentials are malformed or too long");
-            return false;
-        }
-        p = at + 1;
-    }
-    const char *host_end;
-    const char *host = p;
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (!host_end) {
-            snprintf(err, errlen, "REDIS_URL: unterminated [IPv6] host");
-            return false;
-        }
-        p = host_end + 1;
-    } else {
-        host_end = p + strcspn(p, ":/?");
-        p = host_end;
-    }
-    size_t host_len = (size_t)(host_end - host);
-    if (host_len == 0 || host_len >= sizeof a->host) {
-        snprintf(err, errlen, "REDIS_URL: missing or overlong host");
-        return false;
-    }
-    memcpy(a->host, host, host_len);
-    a->host[host_len] = '\0';
-    if (*p == ':') {
-        char *end;
-        errno = 0;
-        long port = strtol(p + 1, &end, 10);
-        if (errno || end == p + 1 || port < 1 || port > 65535) {
-            snprintf(err, errlen, "REDIS_URL: the port must be a number from 1 to 65535");
-            return false;
-        }
-        a->port = (int)port;
-        p = end;
-    }
-    if (*p == '/' && p[1] && p[1] != '?') {
-        char *end;
-        errno = 0;
-        long db = strtol(p + 1, &end, 10);
-        if (errno || end == p + 1 || (*end && *end != '?') || db < 0 || db > 1000000) {
-            snprintf(err, errlen, "REDIS_URL: the database must be a number");
-            return false;
-        }
-        a->db = db;
-    }
-    return true;
-}
-
-static struct timeval timeval_ms(int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return tv;
-}
-
-/* Runs one command that must not fail (AUTH, SELECT); false with err set when it does. */
-static bool redis_setup_command(redisContext *ctx, char *err, size_t errlen, const char *what,
-                                int argc, const char **argv)
-{
-    redisReply *reply = redisCommandArgv(ctx, argc, argv, NULL);
-    if (!reply) {
-        snprintf(err, errlen, "%s: %s", what, ctx->errstr[0] ? ctx->errstr : "no reply");
-        return false;
-    }
-    bool ok = reply->type != REDIS_REPLY_ERROR;
-    if (!ok)
-        snprintf(err, errlen, "%s: %.*s", what, (int)reply->len, reply->str);
-    freeReplyObject(reply);
-    return ok;
-}
-
-/* A connected context with timeout_ms on every later call, authenticated and on the URL's
- * database, or NULL with err set. */
-static redisContext *redis_open(const struct redis_address *a, int timeout_ms, char *err,
-                                size_t errlen)
-{
-    redisContext *ctx = redisConnectWithTimeout(a->host, a->port, timeval_ms(timeout_ms));
-    if (!ctx) {
-        snprintf(err, errlen, "cannot allocate a Redis context");
-        return NULL;
-    }
-    if (ctx->err) {
-        snprintf(err, errlen, "cannot connect to Redis at %s:%d: %s", a->host, a->port,
-                 ctx->errstr);
-        redisFree(ctx);
-        return NULL;
-    }
-    /* without this, a hung Redis blocks a call for seconds (NOTES-performance.md) */
-    if (redisSetTimeout(ctx, timeval_ms(timeout_ms)) != REDIS_OK) {
-        snprintf(err, errlen, "cannot set the Redis timeout: %s", ctx->errstr);
-        redisFree(ctx);
-        return NULL;
-    }
-    bool ok = true;
-    if (a->password[0]) {
-        /* Redis 6 ACLs take "AUTH user password"; older servers only "AUTH password" */
-        const char *with_user[] = {"AUTH", a->user, a->password};
-        const char *password_only[] = {"AUTH", a->password};
-        ok = a->user[0] ? redis_setup_command(ctx, err, errlen, "Redis AUTH", 3, with_user)
-                        : redis_setup_command(ctx, err, errlen, "Redis AUTH", 2, password_only);
-    }
-    if (ok && a->db) {
-        char db[24];
-        snprintf(db, sizeof db, "%ld", a->db);
-        const char *argv[] = {"SELECT", db};
-        ok = redis_setup_command(ctx, err, errlen, "Redis SELECT", 2, argv);
-    }
-    if (!ok) {
-        redisFree(ctx);
-        return NULL;
-    }
-    return ctx;
-}
-
 /* One thread's connection, thrown away after any error and reopened after a backoff. */
 struct redis_conn {
     redisContext *ctx;
@@ -404,7 +215,7 @@ static void conn_succeeded(struct redis_conn *conn)
 
 /* The connection's context, opening it when due; NULL while backing off (*skipped set) or
  * when opening failed (counted). */
-static redisContext *conn_get(struct redis_conn *conn, const struct redis_address *addr,
+static redisContext *conn_get(struct redis_conn *conn, const struct cp_redis_address *addr,
                               int timeout_ms, struct cp_metrics *metrics, bool *skipped)
 {
     *skipped = false;
@@ -415,7 +226,7 @@ static redisContext *conn_get(struct redis_conn *conn, const struct redis_addres
         return NULL;
     }
     char err[512];
-    conn->ctx = redis_open(addr, timeout_ms, err, sizeof err);
+    conn->ctx = cp_redis_open(addr, timeout_ms, err, sizeof err);
     if (!conn->ctx)
         conn_failed(conn, metrics, err);
     return conn->ctx;
@@ -426,18 +237,6 @@ static void conn_close(struct redis_conn *conn)
     if (conn->ctx)
         redisFree(conn->ctx);
     conn->ctx = NULL;
-}
-
-/* Why a reply is not what was expected, for the log. */
-static void reply_problem(const redisContext *ctx, const redisReply *reply, char *out,
-                          size_t outlen)
-{
-    if (!reply)
-        snprintf(out, outlen, "%s", ctx->errstr[0] ? ctx->errstr : "no reply");
-    else if (reply->type == REDIS_REPLY_ERROR)
-        snprintf(out, outlen, "%.*s", (int)reply->len, reply->str);
-    else
-        snprintf(out, outlen, "unexpected reply type %d", reply->type);
 }
 
 /* ---- the cache ---------------------------------------------------------------------- */
@@ -455,7 +254,7 @@ struct shard {
 struct cp_cache {
     struct cp_cache_opts opts;
     char *redis_url;
-    struct redis_address redis;
+    struct cp_redis_address redis;
     bool has_redis;
     struct cp_metrics *metrics;
     struct shard shards[N_SHARDS];
@@ -484,7 +283,7 @@ void cp_cache_current_generation(const struct cp_cache *cache, struct cp_cache_g
 {
     uint64_t state =
         atomic_load_explicit((atomic_uint_fast64_t *)&cache->shared_state, memory_order_acquire);
-    out->local = atomic_load_explicit(&local_generation, memory_order_acquire);
+    out->local = cp_generation_local();
     out->shared = state >> (STATE_LOCAL_BITS + 1);
     /* A bump in this process INCRs Redis first, then the local generation; a shared value
      * read before that local bump may predate the INCR, so it is not trusted (and Redis is
@@ -672,27 +471,6 @@ void cp_cache_store(struct cp_cache *cache, const char *key, size_t key_len,
 
 /* ---- the generation refresher ------------------------------------------------------ */
 
-/* Shared generations never repeat, even when Redis loses the counter (a restart without
- * persistence, an eviction policy) while cached bodies of old generations survive: a bump
- * INCRs but never to less than the wall clock in milliseconds, and a missing counter is
- * recreated at the wall clock. Both run as scripts, so concurrent servers agree. */
-static const char GENERATION_READ_SCRIPT[] =
-    "local v = redis.call('GET', KEYS[1]) "
-    "if not v then redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1] end "
-    "return v";
-static const char GENERATION_BUMP_SCRIPT[] =
-    "local v = redis.call('INCR', KEYS[1]) "
-    "local floor = tonumber(ARGV[1]) "
-    "if v < floor then redis.call('SET', KEYS[1], ARGV[1]) return floor end "
-    "return v";
-
-static void wall_clock_ms(char out[24])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(out, 24, "%lld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* read_at_local: the local generation read before the shared one was asked for. */
 static void publish_generation(struct cp_cache *cache, uint64_t shared, uint64_t read_at_local,
                                bool fresh)
@@ -715,29 +493,18 @@ static void refresh_generation(struct cp_cache *cache, struct redis_conn *conn)
         publish_generation(cache, current.shared, current.local, false);
         return;
     }
-    char now[24];
-    wall_clock_ms(now);
-    redisReply *reply =
-        redisCommand(ctx, "EVAL %s 1 %s %s", GENERATION_READ_SCRIPT, CP_CACHE_GENERATION_KEY, now);
     uint64_t generation = 0;
-    bool ok = reply && reply->type == REDIS_REPLY_STRING;
-    if (ok) {
-        char *end;
-        errno = 0;
-        generation = strtoull(reply->str, &end, 10);
-        ok = !errno && end != reply->str && !*end && generation <= SHARED_GENERATION_MAX;
+    char why[256];
+    bool ok = cp_generation_read(ctx, &generation, why, sizeof why) == CP_OK;
+    if (ok && generation > SHARED_GENERATION_MAX) {
+        snprintf(why, sizeof why, "%s is beyond the largest generation", CP_GENERATION_KEY);
+        ok = false;
     }
     if (!ok) {
-        char why[256];
-        reply_problem(ctx, reply, why, sizeof why);
-        if (reply && reply->type == REDIS_REPLY_STRING)
-            snprintf(why, sizeof why, "%s is not a generation", CP_CACHE_GENERATION_KEY);
-        freeReplyObject(reply);
         conn_failed(conn, cache->metrics, why);
         publish_generation(cache, current.shared, current.local, false);
         return;
     }
-    freeReplyObject(reply);
     conn_succeeded(conn);
     uint64_t read_at_local = current.local;
     if (generation < current.shared) {
@@ -746,7 +513,7 @@ static void refresh_generation(struct cp_cache *cache, struct redis_conn *conn)
         cp_log_warn("cache generation went back from %llu to %llu: dropping the in-process "
                     "cache",
                     (unsigned long long)current.shared, (unsigned long long)generation);
-        read_at_local = atomic_fetch_add_explicit(&local_generation, 1, memory_order_acq_rel) + 1;
+        read_at_local = cp_generation_local_bump();
     }
     publish_generation(cache, generation, read_at_local, true);
 }
@@ -809,9 +576,9 @@ cp_status cp_cache_new(const struct cp_cache_opts *given, struct cp_metrics *met
 {
     struct cp_cache_opts opts;
     resolve_opts(given, &opts);
-    struct redis_address redis;
+    struct cp_redis_address redis;
     bool has_redis = opts.redis_url && *opts.redis_url;
-    if (has_redis && !parse_redis_url(opts.redis_url, &redis, err, errlen))
+    if (has_redis && !cp_redis_parse_url(opts.redis_url, &redis, err, errlen))
         return CP_ERR_INVALID;
 
     struct cp_cache *cache = cp_calloc(1, sizeof *cache);
@@ -948,7 +715,7 @@ char *cp_cache_redis_get(struct cp_cache_client *client, const struct cp_cache_g
         conn_succeeded(&client->conn);
     } else {
         char why[256];
-        reply_problem(ctx, reply, why, sizeof why);
+        cp_redis_reply_problem(ctx, reply, why, sizeof why);
         conn_failed(&client->conn, cache->metrics, why);
     }
     freeReplyObject(reply);
@@ -973,46 +740,8 @@ void cp_cache_redis_set(struct cp_cache_client *client, const struct cp_cache_ge
         conn_succeeded(&client->conn);
     } else {
         char why[256];
-        reply_problem(ctx, reply, why, sizeof why);
+        cp_redis_reply_problem(ctx, reply, why, sizeof why);
         conn_failed(&client->conn, cache->metrics, why);
     }
     freeReplyObject(reply);
-}
-
-/* INCRs the shared generation. */
-static cp_status bump_shared(const char *redis_url, char *err, size_t errlen)
-{
-    struct redis_address addr;
-    if (!parse_redis_url(redis_url, &addr, err, errlen))
-        return CP_ERR_INVALID;
-    char why[512];
-    redisContext *ctx = redis_open(&addr, BUMP_TIMEOUT_MS, why, sizeof why);
-    if (!ctx) {
-        snprintf(err, errlen, "cannot bump the cache generation: %s", why);
-        return CP_ERR_IO;
-    }
-    char now[24];
-    wall_clock_ms(now);
-    redisReply *reply =
-        redisCommand(ctx, "EVAL %s 1 %s %s", GENERATION_BUMP_SCRIPT, CP_CACHE_GENERATION_KEY, now);
-    cp_status st = CP_OK;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER) {
-        reply_problem(ctx, reply, why, sizeof why);
-        snprintf(err, errlen, "cannot bump the cache generation: INCR %s: %s",
-                 CP_CACHE_GENERATION_KEY, why);
-        st = CP_ERR_IO;
-    }
-    freeReplyObject(reply);
-    redisFree(ctx);
-    return st;
-}
-
-cp_status cp_cache_bump_generation(const char *redis_url, char *err, size_t errlen)
-{
-    cp_status st = CP_OK;
-    if (redis_url && *redis_url)
-        st = bump_shared(redis_url, err, errlen);
-    /* after the INCR: see cp_cache_current_generation */
-    atomic_fetch_add_explicit(&local_generation, 1, memory_order_acq_rel);
-    return st;
 }

@@ -4,9 +4,7 @@
  * and without building JSON. Level 2 is Redis (REDIS_URL), shared by every server: it keeps
  * the JSON body under `chartpulse:v1:<generation>:<GET path?sorted query>` with a TTL.
  *
- * The cache generation invalidates everything at once. It lives in the Redis key
- * `chartpulse:cache_generation` (cp_cache_bump_generation INCRs it, never to less than the
- * wall clock in ms, so generations never repeat even if Redis loses the key); a background
+ * The cache generation (core/generation.h) invalidates everything at once; a background
  * thread reads it every refresh interval (~1 s), so HTTP threads only read atomics. Without Redis
  * (REDIS_URL empty), or while Redis cannot be reached, the generation is process-local and
  * level-1 entries live only a short TTL. Redis failures never fail a request: the level is
@@ -22,12 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
-#include "router.h"
-#include "status.h"
+#include "core/status.h"
+#include "server/metrics.h"
+#include "server/router.h"
 
-/* The Redis key holding the shared cache generation. */
-#define CP_CACHE_GENERATION_KEY "chartpulse:cache_generation"
 /* Prefix of every cached body's Redis key. */
 #define CP_CACHE_KEY_PREFIX "chartpulse:v1:"
 /* Quoted strong ETag: 32 hex digits, optional "-gzip", quotes, NUL. */
@@ -37,7 +33,7 @@
  * current generation equals the one it was filled under. */
 struct cp_cache_generation {
     uint64_t shared; /* the Redis counter (0 when Redis is disabled or never answered) */
-    uint64_t local;  /* bumped in-process by cp_cache_bump_generation */
+    uint64_t local;  /* bumped in-process by cp_generation_bump */
     bool fresh;      /* shared was read from Redis at the last refresh, after the last local
                       * bump: only then is Redis used */
 };
@@ -136,13 +132,5 @@ char *cp_cache_redis_get(struct cp_cache_client *client, const struct cp_cache_g
  * otherwise ignored. Same blocking rule as cp_cache_redis_get. */
 void cp_cache_redis_set(struct cp_cache_client *client, const struct cp_cache_generation *gen,
                         const char *key, size_t key_len, const char *body, size_t len);
-
-/* Invalidates every cached response: INCRs `chartpulse:cache_generation` in Redis (when
- * redis_url is neither NULL nor empty) and bumps this process's local generation, so a
- * server in this process drops its level-1 entries at once and every server sees the new
- * shared generation within its refresh interval. For `chartpulse load` and `refresh`, after
- * their transaction committed. Returns CP_OK, or CP_ERR_INVALID (bad URL) / CP_ERR_IO
- * (Redis unreachable or failing) with one line in err; the local bump happens either way. */
-cp_status cp_cache_bump_generation(const char *redis_url, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 /* libmicrohttpd glue: per-request context, dispatch through the route table, a worker pool
  * for database routes (suspend/resume), and every response's cross-cutting headers. */
-#include "http.h"
+#include "server/http.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -23,16 +23,16 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "cli.h"
-#include "csv.h"
-#include "log.h"
-#include "mem.h"
-#include "metrics.h"
-#include "pipeline_run.h"
-#include "pool.h"
-#include "router.h"
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/pool.h"
+#include "handlers/csv.h"
+#include "pipeline/pipeline_run.h"
+#include "server/cache.h"
+#include "server/metrics.h"
+#include "server/router.h"
 
 #define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
 #define CONTENT_TYPE_PROBLEM "application/problem+json"

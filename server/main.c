@@ -2,15 +2,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "enrich.h"
-#include "generate.h"
-#include "http.h"
-#include "ingest.h"
-#include "load.h"
-#include "migrate.h"
-#include "model.h"
-#include "pipeline_run.h"
-#include "refresh.h"
+#include "db/migrate.h"
+#include "pipeline/enrich.h"
+#include "pipeline/generate.h"
+#include "pipeline/ingest.h"
+#include "pipeline/load.h"
+#include "pipeline/model.h"
+#include "pipeline/pipeline_run.h"
+#include "pipeline/refresh.h"
+#include "server/http.h"
 
 struct command {
     const char *name;

@@ -1,5 +1,5 @@
 /* Prometheus metrics: C11 atomic counters and histograms, and their text exposition. */
-#include "metrics.h"
+#include "server/metrics.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
 
 #ifndef CHARTPULSE_VERSION
 #define CHARTPULSE_VERSION "unknown"
@@ -455,4 +456,23 @@ cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out)
     if (st == CP_OK)
         st = render_db(m, out);
     return st;
+}
+
+/* The exposition is about twenty lines per route; far below this. */
+#define METRICS_TEXT_MAX (4u << 20)
+
+cp_status cp_metrics_show(const struct cp_request *req, struct cp_reply *reply)
+{
+    if (!req->metrics)
+        return cp_reply_problem(reply, CP_ERR_INTERNAL, "this server keeps no metrics");
+    struct cp_buf text;
+    cp_buf_init(&text, METRICS_TEXT_MAX);
+    if (cp_metrics_render(req->metrics, &text) != CP_OK) {
+        cp_buf_free(&text);
+        cp_log_error("the metrics text exceeds %u bytes", METRICS_TEXT_MAX);
+        return cp_reply_problem(reply, CP_ERR_INTERNAL, "the metrics could not be rendered");
+    }
+    size_t len = 0;
+    char *body = cp_buf_take(&text, &len);
+    return cp_reply_text(reply, body, len, CP_METRICS_CONTENT_TYPE);
 }

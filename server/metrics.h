@@ -7,9 +7,9 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
-#include "router.h"
-#include "status.h"
+#include "core/buf.h"
+#include "core/status.h"
+#include "server/router.h"
 
 /* Content-Type of the rendered text. */
 #define CP_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -74,5 +74,8 @@ void cp_metrics_db_query_error(struct cp_metrics *m);
 /* Appends every metric, with HELP and TYPE lines, to out. Returns CP_ERR_TOO_LARGE when out's
  * cap is reached. */
 cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out);
+
+/* GET /metrics: the Prometheus exposition of req->metrics (a route of server/routes.c). */
+cp_status cp_metrics_show(const struct cp_request *req, struct cp_reply *reply);
 
 #endif

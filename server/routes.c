@@ -1,18 +1,18 @@
 /* THE route table: every REST route, its methods, handler, database need and caching. */
-#include "router.h"
+#include "server/metrics.h"
+#include "server/router.h"
 
-#include "artists.h"
-#include "catalog.h"
-#include "charts.h"
-#include "docs.h"
-#include "health.h"
-#include "pipeline_runs.h"
-#include "prometheus.h"
-#include "coverage.h"
-#include "search.h"
-#include "tracks.h"
-#include "trends.h"
-#include "uploads.h"
+#include "handlers/artists.h"
+#include "handlers/catalog.h"
+#include "handlers/charts.h"
+#include "handlers/coverage.h"
+#include "handlers/docs.h"
+#include "handlers/health.h"
+#include "handlers/pipeline_runs.h"
+#include "handlers/search.h"
+#include "handlers/tracks.h"
+#include "handlers/trends.h"
+#include "handlers/uploads.h"
 
 /* Cache-Control of 200 answers: chart data changes at most once per load; the catalog
  * changes on every ingest, so clients revalidate it (ETag); health never caches. */
@@ -31,7 +31,7 @@ const struct cp_route cp_routes[] = {
     /* methods      pattern                               handler             database       Cache-Control  cached */
     {CP_METHOD_GET, "/healthz",                           cp_health_live,     CP_DB_NONE,    CACHE_NONE,    UNCACHED},
     {CP_METHOD_GET, "/readyz",                            cp_health_ready,    CP_DB_PRIMARY, CACHE_NONE,    UNCACHED},
-    {CP_METHOD_GET, "/metrics",                           cp_prometheus_show, CP_DB_NONE,    CACHE_NONE,    UNCACHED},
+    {CP_METHOD_GET, "/metrics",                           cp_metrics_show,    CP_DB_NONE,    CACHE_NONE,    UNCACHED},
     {CP_METHOD_GET, "/v1/charts/{region}/{date}",         cp_charts_show,     CP_DB_READ,    CACHE_DATA,    CACHED},
     {CP_METHOD_GET, "/v1/catalog",                        cp_catalog_index,   CP_DB_READ,    CACHE_CATALOG, UNCACHED},
     {CP_METHOD_GET, "/v1/catalog/{object_id}/rejects",    cp_catalog_rejects, CP_DB_READ,    CACHE_CATALOG, UNCACHED},

@@ -1,19 +1,19 @@
 /* Shared helpers for the Check suites. */
-#include "testutil.h"
+#include "tests/testutil.h"
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/mem.h"
 
 #include <curl/curl.h>
 #include <libpq-fe.h>

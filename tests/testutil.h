@@ -9,7 +9,7 @@
 #include <check.h>
 #include <jansson.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /* Absolute path of a file under tests/fixtures; caller frees. */
 char *tu_fixture_path(const char *name);

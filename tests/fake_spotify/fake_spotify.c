@@ -53,8 +53,8 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
-#include "buf.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
 
 #define MAX_BODY           (1 << 20)
 #define PAGE_LIMIT_MAX     50

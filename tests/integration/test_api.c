@@ -10,15 +10,16 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "mem.h"
-#include "migrate.h"
-#include "pool.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/migrate.h"
+#include "db/pool.h"
+#include "server/cache.h"
+#include "server/http.h"
+#include "tests/testutil.h"
 
 /* The template database the test runner migrated; this suite works on its own clone. */
 #define API_TEST_DATABASE "chartpulse_test_api"
@@ -162,7 +163,7 @@ static void suite_setup(void)
 
     /* the servers share Redis: a new generation keeps answers cached by other runs or
      * suites (other databases, same paths) out of this one */
-    ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
+    ck_assert_msg(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
                   "cache bump: %s", err);
 }
 
@@ -946,7 +947,7 @@ START_TEST(database_down_is_503)
     /* a new generation: the answers other tests left in Redis must not stand in for the
      * database here */
     char err[512];
-    ck_assert_int_eq(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err), CP_OK);
     struct test_server down;
     memset(&down, 0, sizeof down);
     server_start(&down, DEAD_DATABASE_URL);

@@ -16,14 +16,15 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "mem.h"
-#include "pool.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/pool.h"
+#include "server/cache.h"
+#include "server/http.h"
+#include "tests/testutil.h"
 
 #define FIXTURE_DATABASE "chartpulse_test_artists"
 #define REAL_DATABASE    "chartpulse_test_artists_real"
@@ -90,7 +91,7 @@ static void use_fresh_database(const char *name)
     cli_env_set(owner_url);
     free(owner_url);
     char err[512];
-    ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
+    ck_assert_msg(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
                   "cache bump: %s", err);
 }
 

@@ -11,20 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
 #include <curl/curl.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "mem.h"
-#include "migrate.h"
-#include "pool.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/migrate.h"
+#include "db/pool.h"
+#include "server/cache.h"
+#include "server/http.h"
+#include "tests/testutil.h"
 
 #define CACHE_TEST_DATABASE "chartpulse_test_cache"
 /* Nothing listens on port 1. */
@@ -140,8 +141,8 @@ static void server_stop(struct test_server *ts)
 static void test_setup(void)
 {
     char err[512];
-    ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
-                  "bump: %s", err);
+    ck_assert_msg(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err) == CP_OK, "bump: %s",
+                  err);
     server_start(&live, NULL, NULL);
 }
 
@@ -304,7 +305,7 @@ static void bump_from_another_process(void)
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         char err[512];
-        cp_status st = cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err);
+        cp_status st = cp_generation_bump(getenv("REDIS_URL"), err, sizeof err);
         if (st != CP_OK)
             fprintf(stderr, "bump: %s\n", err);
         _exit(st == CP_OK ? 0 : 1);
@@ -359,7 +360,7 @@ START_TEST(bump_serves_fresh_data)
     /* a bump in this process (the server's own) shows at once */
     rename_first_track("Renamed Twice");
     char err[512];
-    ck_assert_int_eq(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err), CP_OK);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     ck_assert_str_eq(first_track_name(&r), "Renamed Twice");
     tu_http_result_free(&r);
@@ -415,7 +416,7 @@ START_TEST(without_redis_the_local_level_works)
     ck_assert(metric(&live, "chartpulse_cache_redis_skipped_total") == 0);
     /* the process-local generation: a bump here (REDIS_URL empty) still invalidates */
     char err[512];
-    ck_assert_int_eq(cp_cache_bump_generation(NULL, err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump(NULL, err, sizeof err), CP_OK);
     get_expecting(&r, &live, CHART_PATH, NULL, 200, "miss");
     tu_http_result_free(&r);
 }
@@ -476,7 +477,7 @@ START_TEST(lost_generation_never_comes_back)
 
     /* Redis loses the counter (restart, eviction) but keeps cached bodies: the counter comes
      * back above every generation used before, so no old body or entry is current again */
-    redis_run("DEL " CP_CACHE_GENERATION_KEY);
+    redis_run("DEL " CP_GENERATION_KEY);
     double started = now_s();
     while (metric(&live, "chartpulse_cache_generation") == before) {
         ck_assert_msg(now_s() - started < 5, "the lost generation was not replaced");

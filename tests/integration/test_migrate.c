@@ -5,10 +5,10 @@
 
 #include <libpq-fe.h>
 
-#include "config.h"
-#include "mem.h"
-#include "migrate.h"
-#include "testutil.h"
+#include "core/config.h"
+#include "core/mem.h"
+#include "db/migrate.h"
+#include "tests/testutil.h"
 
 static char *value(PGconn *conn, const char *sql)
 {

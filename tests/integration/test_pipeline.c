@@ -8,8 +8,8 @@
 
 #include <libpq-fe.h>
 
-#include "mem.h"
-#include "testutil.h"
+#include "core/mem.h"
+#include "tests/testutil.h"
 
 static char *db_url;
 static char *raw_dir;

@@ -15,10 +15,10 @@
 
 #include <libpq-fe.h>
 
-#include "config.h"
-#include "mem.h"
-#include "rawstore.h"
-#include "testutil.h"
+#include "core/config.h"
+#include "core/mem.h"
+#include "pipeline/rawstore.h"
+#include "tests/testutil.h"
 
 #define BUCKET "chartpulse-raw"
 

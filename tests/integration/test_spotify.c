@@ -22,10 +22,10 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "mem.h"
-#include "rawstore.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "pipeline/rawstore.h"
+#include "tests/testutil.h"
 
 #define CLIENT_ID     "test-client-id"
 #define CLIENT_SECRET "test-client-secret"

@@ -14,13 +14,14 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "mem.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/generation.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/cache.h"
+#include "server/http.h"
+#include "tests/testutil.h"
 
 /* Fixture tracks (22 base62 characters). Global regional daily 2031-03-01 .. 03-12, ten
  * ranks a day: STEADY is #1 every day; CLIMB starts at 10 and rises one place a day to 2,
@@ -145,7 +146,7 @@ static void use_database(const char *db_name)
 static void bump_cache(void)
 {
     char err[512];
-    ck_assert_msg(cp_cache_bump_generation(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
+    ck_assert_msg(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
                   "cache bump: %s", err);
 }
 

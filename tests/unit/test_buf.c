@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "status.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/status.h"
+#include "tests/testutil.h"
 
 START_TEST(buf_grows_and_stays_terminated)
 {

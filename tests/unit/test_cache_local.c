@@ -9,11 +9,12 @@
 
 #include <zlib.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "mem.h"
-#include "metrics.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/generation.h"
+#include "core/mem.h"
+#include "server/cache.h"
+#include "server/metrics.h"
+#include "tests/testutil.h"
 
 /* Nothing listens on port 1. */
 #define CLOSED_REDIS_URL "redis://127.0.0.1:1/0"
@@ -171,7 +172,7 @@ START_TEST(bump_invalidates_everything)
     store(cache, "GET /a", 'a', 10);
     store(cache, "GET /b", 'b', 10);
     char err[256];
-    ck_assert_int_eq(cp_cache_bump_generation(NULL, err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump(NULL, err, sizeof err), CP_OK);
     ck_assert(!cached(cache, "GET /a", 'a'));
     ck_assert(!cached(cache, "GET /b", 'b'));
     store(cache, "GET /a", 'a', 10);
@@ -186,7 +187,7 @@ START_TEST(answer_from_before_a_bump_is_not_stored)
     struct cp_cache_generation before;
     cp_cache_current_generation(cache, &before);
     char err[256];
-    ck_assert_int_eq(cp_cache_bump_generation("", err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump("", err, sizeof err), CP_OK);
     /* a worker read the database before the load committed and answers after the bump */
     struct cp_cache_entry *stale = filled_entry('s', 10);
     cp_cache_store(cache, "GET /a", 6, &before, stale);
@@ -253,7 +254,7 @@ START_TEST(held_entry_outlives_eviction)
     struct cp_cache_entry *held = cp_cache_lookup(cache, "GET /a", 6);
     ck_assert_ptr_nonnull(held);
     char err[256];
-    ck_assert_int_eq(cp_cache_bump_generation(NULL, err, sizeof err), CP_OK);
+    ck_assert_int_eq(cp_generation_bump(NULL, err, sizeof err), CP_OK);
     ck_assert(!cached(cache, "GET /a", 'a')); /* dropped from the cache ... */
     cp_cache_free(cache);
     /* ... and the cache is gone, but a response in flight still reads the body */
@@ -328,7 +329,7 @@ START_TEST(bad_redis_urls_are_refused)
                       "accepted %s", bad[i]);
         ck_assert_ptr_null(cache);
         ck_assert_msg(!strncmp(err, "REDIS_URL: ", 11), "err: %s", err);
-        ck_assert_int_eq(cp_cache_bump_generation(bad[i], err, sizeof err), CP_ERR_INVALID);
+        ck_assert_int_eq(cp_generation_bump(bad[i], err, sizeof err), CP_ERR_INVALID);
     }
 }
 END_TEST
@@ -336,7 +337,7 @@ END_TEST
 START_TEST(unreachable_redis_is_an_error_not_a_hang)
 {
     char err[256] = "";
-    ck_assert_int_eq(cp_cache_bump_generation(CLOSED_REDIS_URL, err, sizeof err), CP_ERR_IO);
+    ck_assert_int_eq(cp_generation_bump(CLOSED_REDIS_URL, err, sizeof err), CP_ERR_IO);
     ck_assert_msg(strstr(err, "cannot bump the cache generation") != NULL, "err: %s", err);
     ck_assert_msg(strchr(err, '\n') == NULL, "err is not one line: %s", err);
 

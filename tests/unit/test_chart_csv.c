@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "chart_csv.h"
-#include "mem.h"
-#include "testutil.h"
+#include "core/mem.h"
+#include "pipeline/chart_csv.h"
+#include "tests/testutil.h"
 
 /* ---- collecting what the reader hands out -------------------------------------------- */
 
@@ -863,68 +863,6 @@ START_TEST(meta_from_filename_keeps_what_it_cannot_tell)
 }
 END_TEST
 
-/* ---- track ids and dates ------------------------------------------------------------- */
-
-struct track_case {
-    const char *in;
-    const char *id; /* NULL = none */
-};
-
-static const struct track_case track_cases[] = {
-    {"spotify:track:7qiZfU4dY1lWllzX7mPBI3", "7qiZfU4dY1lWllzX7mPBI3"},
-    {"https://open.spotify.com/track/7qiZfU4dY1lWllzX7mPBI3", "7qiZfU4dY1lWllzX7mPBI3"},
-    {"https://open.spotify.com/track/7qiZfU4dY1lWllzX7mPBI3?si=abc", "7qiZfU4dY1lWllzX7mPBI3"},
-    {"https://open.spotify.com/intl-de/track/7qiZfU4dY1lWllzX7mPBI3", "7qiZfU4dY1lWllzX7mPBI3"},
-    {"7qiZfU4dY1lWllzX7mPBI3", "7qiZfU4dY1lWllzX7mPBI3"},
-    {" 7qiZfU4dY1lWllzX7mPBI3 ", "7qiZfU4dY1lWllzX7mPBI3"},
-    {"7qiZfU4dY1lWllzX7mPBI", NULL},
-    {"7qiZfU4dY1lWllzX7mPBI33", NULL},
-    {"7qiZfU4dY1lWllzX7mPBI3?x", NULL},
-    {"spotify:album:7qiZfU4dY1lWllzX7mPBI3", NULL},
-    {"https://open.spotify.com/album/7qiZfU4dY1lWllzX7mPBI3", NULL},
-    {"https://open.spotify.com/track/7qiZfU4dY1lWllzX7mPBI-", NULL},
-    {"", NULL},
-};
-
-START_TEST(track_ids)
-{
-    const struct track_case *c = &track_cases[_i];
-    char out[23] = "";
-    bool ok = cp_track_id_extract(c->in, out);
-    if (c->id) {
-        ck_assert_msg(ok, "'%s' not extracted", c->in);
-        ck_assert_str_eq(out, c->id);
-        ck_assert(cp_track_id_valid(out));
-    } else {
-        ck_assert_msg(!ok, "'%s' gave '%s'", c->in, out);
-    }
-}
-END_TEST
-
-START_TEST(track_id_valid)
-{
-    ck_assert(cp_track_id_valid("0123456789abcdefABCDEF"));
-    ck_assert(!cp_track_id_valid("0123456789abcdefABCDE"));
-    ck_assert(!cp_track_id_valid("0123456789abcdefABCDE_"));
-    ck_assert(!cp_track_id_valid(NULL));
-    ck_assert(!cp_track_id_extract(NULL, (char[23]){0}));
-}
-END_TEST
-
-START_TEST(dates)
-{
-    static const char *good[] = {"2017-01-01", "2020-02-29", "2000-02-29", "2021-12-31"};
-    static const char *bad[] = {"2021-02-29", "1900-02-29", "2021-13-01", "2021-00-10",
-                                "2021-04-31", "2021-1-01",  "20210101",   "2021-01-01x",
-                                "",           "1899-12-31", "2021/01/01"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        ck_assert_msg(cp_chart_date_valid(good[i]), "%s", good[i]);
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(!cp_chart_date_valid(bad[i]), "%s", bad[i]);
-    ck_assert(!cp_chart_date_valid(NULL));
-}
-END_TEST
-
 /* ---- the real files in ../shared/data/real ------------------------------------------- */
 
 struct real_folder {
@@ -1121,9 +1059,6 @@ int main(void)
     tcase_add_test(tc, header_only_and_null_callbacks);
     tcase_add_loop_test(tc, meta_from_filename, 0, sizeof name_cases / sizeof name_cases[0]);
     tcase_add_test(tc, meta_from_filename_keeps_what_it_cannot_tell);
-    tcase_add_loop_test(tc, track_ids, 0, sizeof track_cases / sizeof track_cases[0]);
-    tcase_add_test(tc, track_id_valid);
-    tcase_add_test(tc, dates);
     suite_add_tcase(s, tc);
 
     TCase *real = tcase_create("real");

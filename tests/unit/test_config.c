@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "testutil.h"
+#include "core/config.h"
+#include "tests/testutil.h"
 
 static const char *all_settings[] = {"DATABASE_URL",           "API_DATABASE_URL",
                                      "DATABASE_READ_URL",      "REDIS_URL",

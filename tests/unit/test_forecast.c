@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forecast.h"
-#include "testutil.h"
+#include "analytics/forecast.h"
+#include "tests/testutil.h"
 
 #define EPS 1e-9
 

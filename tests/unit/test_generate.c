@@ -13,12 +13,12 @@
 
 #include <csv.h>
 
-#include "buf.h"
-#include "chart_csv.h"
-#include "generate.h"
-#include "mem.h"
-#include "regions.h"
-#include "testutil.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "pipeline/chart_csv.h"
+#include "pipeline/generate.h"
+#include "tests/testutil.h"
 
 /* Check records every ck_assert (a write to its pipe); rows are checked by the hundred
  * thousand, so hot loops test first and call Check only to fail. */

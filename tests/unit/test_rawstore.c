@@ -4,10 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "mem.h"
-#include "rawstore.h"
-#include "testutil.h"
+#include "core/config.h"
+#include "core/mem.h"
+#include "pipeline/rawstore.h"
+#include "tests/testutil.h"
 
 static char root[] = "/tmp/chartpulse-rawstore-XXXXXX";
 static struct cp_rawstore *store;

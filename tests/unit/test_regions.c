@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "regions.h"
-#include "testutil.h"
+#include "core/mem.h"
+#include "core/series.h"
+#include "tests/testutil.h"
 
 struct name_case {
     const char *in;

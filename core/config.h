@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "log.h"
-#include "status.h"
+#include "core/log.h"
+#include "core/status.h"
 
 enum cp_schedule_kind { CP_SCHEDULE_NONE, CP_SCHEDULE_DAILY_AT, CP_SCHEDULE_EVERY };
 

@@ -1,5 +1,5 @@
 /* Allocation wrappers that abort on out-of-memory. */
-#include "mem.h"
+#include "core/mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "core/status.h"
 
 struct cp_buf {
     char *data; /* owned; NULL until the first append */

@@ -1,5 +1,5 @@
 /* The one settings table: each setting's environment name, default, validator and slot. */
-#include "config.h"
+#include "core/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 typedef const char *(*validate_fn)(struct cp_config *cfg, const char *value);
 

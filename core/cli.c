@@ -1,5 +1,5 @@
 /* Subcommand plumbing: settings, logging, one-line failures, terminal progress. */
-#include "cli.h"
+#include "core/cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The status table: message, HTTP status, problem title and type for each cp_status. */
-#include "status.h"
+#include "core/status.h"
 
 struct status_info {
     const char *message;

@@ -1,5 +1,5 @@
 /* Structured logging to stderr in text or JSON. */
-#include "log.h"
+#include "core/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>

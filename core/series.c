@@ -1,5 +1,5 @@
 /* The known chart regions and the country names the Kaggle data uses for them. */
-#include "regions.h"
+#include "core/series.h"
 
 #include <string.h>
 #include <strings.h>
@@ -112,4 +112,32 @@ const struct cp_region *cp_region_list(size_t *count)
 {
     *count = N_REGIONS;
     return regions;
+}
+
+const char *const cp_periods[] = {"daily", "weekly", NULL};
+const char *const cp_chart_kinds[] = {"regional", "viral", NULL};
+
+static bool one_of(const char *const *choices, const char *s)
+{
+    if (!s)
+        return false;
+    for (size_t i = 0; choices[i]; i++)
+        if (!strcmp(choices[i], s))
+            return true;
+    return false;
+}
+
+bool cp_period_valid(const char *s)
+{
+    return one_of(cp_periods, s);
+}
+
+bool cp_chart_kind_valid(const char *s)
+{
+    return one_of(cp_chart_kinds, s);
+}
+
+int cp_period_days(const char *period)
+{
+    return period && !strcmp(period, "weekly") ? 7 : 1;
 }

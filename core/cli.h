@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "core/config.h"
 
 /* Loads the settings and sets up logging. On a bad setting prints
  * "chartpulse <command>: NAME: why" to stderr and returns false. */

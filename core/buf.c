@@ -1,12 +1,12 @@
 /* Growing byte buffer with a cap. */
-#include "buf.h"
+#include "core/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 void cp_buf_init(struct cp_buf *b, size_t max)
 {

@@ -1,0 +1,11 @@
+/* Whole numbers as people type them in flags and query parameters. */
+#ifndef CP_NUMBER_H
+#define CP_NUMBER_H
+
+#include <stdbool.h>
+
+/* True with *out set when s is 1..18 decimal digits (no sign, no blanks) whose value lies in
+ * [min, max]; false otherwise, *out untouched. */
+bool cp_number_parse(const char *s, long long min, long long max, long long *out);
+
+#endif
