@@ -73,8 +73,8 @@ void cp_forecast_fit_damped(const double *y, size_t n, struct cp_forecast_fit *f
     }
 }
 
-void cp_forecast_fit_naive(const double *y, size_t n, double prior_sigma,
-                           struct cp_forecast_fit *fit)
+static void cp_forecast_fit_naive(const double *y, size_t n, double prior_sigma,
+                                  struct cp_forecast_fit *fit)
 {
     double sum_sq = 0.0;
     for (size_t t = 1; t < n; t++)

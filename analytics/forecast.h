@@ -68,9 +68,6 @@ struct cp_forecast_fit {
 
 /* Fits the damped model to y[0..n), n >= 2. */
 void cp_forecast_fit_damped(const double *y, size_t n, struct cp_forecast_fit *fit);
-/* Fits the naive model to y[0..n), n >= 1; prior_sigma when n < 3. */
-void cp_forecast_fit_naive(const double *y, size_t n, double prior_sigma,
-                           struct cp_forecast_fit *fit);
 /* The point forecast h >= 1 steps ahead, on the fitted (log) scale. */
 double cp_forecast_point(const struct cp_forecast_fit *fit, int h);
 /* Its standard deviation, non-decreasing in h. */

@@ -14,12 +14,22 @@ void cp_buf_init(struct cp_buf *b, size_t max)
     b->len = 0;
     b->alloc = 0;
     b->max = max;
+    b->failed = CP_OK;
+}
+
+cp_status cp_buf_status(const struct cp_buf *b)
+{
+    return b->failed;
 }
 
 static cp_status grow(struct cp_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
-        return CP_ERR_TOO_LARGE;
+    if (b->failed != CP_OK)
+        return b->failed;
+    if (extra > b->max || b->len > b->max - extra) {
+        b->failed = CP_ERR_TOO_LARGE;
+        return b->failed;
+    }
     size_t need = b->len + extra + 1;
     if (need <= b->alloc)
         return CP_OK;
@@ -54,8 +64,12 @@ cp_status cp_buf_addf(struct cp_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return CP_ERR_INTERNAL;
+    if (b->failed != CP_OK)
+        return b->failed;
+    if (n < 0) {
+        b->failed = CP_ERR_INTERNAL;
+        return b->failed;
+    }
     cp_status st = grow(b, (size_t)n);
     if (st != CP_OK)
         return st;
@@ -69,6 +83,7 @@ cp_status cp_buf_addf(struct cp_buf *b, const char *fmt, ...)
 void cp_buf_reset(struct cp_buf *b)
 {
     b->len = 0;
+    b->failed = CP_OK;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -81,6 +96,7 @@ char *cp_buf_take(struct cp_buf *b, size_t *len)
     b->data = NULL;
     b->len = 0;
     b->alloc = 0;
+    b->failed = CP_OK;
     return p;
 }
 
@@ -90,4 +106,5 @@ void cp_buf_free(struct cp_buf *b)
     b->data = NULL;
     b->len = 0;
     b->alloc = 0;
+    b->failed = CP_OK;
 }

@@ -14,9 +14,11 @@ typedef const char *(*validate_fn)(struct cp_config *cfg, const char *value);
 
 struct setting {
     const char *name;
-    const char *default_value; /* NULL: unset unless given; "$PWD" is expanded for raw_uri */
-    size_t offset;             /* of the char * slot in struct cp_config */
-    validate_fn validate;      /* returns NULL when fine, else why not */
+    /* NULL: unset unless given. "$PWD" expands to the working directory, "${NAME}" to the
+     * value of setting NAME, which must come earlier in the table. */
+    const char *default_value;
+    size_t offset;        /* of the char * slot in struct cp_config */
+    validate_fn validate; /* returns NULL when fine, else why not */
     bool secret;
     bool empty_means_unset; /* an empty value clears the setting instead of defaulting */
 };
@@ -95,6 +97,17 @@ static const char *valid_log_format(struct cp_config *cfg, const char *v)
     return NULL;
 }
 
+static const char *valid_port(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    char *end;
+    errno = 0;
+    long port = strtol(v, &end, 10);
+    if (errno || *end || end == v || port < 1 || port > 65535)
+        return "must be a port number from 1 to 65535";
+    return NULL;
+}
+
 static const char *valid_nonempty(struct cp_config *cfg, const char *v)
 {
     (void)cfg;
@@ -103,12 +116,17 @@ static const char *valid_nonempty(struct cp_config *cfg, const char *v)
 
 #define SLOT(field) offsetof(struct cp_config, field)
 
+/* The private PostgreSQL and Redis of scripts/env.sh listen on these ports; the connection
+ * defaults below follow them, so moving the services moves every default with them. */
 static const struct setting settings[] = {
-    {"DATABASE_URL", "postgresql://chartpulse@127.0.0.1:54320/chartpulse", SLOT(database_url),
-     valid_pg_url, true, false},
+    {"CHARTPULSE_PG_PORT", "54320", SLOT(pg_port), valid_port, false, false},
+    {"CHARTPULSE_REDIS_PORT", "63790", SLOT(redis_port), valid_port, false, false},
+    {"DATABASE_URL", "postgresql://chartpulse@127.0.0.1:${CHARTPULSE_PG_PORT}/chartpulse",
+     SLOT(database_url), valid_pg_url, true, false},
     {"API_DATABASE_URL", NULL, SLOT(api_database_url), valid_pg_url, true, true},
     {"DATABASE_READ_URL", NULL, SLOT(database_read_url), valid_pg_url, true, true},
-    {"REDIS_URL", "redis://127.0.0.1:63790/0", SLOT(redis_url), valid_redis_url, true, true},
+    {"REDIS_URL", "redis://127.0.0.1:${CHARTPULSE_REDIS_PORT}/0", SLOT(redis_url), valid_redis_url,
+     true, true},
     {"CHARTPULSE_LISTEN", "127.0.0.1:8080", SLOT(listen), valid_listen, false, false},
     {"CHARTPULSE_RAW_URI", "file://$PWD/var/raw", SLOT(raw_uri), valid_raw_uri, false, false},
     {"CHARTPULSE_S3_ENDPOINT", NULL, SLOT(s3_endpoint), valid_http_url, false, true},
@@ -128,6 +146,11 @@ static const struct setting settings[] = {
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
+/* Strings of struct cp_config that validators derive from a setting (not in the table). */
+static const size_t derived_strings[] = {SLOT(listen_host)};
+
+#define N_DERIVED (sizeof derived_strings / sizeof derived_strings[0])
+
 static char **slot(struct cp_config *cfg, const struct setting *s)
 {
     return (char **)((char *)cfg + s->offset);
@@ -141,15 +164,40 @@ static const struct setting *find_setting(const char *name)
     return NULL;
 }
 
-static char *expand_default(const char *def)
+/* The default with $PWD and ${NAME} expanded (NAME's value in cfg, "" when unset). */
+static char *expand_default(const struct cp_config *cfg, const char *def)
 {
-    const char *pwd = strstr(def, "$PWD");
-    if (!pwd)
-        return cp_strdup(def);
-    char cwd[4096];
-    if (!getcwd(cwd, sizeof cwd))
-        snprintf(cwd, sizeof cwd, "/tmp");
-    return cp_asprintf("%.*s%s%s", (int)(pwd - def), def, cwd, pwd + 4);
+    char *out = cp_strdup("");
+    const char *p = def;
+    while (*p) {
+        const char *var = strchr(p, '$');
+        if (!var) {
+            char *next = cp_asprintf("%s%s", out, p);
+            free(out);
+            out = next;
+            break;
+        }
+        const char *value = "";
+        char cwd[4096];
+        const char *after = var + 1;
+        if (!strncmp(var, "$PWD", 4)) {
+            value = getcwd(cwd, sizeof cwd) ? cwd : "/tmp";
+            after = var + 4;
+        } else if (var[1] == '{' && strchr(var, '}')) {
+            const char *close = strchr(var, '}');
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(close - var - 2), var + 2);
+            const struct setting *s = find_setting(name);
+            const char *v = s ? *(char *const *)((const char *)cfg + s->offset) : NULL;
+            value = v ? v : "";
+            after = close + 1;
+        }
+        char *next = cp_asprintf("%s%.*s%s", out, (int)(var - p), p, value);
+        free(out);
+        out = next;
+        p = after;
+    }
+    return out;
 }
 
 static cp_status apply(struct cp_config *cfg, const struct setting *s, const char *value, char *err,
@@ -163,7 +211,7 @@ static cp_status apply(struct cp_config *cfg, const struct setting *s, const cha
     if (!value || (!*value && s->default_value)) {
         if (!s->default_value)
             return CP_OK;
-        *dst = expand_default(s->default_value);
+        *dst = expand_default(cfg, s->default_value);
     } else {
         *dst = cp_strdup(value);
     }
@@ -227,8 +275,24 @@ void cp_config_cleanup(struct cp_config *cfg)
         free(*dst);
         *dst = NULL;
     }
-    free(cfg->listen_host);
-    cfg->listen_host = NULL;
+    for (size_t i = 0; i < N_DERIVED; i++) {
+        char **dst = (char **)((char *)cfg + derived_strings[i]);
+        free(*dst);
+        *dst = NULL;
+    }
+}
+
+void cp_config_copy(struct cp_config *dst, const struct cp_config *src)
+{
+    *dst = *src;
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char **p = slot(dst, &settings[i]);
+        *p = *p ? cp_strdup(*p) : NULL;
+    }
+    for (size_t i = 0; i < N_DERIVED; i++) {
+        char **p = (char **)((char *)dst + derived_strings[i]);
+        *p = *p ? cp_strdup(*p) : NULL;
+    }
 }
 
 cp_status cp_schedule_parse(const char *text, struct cp_schedule *out)
@@ -296,20 +360,4 @@ cp_status cp_pg_url_with_user(const char *url, const char *user, char **out)
     const char *hostpart = at ? at + 1 : rest;
     *out = cp_asprintf("%.*s%s@%s", (int)scheme_len, url, user, hostpart);
     return CP_OK;
-}
-
-void cp_config_describe(const struct cp_config *cfg, char *out, size_t outlen)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < N_SETTINGS && used < outlen; i++) {
-        const char *v = *(char *const *)((const char *)cfg + settings[i].offset);
-        int n = snprintf(out + used, outlen - used, "%s=%s\n", settings[i].name,
-                         !v                   ? "(unset)"
-                         : settings[i].secret ? "(set)"
-                                              : v);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
 }

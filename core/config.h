@@ -21,6 +21,8 @@ struct cp_schedule {
 /* All strings are owned by the config and freed by cp_config_cleanup. Optional settings
  * that are unset are NULL. */
 struct cp_config {
+    char *pg_port;    /* CHARTPULSE_PG_PORT: the private PostgreSQL (scripts/env.sh) */
+    char *redis_port; /* CHARTPULSE_REDIS_PORT: the private Redis */
     char *database_url;
     char *api_database_url;
     char *database_read_url;
@@ -48,6 +50,9 @@ struct cp_config {
  * On failure returns CP_ERR_INVALID and writes "NAME: why" into err. */
 cp_status cp_config_load(struct cp_config *cfg, char *err, size_t errlen);
 void cp_config_cleanup(struct cp_config *cfg);
+/* Makes dst an independent copy of src (every string duplicated, by the settings table);
+ * free it with cp_config_cleanup. */
+void cp_config_copy(struct cp_config *dst, const struct cp_config *src);
 
 /* Overrides one setting by its environment name (for CLI flags), re-validating it. */
 cp_status cp_config_set(struct cp_config *cfg, const char *name, const char *value, char *err,
@@ -59,8 +64,5 @@ cp_status cp_schedule_parse(const char *text, struct cp_schedule *out);
 /* Copies url into out with its user (and password) replaced by user. Returns
  * CP_ERR_INVALID when url is not a postgres:// or postgresql:// URL. Caller frees *out. */
 cp_status cp_pg_url_with_user(const char *url, const char *user, char **out);
-
-/* Writes the config as "NAME=value" lines, secrets shown as "(set)". For `--help`/debug. */
-void cp_config_describe(const struct cp_config *cfg, char *out, size_t outlen);
 
 #endif

@@ -20,7 +20,7 @@ static int number(const char *s, size_t n)
     return v;
 }
 
-int cp_date_days_in_month(int year, int month)
+static int cp_date_days_in_month(int year, int month)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;

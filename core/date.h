@@ -17,9 +17,6 @@ bool cp_date_valid_n(const char *s, size_t n, int year_min);
 /* cp_date_valid_n over a NUL-terminated s with year_min CP_DATE_YEAR_MIN; false for NULL. */
 bool cp_date_valid(const char *s);
 
-/* Days in month (1..12) of year. */
-int cp_date_days_in_month(int year, int month);
-
 /* Days since 1970-01-01 (negative before) of a valid date (H. Hinnant's days_from_civil). */
 long cp_date_to_days(int year, int month, int day);
 /* The same of a date already checked by cp_date_valid. */

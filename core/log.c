@@ -31,11 +31,6 @@ void cp_log_set_request_id(const char *request_id)
         snprintf(thread_request_id, sizeof thread_request_id, "%s", request_id);
 }
 
-const char *cp_log_request_id(void)
-{
-    return thread_request_id[0] ? thread_request_id : NULL;
-}
-
 static void emit(enum cp_log_level level, const char *const *fields, const char *fmt, va_list ap)
 {
     if (level < log_min_level)

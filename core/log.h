@@ -12,7 +12,6 @@ enum cp_log_format { CP_LOG_TEXT, CP_LOG_JSON };
 void cp_log_init(enum cp_log_format format, enum cp_log_level min_level);
 /* The request id included in this thread's lines; NULL clears it. The string is copied. */
 void cp_log_set_request_id(const char *request_id);
-const char *cp_log_request_id(void);
 
 /* fields: NULL, or a NULL-terminated list of alternating key and value strings. */
 void cp_log_fields(enum cp_log_level level, const char *const *fields, const char *fmt, ...)

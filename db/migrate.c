@@ -35,7 +35,7 @@ static cp_status exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen
     return st;
 }
 
-int cp_migrate_latest_version(void)
+static int cp_migrate_latest_version(void)
 {
     int latest = 0;
     for (size_t i = 0; i < cp_migrations_count; i++)

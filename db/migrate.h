@@ -28,9 +28,6 @@ cp_status cp_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen);
  * Works with a read-only role. */
 cp_status cp_migrate_pending(PGconn *conn, int *pending, char *err, size_t errlen);
 
-/* The highest migration version this binary carries. */
-int cp_migrate_latest_version(void);
-
 /* The `chartpulse migrate` subcommand. */
 int cp_migrate_main(int argc, char **argv);
 

@@ -6,7 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
+
+/* The writer: rows of fields appended into a growing buffer. */
+struct cp_csv {
+    struct cp_buf out;
+    size_t fields_in_row; /* fields written in the current row (separators) */
+};
 
 /* ---- negotiation ------------------------------------------------------------------ */
 
@@ -22,7 +29,7 @@ static bool better(const struct accept_rank *a, const struct accept_rank *b)
     return a->q > b->q || (a->q == b->q && a->position < b->position);
 }
 
-bool cp_csv_accept_prefers_csv(const char *accept)
+static bool cp_csv_accept_prefers_csv(const char *accept)
 {
     struct accept_rank csv = {-1, 0}, json = {-1, 0};
     const char *p = accept;
@@ -80,14 +87,6 @@ cp_status cp_csv_negotiate(const struct cp_request *req, struct cp_reply *reply,
     return CP_OK;
 }
 
-bool cp_csv_wanted(const struct cp_request *req)
-{
-    const char *format = cp_request_query(req, "format");
-    if (format)
-        return !strcmp(format, "csv");
-    return cp_csv_accept_prefers_csv(req->accept);
-}
-
 bool cp_csv_wanted_by_accept(const struct cp_param *query, size_t query_count, const char *accept)
 {
     for (size_t i = 0; i < query_count; i++)
@@ -98,19 +97,19 @@ bool cp_csv_wanted_by_accept(const struct cp_param *query, size_t query_count, c
 
 /* ---- the writer ------------------------------------------------------------------- */
 
-void cp_csv_init(struct cp_csv *csv)
+static void cp_csv_init(struct cp_csv *csv)
 {
     cp_buf_init(&csv->out, CP_CSV_MAX_BYTES);
     csv->fields_in_row = 0;
 }
 
-void cp_csv_cleanup(struct cp_csv *csv)
+static void cp_csv_cleanup(struct cp_csv *csv)
 {
     cp_buf_free(&csv->out);
     csv->fields_in_row = 0;
 }
 
-cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t len)
+static cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t len)
 {
     cp_status st = CP_OK;
     if (csv->fields_in_row++ && (st = cp_buf_add(&csv->out, ",", 1)) != CP_OK)
@@ -139,12 +138,12 @@ cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t len)
     return cp_buf_add(&csv->out, "\"", 1);
 }
 
-cp_status cp_csv_field(struct cp_csv *csv, const char *value)
+static cp_status cp_csv_field(struct cp_csv *csv, const char *value)
 {
     return cp_csv_field_n(csv, value, value ? strlen(value) : 0);
 }
 
-cp_status cp_csv_field_int(struct cp_csv *csv, bool present, long long value)
+static cp_status cp_csv_field_int(struct cp_csv *csv, bool present, long long value)
 {
     if (!present)
         return cp_csv_field(csv, NULL);
@@ -153,7 +152,7 @@ cp_status cp_csv_field_int(struct cp_csv *csv, bool present, long long value)
     return cp_csv_field_n(csv, text, (size_t)n);
 }
 
-cp_status cp_csv_field_double(struct cp_csv *csv, bool present, double value)
+static cp_status cp_csv_field_double(struct cp_csv *csv, bool present, double value)
 {
     if (!present)
         return cp_csv_field(csv, NULL);
@@ -167,7 +166,7 @@ cp_status cp_csv_field_double(struct cp_csv *csv, bool present, double value)
     return cp_csv_field(csv, text);
 }
 
-cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
+static cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
 {
     switch (value ? json_typeof(value) : JSON_NULL) {
     case JSON_STRING:
@@ -215,13 +214,13 @@ cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
     return st;
 }
 
-cp_status cp_csv_end_row(struct cp_csv *csv)
+static cp_status cp_csv_end_row(struct cp_csv *csv)
 {
     csv->fields_in_row = 0;
     return cp_buf_add(&csv->out, "\r\n", 2);
 }
 
-cp_status cp_csv_header(struct cp_csv *csv, const char *const *names)
+static cp_status cp_csv_header(struct cp_csv *csv, const char *const *names)
 {
     cp_status st = CP_OK;
     for (size_t i = 0; names[i] && st == CP_OK; i++)
@@ -229,7 +228,7 @@ cp_status cp_csv_header(struct cp_csv *csv, const char *const *names)
     return st == CP_OK ? cp_csv_end_row(csv) : st;
 }
 
-cp_status cp_csv_reply(struct cp_csv *csv, struct cp_reply *reply)
+static cp_status cp_csv_reply(struct cp_csv *csv, struct cp_reply *reply)
 {
     size_t len = 0;
     char *text = cp_buf_take(&csv->out, &len);

@@ -22,9 +22,8 @@
  * arrays/objects as compact JSON (an array of strings as the strings joined by "; ").
  * The CSV header row is the column names as given.
  *
- * For rows that are not JSON, use the writer directly (cp_csv_init, cp_csv_header,
- * cp_csv_field*, cp_csv_end_row, cp_csv_reply). A cacheable route needs nothing more: the
- * response cache keys on the negotiated type (http.c) and answers carry `Vary: Accept`. */
+ * A cacheable route needs nothing more: the response cache keys on the negotiated type
+ * (http.c) and answers carry `Vary: Accept`. */
 #ifndef CP_CSV_H
 #define CP_CSV_H
 
@@ -33,7 +32,6 @@
 
 #include <jansson.h>
 
-#include "core/buf.h"
 #include "handlers/handler.h"
 
 /* Content-Type of every CSV answer. */
@@ -47,42 +45,9 @@
  * a 400 problem "format: must be 'json' or 'csv' ..." in reply. */
 cp_status cp_csv_negotiate(const struct cp_request *req, struct cp_reply *reply, bool *csv);
 
-/* Whether the request negotiates CSV, as cp_csv_negotiate decides, treating a bad format
- * value as JSON (call cp_csv_negotiate first to answer it with a 400). */
-bool cp_csv_wanted(const struct cp_request *req);
-
-/* Whether an Accept header value prefers text/csv over application/json (NULL: no). */
-bool cp_csv_accept_prefers_csv(const char *accept);
-
 /* For the response cache (http.c): true when CSV is negotiated by the Accept header alone
  * (no `format` among the query parameters, which are part of the cache key already). */
 bool cp_csv_wanted_by_accept(const struct cp_param *query, size_t query_count, const char *accept);
-
-/* The writer: rows of fields appended into a growing buffer. */
-struct cp_csv {
-    struct cp_buf out;
-    size_t fields_in_row; /* fields written in the current row (separators) */
-};
-
-void cp_csv_init(struct cp_csv *csv);
-/* Writes a header row of NULL-terminated names. */
-cp_status cp_csv_header(struct cp_csv *csv, const char *const *names);
-/* Appends one field to the current row: quoted when it holds , " CR or LF; NULL is empty. */
-cp_status cp_csv_field(struct cp_csv *csv, const char *value);
-/* Appends a field of len bytes (may hold NULs; written as is). */
-cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t len);
-/* Appends an integer field, or an empty one when !present. */
-cp_status cp_csv_field_int(struct cp_csv *csv, bool present, long long value);
-/* Appends a real field (shortest round-trip form), or an empty one when !present. */
-cp_status cp_csv_field_double(struct cp_csv *csv, bool present, double value);
-/* Appends a JSON value as text, as described above (NULL is empty). */
-cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value);
-/* Ends the current row with CRLF. */
-cp_status cp_csv_end_row(struct cp_csv *csv);
-/* Hands the text to reply as CP_CSV_CONTENT_TYPE and empties csv. Returns CP_OK. */
-cp_status cp_csv_reply(struct cp_csv *csv, struct cp_reply *reply);
-/* Frees the buffer (safe after cp_csv_reply). */
-void cp_csv_cleanup(struct cp_csv *csv);
 
 /* The CSV of the array body[rows_member] (or of body itself when rows_member is NULL and
  * body is an array): a header row of columns (NULL-terminated), then one row per element.

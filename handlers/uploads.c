@@ -57,6 +57,10 @@ static cp_status load_object(PGconn *db, struct cp_rawstore *store, long long ob
     for (size_t i = 0; i < count && st == CP_OK; i++) {
         struct cp_load_result result = {0};
         st = cp_load_object(db, store, &objects[i], &result, err, errlen);
+        if (result.warnings)
+            cp_log_warn("upload: object %lld (%s): %s", objects[i].object_id,
+                        objects[i].original_name, result.warnings);
+        free(result.warnings);
     }
     for (size_t i = 0; i < count; i++)
         cp_raw_object_cleanup(&objects[i]);

@@ -18,6 +18,11 @@
 #include "db/pool.h"
 #include "pipeline/spotify.h"
 
+/* One track's COPY line: names, image lists and credits of one track. */
+#define TRACK_LINE_MAX (1u << 16)
+/* A batch route's path and query: 50 ids of 23 bytes plus the route. */
+#define BATCH_PATH_MAX 4096
+
 /* The most ids each batch route takes (SPEC §5). */
 #define TRACKS_PER_CALL  50
 #define ALBUMS_PER_CALL  20
@@ -74,8 +79,8 @@ static void fill_album(struct cp_album_row *row, const json_t *album, const char
     row->total_tracks = (int)int_field(album, "total_tracks", INT32_MAX);
 }
 
-cp_status cp_enrich_store_album(PGconn *conn, const json_t *album, const char *requested_id,
-                                char *err, size_t errlen)
+static cp_status cp_enrich_store_album(PGconn *conn, const json_t *album, const char *requested_id,
+                                       char *err, size_t errlen)
 {
     const char *id = id_of(album, requested_id);
     if (!cp_spotify_id_valid(id)) {
@@ -108,7 +113,7 @@ cp_status cp_enrich_store_track(PGconn *conn, const json_t *track, const char *r
     const char *album_id = str_field(album, "id");
     char *album_images = NULL, *artists = NULL;
     struct cp_buf line;
-    cp_buf_init(&line, 1 << 16);
+    cp_buf_init(&line, TRACK_LINE_MAX);
     if (json_is_object(album) && cp_spotify_id_valid(album_id)) {
         struct cp_album_row album_row;
         char date[11];
@@ -154,8 +159,8 @@ out:
     return st;
 }
 
-cp_status cp_enrich_store_artist(PGconn *conn, const json_t *artist, const char *requested_id,
-                                 char *err, size_t errlen)
+static cp_status cp_enrich_store_artist(PGconn *conn, const json_t *artist,
+                                        const char *requested_id, char *err, size_t errlen)
 {
     const char *id = id_of(artist, requested_id);
     if (!cp_spotify_id_valid(id)) {
@@ -223,7 +228,7 @@ static cp_status fetch_batch(struct enrich_run *run, const struct phase *ph,
     cp_status st;
     if (!run->batch_unavailable[ph->kind]) {
         struct cp_buf path;
-        cp_buf_init(&path, 4096);
+        cp_buf_init(&path, BATCH_PATH_MAX);
         cp_buf_addf(&path, "%s?ids=", ph->route);
         for (size_t i = 0; i < n; i++)
             cp_buf_addf(&path, "%s%s", i ? "," : "", ids[i]);

@@ -19,10 +19,6 @@
  * album object is the full one (GET /albums). */
 cp_status cp_enrich_store_track(PGconn *conn, const json_t *track, const char *requested_id,
                                 char *err, size_t errlen);
-cp_status cp_enrich_store_album(PGconn *conn, const json_t *album, const char *requested_id,
-                                char *err, size_t errlen);
-cp_status cp_enrich_store_artist(PGconn *conn, const json_t *artist, const char *requested_id,
-                                 char *err, size_t errlen);
 
 /* The subcommand. Exit status: 0 done, 1 failed (one line on stderr), 2 usage,
  * CP_SPOTIFY_EXIT_STOPPED when Spotify asked it to stop (what is left is said). */

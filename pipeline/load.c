@@ -57,7 +57,6 @@ struct load_ctx {
     struct cp_staged staged;
     struct cp_buf rejects;
     long long rejected;
-    cp_status buffer_status; /* CP_ERR_TOO_LARGE once the rejects buffer hits its cap */
 };
 
 static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
@@ -68,8 +67,7 @@ static void on_reject(long line_no, const char *raw, const char *reason, void *u
     cp_copy_escape(b, raw);
     cp_buf_adds(b, "\t");
     cp_copy_escape(b, reason);
-    if (cp_buf_adds(b, "\n") != CP_OK)
-        ctx->buffer_status = CP_ERR_TOO_LARGE;
+    cp_buf_adds(b, "\n"); /* a failure sticks: checked once, after the file */
     ctx->rejected++;
 }
 
@@ -144,16 +142,11 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     ctx.object_id = obj->object_id;
     cp_staged_init(&ctx.staged, LOAD_MAX_COPY);
     cp_buf_init(&ctx.rejects, LOAD_MAX_COPY);
-    char *warnings = NULL;
-    st = cp_chart_read(data, len, &meta, on_row, on_reject, &ctx, &warnings, err, errlen);
+    st = cp_chart_read(data, len, &meta, on_row, on_reject, &ctx, &result->warnings, err, errlen);
     if (st == CP_OK)
         cp_staged_reject_repeated_tracks(&ctx.staged, data, on_reject, &ctx);
     free(data);
-    if (warnings) {
-        cp_log_warn("object %lld (%s): %s", obj->object_id, obj->original_name, warnings);
-        free(warnings);
-    }
-    if (st == CP_OK && (ctx.buffer_status != CP_OK || ctx.staged.status != CP_OK)) {
+    if (st == CP_OK && (cp_buf_status(&ctx.rejects) != CP_OK || ctx.staged.status != CP_OK)) {
         snprintf(err, errlen, "object too large to stage in one transaction");
         st = CP_ERR_TOO_LARGE;
     }
@@ -206,6 +199,20 @@ static void usage(FILE *out)
           out);
 }
 
+/* Objects with the same warning are counted under one line of the summary, so a run over
+ * hundreds of files with one quirk prints it once. Distinct texts beyond this are counted
+ * together. */
+#define WARNING_KINDS_MAX 8
+/* Objects with rejected rows named one by one before the summary counts the rest. */
+#define REJECT_LINES_MAX 5
+
+struct warning_kind {
+    char *text;
+    long objects;
+    long long example_id; /* the first object that had it */
+    char *example_name;
+};
+
 /* The work list shared by the load workers, and what they found. */
 struct load_run {
     const struct cp_config *cfg;
@@ -217,8 +224,46 @@ struct load_run {
     double bytes_total, bytes_done;
     long long rows, rejected;
     long loaded_objects, streamed, failed;
-    bool stop; /* the database went away: take no more objects */
+    long objects_with_rejects;
+    struct warning_kind warnings[WARNING_KINDS_MAX];
+    size_t warning_kinds;
+    long other_warnings; /* objects whose warning did not fit in warnings[] */
+    bool stop;           /* the database went away: take no more objects */
 };
+
+/* Counts obj's warning text under its kind. Called with run->lock held. */
+static void tally_warning(struct load_run *run, const struct cp_raw_object *obj, const char *text)
+{
+    for (size_t i = 0; i < run->warning_kinds; i++) {
+        if (!strcmp(run->warnings[i].text, text)) {
+            run->warnings[i].objects++;
+            return;
+        }
+    }
+    if (run->warning_kinds == WARNING_KINDS_MAX) {
+        run->other_warnings++;
+        return;
+    }
+    struct warning_kind *w = &run->warnings[run->warning_kinds++];
+    w->text = cp_strdup(text);
+    w->objects = 1;
+    w->example_id = obj->object_id;
+    w->example_name = cp_strdup(obj->original_name);
+}
+
+static void print_warnings(struct load_run *run)
+{
+    for (size_t i = 0; i < run->warning_kinds; i++) {
+        const struct warning_kind *w = &run->warnings[i];
+        fprintf(stderr, "load: warning: %ld object%s: %s (e.g. object %lld, %s)\n", w->objects,
+                w->objects == 1 ? "" : "s", w->text, w->example_id, w->example_name);
+        free(w->text);
+        free(w->example_name);
+    }
+    if (run->other_warnings)
+        fprintf(stderr, "load: warning: %ld more object%s with other warnings\n",
+                run->other_warnings, run->other_warnings == 1 ? "" : "s");
+}
 
 /* One worker: its own connection and raw-zone handle (neither is shareable), taking the
  * next object in chart-date order until none is left. */
@@ -245,11 +290,14 @@ static void *load_worker(void *arg)
         const struct cp_raw_object *obj = &run->objects[run->next++];
         pthread_mutex_unlock(&run->lock);
 
-        struct cp_load_result result = {0, 0, false};
+        struct cp_load_result result = {0, 0, false, NULL};
         cp_status st = cp_load_object(conn, store, obj, &result, err, sizeof err);
 
         pthread_mutex_lock(&run->lock);
         run->bytes_done += (double)obj->bytes;
+        if (result.warnings)
+            tally_warning(run, obj, result.warnings);
+        free(result.warnings);
         if (st != CP_OK) {
             cp_progress_finish(&run->progress);
             fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s\n", obj->object_id,
@@ -262,7 +310,7 @@ static void *load_worker(void *arg)
             run->streamed += result.streamed;
             run->rows += result.rows_loaded;
             run->rejected += result.rows_rejected;
-            if (result.rows_rejected) {
+            if (result.rows_rejected && ++run->objects_with_rejects <= REJECT_LINES_MAX) {
                 cp_progress_finish(&run->progress);
                 fprintf(stderr,
                         "chartpulse load: object %lld (%s): %lld row%s rejected "
@@ -367,6 +415,13 @@ int cp_load_main(int argc, char **argv)
             elapsed > 0 ? (double)run.rows / elapsed : 0.0, run.rejected, run.failed + not_reached,
             not_reached ? " (the database went away)" : "", run.streamed,
             run.loaded_objects - run.streamed);
+    if (run.objects_with_rejects > REJECT_LINES_MAX)
+        fprintf(stderr,
+                "load: %ld more object%s with rejected rows (select object_id, count(*) from "
+                "etl.reject group by 1)\n",
+                run.objects_with_rejects - REJECT_LINES_MAX,
+                run.objects_with_rejects - REJECT_LINES_MAX == 1 ? "" : "s");
+    print_warnings(&run);
     if (run.loaded_objects)
         cp_refresh_announce(&cfg, cmd);
     status = run.failed || not_reached || !started_threads ? 1 : 0;

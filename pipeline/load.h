@@ -16,11 +16,13 @@
 struct cp_load_result {
     long long rows_loaded;
     long long rows_rejected;
-    bool streamed; /* by the streamed path (load_stream.h), not the set-based merge */
+    bool streamed;  /* by the streamed path (load_stream.h), not the set-based merge */
+    char *warnings; /* what the reader noticed about the object as a whole ("ignored extra
+                     * columns: ..."), or NULL; owned: the caller frees it */
 };
 
-/* Loads one cataloged object. On CP_ERR_FORMAT (the object as a whole cannot be read) the
- * failure is recorded on the object, which stays pending. */
+/* Loads one cataloged object. result->warnings may be set on any outcome. On CP_ERR_FORMAT (the
+ * object as a whole cannot be read) the failure is recorded on the object, which stays pending. */
 cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
                          struct cp_load_result *result, char *err, size_t errlen);
 

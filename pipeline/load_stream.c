@@ -11,6 +11,12 @@
 #include "db/pgresult.h"
 #include "pipeline/load.h"
 
+/* The COPY text of one streamed table. It grows with the object's rows, which the staged
+ * strings' cap (LOAD_MAX_OBJECT) already bounds; a few hundred bytes a row at most. */
+#define STREAMED_COPY_MAX ((size_t)8 << 30)
+/* The array literal of an object's track ids: 25 bytes a track. */
+#define TRACK_IDS_MAX ((size_t)1 << 30)
+
 /* ---- the staged rows ------------------------------------------------------------------ */
 
 void cp_staged_init(struct cp_staged *s, size_t max_bytes)
@@ -279,7 +285,7 @@ static cp_status read_runs(PGconn *conn, const struct cp_staged *s, int k, struc
                            char *err, size_t errlen)
 {
     struct cp_buf ids;
-    cp_buf_init(&ids, (size_t)1 << 30);
+    cp_buf_init(&ids, TRACK_IDS_MAX);
     cp_buf_add(&ids, "{", 1);
     bool first = true;
     for (size_t i = 0; i < m->count; i++) {
@@ -651,9 +657,8 @@ cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *
 
     struct streamed_out o;
     struct cp_buf *bufs[] = {&o.charts, &o.entries, &o.tracks, &o.runs, &o.months};
-    /* no cap of their own: they grow with the rows, which the staged strings' cap bounds */
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        cp_buf_init(bufs[i], SIZE_MAX);
+        cp_buf_init(bufs[i], STREAMED_COPY_MAX);
 
     /* rows in (series, date, rank) order; a chart's previous chart is the one before it in
      * the object, or the series' latest loaded chart for the first */

@@ -174,8 +174,8 @@ static cp_status run_child(const struct cp_config *cfg, const char *command, cha
 
 /* ---- a run ------------------------------------------------------------------------ */
 
-cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *cfg, long long run_id,
-                                  char *err, size_t errlen)
+static cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *cfg,
+                                         long long run_id, char *err, size_t errlen)
 {
     char dberr[512], detail[DETAIL_MAX + 1];
     char failure[DETAIL_MAX + 64] = "";

@@ -20,13 +20,6 @@
 /* The steps of every run, in order (NULL-terminated). */
 extern const char *const cp_pipeline_steps[];
 
-/* Executes run run_id, recorded as running by cp_pipeline_repo_start with
- * cp_pipeline_steps, over conn (the owner's connection), and records its end. Returns CP_OK
- * when every step succeeded or was skipped; otherwise the run is recorded failed and err
- * holds its error text. */
-cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *cfg, long long run_id,
-                                  char *err, size_t errlen);
-
 /* Starts cp_pipeline_run_execute for run_id on a background thread with its own connection
  * (cfg is copied). CP_ERR_CONFLICT when this process's background run is still going;
  * CP_ERR_INTERNAL when no thread can be started (the run is then recorded failed by the

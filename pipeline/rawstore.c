@@ -17,6 +17,11 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
+/* An S3 request URL: endpoint, bucket, prefix and one Hive-style key, URI-encoded. */
+#define S3_URL_MAX 8192
+/* A raw-zone key (source=…/chart=…/region=…/date=…/name.<sha12>.csv). */
+#define RAW_KEY_MAX 4096
+
 /* Raw objects larger than this are refused: chart files are at most a few hundred MB
  * (the full Kaggle charts.csv is ~3.5 GB and must be split before ingest). */
 #define RAWSTORE_MAX_OBJECT ((size_t)2 << 30)
@@ -180,7 +185,7 @@ static cp_status s3_request(struct cp_rawstore *store, const char *method, const
                             size_t errlen)
 {
     struct cp_buf url;
-    cp_buf_init(&url, 8192);
+    cp_buf_init(&url, S3_URL_MAX);
     cp_buf_adds(&url, store->base_url);
     append_uri_encoded(&url, store->prefix);
     append_uri_encoded(&url, key);
@@ -380,7 +385,7 @@ char *cp_rawstore_key(const char *source, const char *chart, const char *region,
                       const char *sha256_hex, const char *original_name)
 {
     struct cp_buf b;
-    cp_buf_init(&b, 4096);
+    cp_buf_init(&b, RAW_KEY_MAX);
     append_part(&b, "source", source);
     append_part(&b, "chart", chart);
     append_part(&b, "region", region);

@@ -22,6 +22,9 @@
 #include "pipeline/rawstore.h"
 #include "pipeline/spotify.h"
 
+/* The COPY text of one playlist snapshot: a few hundred tracks of a few hundred bytes. */
+#define SNAPSHOT_STAGE_MAX ((size_t)64 << 20)
+
 /* The most items GET /playlists/{id}/items returns a page (2026). */
 #define PAGE_LIMIT 50
 /* A chart holds ranks 1..1000 (core.chart_entry); later positions are not fetched. */
@@ -237,7 +240,7 @@ static cp_status load_snapshot(PGconn *conn, struct snapshot *snap, long long *r
                                size_t errlen)
 {
     struct cp_buf stage;
-    cp_buf_init(&stage, (size_t)64 << 20);
+    cp_buf_init(&stage, SNAPSHOT_STAGE_MAX);
     stage_text(snap, &stage);
     cp_status st = cp_etl_begin(conn, err, errlen);
     for (size_t p = 0; st == CP_OK && p < snap->n_pages; p++) {

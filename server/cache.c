@@ -19,6 +19,9 @@
 #include "core/mem.h"
 #include "core/redis.h"
 
+/* A key is the path and query of a request, which libmicrohttpd bounds far below this. */
+#define CACHE_KEY_MAX (1u << 20)
+
 /* Level 1 is split into this many independently locked LRUs (a power of two), so HTTP
  * threads and workers rarely wait for each other. */
 #define N_SHARDS        16
@@ -146,7 +149,7 @@ static int compare_params(const void *a, const void *b)
 char *cp_cache_key(const char *path, const struct cp_param *query, size_t query_count, size_t *len)
 {
     struct cp_buf b;
-    cp_buf_init(&b, SIZE_MAX);
+    cp_buf_init(&b, CACHE_KEY_MAX);
     cp_buf_adds(&b, "GET ");
     add_encoded(&b, path, true);
     if (query_count) {

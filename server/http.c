@@ -1077,33 +1077,6 @@ static void write_slot_init(struct db_slot *slot, const char *url,
 }
 
 /* A deep copy of cfg for handlers (cp_request.config): the caller's may go away. */
-static void config_copy(struct cp_config *dst, const struct cp_config *src)
-{
-    *dst = *src;
-    char **strings[] = {
-        &dst->database_url,
-        &dst->api_database_url,
-        &dst->database_read_url,
-        &dst->redis_url,
-        &dst->listen,
-        &dst->listen_host,
-        &dst->raw_uri,
-        &dst->s3_endpoint,
-        &dst->aws_access_key_id,
-        &dst->aws_secret_access_key,
-        &dst->aws_region,
-        &dst->spotify_client_id,
-        &dst->spotify_client_secret,
-        &dst->spotify_api_url,
-        &dst->spotify_accounts_url,
-        &dst->admin_token,
-        &dst->schedule_text,
-        &dst->log_format_text,
-    };
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-        *strings[i] = cp_strdup(*strings[i]);
-}
-
 cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *given,
                           struct cp_server **out, char *err, size_t errlen)
 {
@@ -1152,7 +1125,7 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         write_slot_init(&server->write_db, cfg->database_url, &opts);
     else
         db_slot_init(&server->write_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
-    config_copy(&server->config, cfg);
+    cp_config_copy(&server->config, cfg);
 
     server->workers = cp_calloc((size_t)opts.db_workers, sizeof *server->workers);
     for (int i = 0; i < opts.db_workers; i++) {

@@ -35,7 +35,7 @@ char *tu_read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     struct cp_buf b;
-    cp_buf_init(&b, (size_t)1 << 30);
+    cp_buf_init(&b, TU_FILE_MAX);
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
@@ -262,7 +262,7 @@ bool tu_http_header(const char *header_block, const char *name, char *out, size_
 char *tu_gunzip(const char *data, size_t len, size_t *outlen)
 {
     struct cp_buf out;
-    cp_buf_init(&out, (size_t)64 << 20);
+    cp_buf_init(&out, TU_BODY_MAX);
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     ck_assert_int_eq(inflateInit2(&zs, 15 + 16), Z_OK);
@@ -302,7 +302,7 @@ void tu_http_request(struct tu_http_result *r, const char *method, const char *u
 {
     memset(r, 0, sizeof *r);
     cp_buf_init(&r->body, TU_MAX_RESPONSE_BYTES);
-    cp_buf_init(&r->headers, 64 * 1024);
+    cp_buf_init(&r->headers, TU_HEADERS_MAX);
     CURL *curl = curl_easy_init();
     ck_assert_ptr_nonnull(curl);
     struct curl_slist *headers = NULL;

@@ -11,6 +11,14 @@
 
 #include "core/buf.h"
 
+/* Caps of the tests' own buffers: a file read whole, a text built in a test, an HTTP answer's
+ * headers, a short path or query. */
+#define TU_FILE_MAX    ((size_t)1 << 30)
+#define TU_TEXT_MAX    ((size_t)1 << 20)
+#define TU_HEADERS_MAX ((size_t)64 << 10)
+#define TU_SHORT_MAX   ((size_t)1 << 16)
+#define TU_BODY_MAX    ((size_t)64 << 20)
+
 /* Absolute path of a file under tests/fixtures; caller frees. */
 char *tu_fixture_path(const char *name);
 /* Reads a whole file into a NUL-terminated buffer; caller frees. Fails the test if absent. */

@@ -56,6 +56,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
+#define QUERY_MAX          (1 << 16)
 #define MAX_BODY           (1 << 20)
 #define PAGE_LIMIT_MAX     50
 #define PAGE_LIMIT_DEFAULT 20
@@ -695,7 +696,7 @@ static void serve(struct MHD_Connection *conn, const char *method, const char *u
     }
 
     struct cp_buf query;
-    cp_buf_init(&query, 1 << 16);
+    cp_buf_init(&query, QUERY_MAX);
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &query);
     int port = 0;
     const union MHD_ConnectionInfo *info =

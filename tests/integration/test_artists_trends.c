@@ -721,7 +721,7 @@ END_TEST
 static char *names(const json_t *list)
 {
     struct cp_buf b;
-    cp_buf_init(&b, 1 << 20);
+    cp_buf_init(&b, TU_TEXT_MAX);
     for (size_t i = 0; i < json_array_size(list); i++)
         cp_buf_addf(&b, "%s%s", i ? "|" : "", str(json_array_get(list, i), "name"));
     return cp_buf_take(&b, NULL);
@@ -792,7 +792,7 @@ START_TEST(search_errors)
     free(path);
     /* 200 characters are fine, even when they take 400 bytes */
     struct cp_buf b;
-    cp_buf_init(&b, 4096);
+    cp_buf_init(&b, TU_SHORT_MAX);
     cp_buf_adds(&b, "/v1/search?q=");
     for (int i = 0; i < 200; i++)
         cp_buf_adds(&b, "%C3%A9");

@@ -270,7 +270,7 @@ static json_t *fake_call(const char *method, const char *path, const char *body)
     CURL *c = curl_easy_init();
     char *url = cp_asprintf("http://127.0.0.1:%d%s", fake_port, path);
     struct cp_buf answer;
-    cp_buf_init(&answer, (size_t)64 << 20);
+    cp_buf_init(&answer, TU_BODY_MAX);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body)

@@ -73,7 +73,7 @@ static void write_fixture_charts(void)
 {
     for (int day = 1; day <= DAYS; day++) {
         struct cp_buf b;
-        cp_buf_init(&b, 1 << 20);
+        cp_buf_init(&b, TU_TEXT_MAX);
         cp_buf_adds(&b, "\xEF\xBB\xBFrank,uri,artist_names,track_name,source,peak_rank,"
                         "previous_rank,days_on_chart,streams\n");
         int filler = 0;

@@ -9,7 +9,7 @@
 START_TEST(buf_grows_and_stays_terminated)
 {
     struct cp_buf b;
-    cp_buf_init(&b, 1 << 20);
+    cp_buf_init(&b, TU_TEXT_MAX);
     for (int i = 0; i < 1000; i++)
         ck_assert_int_eq(cp_buf_addf(&b, "%d,", i), CP_OK);
     ck_assert_uint_eq(b.len, strlen(b.data));
@@ -35,6 +35,27 @@ START_TEST(buf_refuses_past_cap)
     cp_buf_reset(&b);
     ck_assert_uint_eq(b.len, 0);
     ck_assert_int_eq(cp_buf_add(&b, "abc", 3), CP_OK);
+    cp_buf_free(&b);
+}
+END_TEST
+
+/* A failure sticks: a later append that would fit still fails, so a record written in
+ * several appends is never left half-written with the rest looking whole. */
+START_TEST(buf_failure_sticks_until_reset)
+{
+    struct cp_buf b;
+    cp_buf_init(&b, 8);
+    ck_assert_int_eq(cp_buf_status(&b), CP_OK);
+    ck_assert_int_eq(cp_buf_adds(&b, "123456"), CP_OK);
+    ck_assert_int_eq(cp_buf_adds(&b, "789"), CP_ERR_TOO_LARGE);
+    ck_assert_int_eq(cp_buf_adds(&b, "7"), CP_ERR_TOO_LARGE); /* would fit, still refused */
+    ck_assert_int_eq(cp_buf_addf(&b, "%d", 7), CP_ERR_TOO_LARGE);
+    ck_assert_int_eq(cp_buf_add(&b, "", 0), CP_ERR_TOO_LARGE);
+    ck_assert_int_eq(cp_buf_status(&b), CP_ERR_TOO_LARGE);
+    ck_assert_str_eq(b.data, "123456");
+    cp_buf_reset(&b);
+    ck_assert_int_eq(cp_buf_status(&b), CP_OK);
+    ck_assert_int_eq(cp_buf_adds(&b, "7"), CP_OK);
     cp_buf_free(&b);
 }
 END_TEST
@@ -72,6 +93,7 @@ int main(void)
     TCase *tc = tcase_create("buf");
     tcase_add_test(tc, buf_grows_and_stays_terminated);
     tcase_add_test(tc, buf_refuses_past_cap);
+    tcase_add_test(tc, buf_failure_sticks_until_reset);
     tcase_add_test(tc, buf_take_empty);
     tcase_add_test(tc, status_table_complete);
     suite_add_tcase(s, tc);

@@ -154,7 +154,7 @@ START_TEST(store_then_lookup)
 
     /* the counts reach the exposition */
     struct cp_buf text;
-    cp_buf_init(&text, 1 << 20);
+    cp_buf_init(&text, TU_TEXT_MAX);
     ck_assert_int_eq(cp_metrics_render(m, &text), CP_OK);
     ck_assert_msg(strstr(text.data, "chartpulse_cache_hits_total{level=\"local\"} 3\n"), "%s",
                   text.data);
@@ -226,7 +226,7 @@ START_TEST(eviction_keeps_the_budget_and_recent_entries)
     ck_assert(!cached(cache, "GET /filler/0", 'f'));
 
     struct cp_buf text;
-    cp_buf_init(&text, 1 << 20);
+    cp_buf_init(&text, TU_TEXT_MAX);
     ck_assert_int_eq(cp_metrics_render(m, &text), CP_OK);
     const char *bytes_line = strstr(text.data, "\nchartpulse_cache_local_bytes ");
     ck_assert_ptr_nonnull(bytes_line);
@@ -306,7 +306,7 @@ START_TEST(threads_share_the_cache)
     cp_cache_free(cache);
     /* every entry the cache held was counted out again */
     struct cp_buf text;
-    cp_buf_init(&text, 1 << 20);
+    cp_buf_init(&text, TU_TEXT_MAX);
     ck_assert_int_eq(cp_metrics_render(m, &text), CP_OK);
     ck_assert(strstr(text.data, "\nchartpulse_cache_local_entries 0\n"));
     ck_assert(strstr(text.data, "\nchartpulse_cache_local_bytes 0\n"));
@@ -360,7 +360,7 @@ START_TEST(unreachable_redis_is_an_error_not_a_hang)
     usleep(200 * 1000); /* a few refresh attempts */
     cp_cache_free(cache);
     struct cp_buf text;
-    cp_buf_init(&text, 1 << 20);
+    cp_buf_init(&text, TU_TEXT_MAX);
     ck_assert_int_eq(cp_metrics_render(m, &text), CP_OK);
     const char *errors = strstr(text.data, "\nchartpulse_cache_redis_errors_total ");
     ck_assert_ptr_nonnull(errors);

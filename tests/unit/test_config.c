@@ -13,7 +13,8 @@ static const char *all_settings[] = {"DATABASE_URL",           "API_DATABASE_URL
                                      "SPOTIFY_CLIENT_ID",      "SPOTIFY_CLIENT_SECRET",
                                      "SPOTIFY_API_URL",        "SPOTIFY_ACCOUNTS_URL",
                                      "CHARTPULSE_ADMIN_TOKEN", "CHARTPULSE_SCHEDULE",
-                                     "CHARTPULSE_LOG_FORMAT"};
+                                     "CHARTPULSE_LOG_FORMAT",  "CHARTPULSE_PG_PORT",
+                                     "CHARTPULSE_REDIS_PORT"};
 
 static void clear_env(void)
 {
@@ -149,6 +150,73 @@ START_TEST(cli_override)
 }
 END_TEST
 
+/* Moving the private services (scripts/env.sh) moves the connection defaults with them:
+ * `make demo` with CHARTPULSE_PG_PORT=55432 must not load into whatever listens on 54320. */
+START_TEST(connection_defaults_follow_the_ports)
+{
+    clear_env();
+    setenv("CHARTPULSE_PG_PORT", "55432", 1);
+    setenv("CHARTPULSE_REDIS_PORT", "6400", 1);
+    struct cp_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    ck_assert_str_eq(cfg.database_url, "postgresql://chartpulse@127.0.0.1:55432/chartpulse");
+    ck_assert_str_eq(cfg.api_database_url,
+                     "postgresql://chartpulse_api@127.0.0.1:55432/chartpulse");
+    ck_assert_str_eq(cfg.redis_url, "redis://127.0.0.1:6400/0");
+    cp_config_cleanup(&cfg);
+    setenv("CHARTPULSE_PG_PORT", "0", 1);
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_ERR_INVALID);
+    ck_assert(strstr(err, "CHARTPULSE_PG_PORT") != NULL);
+    clear_env();
+}
+END_TEST
+
+/* The server keeps its own copy of the settings: every string of it is its own (a setting
+ * missing from a hand-kept list would be freed twice; ASan reports that). */
+START_TEST(copy_owns_every_string)
+{
+    clear_env();
+    for (size_t i = 0; i < sizeof all_settings / sizeof all_settings[0]; i++)
+        if (strcmp(all_settings[i], "CHARTPULSE_LISTEN") &&
+            strcmp(all_settings[i], "CHARTPULSE_SCHEDULE") &&
+            strcmp(all_settings[i], "CHARTPULSE_LOG_FORMAT") &&
+            strcmp(all_settings[i], "CHARTPULSE_RAW_URI") &&
+            strcmp(all_settings[i], "CHARTPULSE_PG_PORT") &&
+            strcmp(all_settings[i], "CHARTPULSE_REDIS_PORT") && !strstr(all_settings[i], "URL") &&
+            strcmp(all_settings[i], "CHARTPULSE_S3_ENDPOINT"))
+            setenv(all_settings[i], "set", 1);
+    setenv("CHARTPULSE_SCHEDULE", "every 6h", 1);
+    setenv("CHARTPULSE_LOG_FORMAT", "json", 1);
+    setenv("DATABASE_READ_URL", "postgresql://reader@127.0.0.1:5/x", 1);
+    setenv("CHARTPULSE_S3_ENDPOINT", "http://127.0.0.1:9", 1);
+    struct cp_config src, dst;
+    char err[256] = "";
+    ck_assert_msg(cp_config_load(&src, err, sizeof err) == CP_OK, "%s", err);
+    cp_config_copy(&dst, &src);
+    char **fields[] = {&dst.pg_port,           &dst.database_url, &dst.api_database_url,
+                       &dst.database_read_url, &dst.redis_url,    &dst.listen,
+                       &dst.listen_host,       &dst.raw_uri,      &dst.s3_endpoint,
+                       &dst.aws_access_key_id, &dst.admin_token,  &dst.schedule_text,
+                       &dst.log_format_text};
+    char **originals[] = {&src.pg_port,           &src.database_url, &src.api_database_url,
+                          &src.database_read_url, &src.redis_url,    &src.listen,
+                          &src.listen_host,       &src.raw_uri,      &src.s3_endpoint,
+                          &src.aws_access_key_id, &src.admin_token,  &src.schedule_text,
+                          &src.log_format_text};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        ck_assert_ptr_nonnull(*fields[i]);
+        ck_assert_ptr_ne(*fields[i], *originals[i]);
+        ck_assert_str_eq(*fields[i], *originals[i]);
+    }
+    ck_assert_int_eq(dst.schedule.kind, CP_SCHEDULE_EVERY);
+    cp_config_cleanup(&src);
+    ck_assert_str_eq(dst.admin_token, "set"); /* still readable after the original is gone */
+    cp_config_cleanup(&dst);
+    clear_env();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -160,6 +228,8 @@ int main(void)
     tcase_add_test(tc, secret_value_not_echoed);
     tcase_add_test(tc, schedules);
     tcase_add_test(tc, cli_override);
+    tcase_add_test(tc, connection_defaults_follow_the_ports);
+    tcase_add_test(tc, copy_owns_every_string);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -821,7 +821,7 @@ static struct kfile read_kaggle(const char *dir, const char *name)
     EXPECT(valid_utf8((unsigned char *)data, len), "%s: invalid UTF-8", name);
 
     struct cp_buf rebuilt;
-    cp_buf_init(&rebuilt, (size_t)1 << 30);
+    cp_buf_init(&rebuilt, TU_FILE_MAX);
     struct kfile k = {.rebuilt = &rebuilt};
     struct csv_parser parser;
     ck_assert_int_eq(csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL), 0);
