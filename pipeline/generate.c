@@ -1341,7 +1341,7 @@ static cp_status write_chart(struct writer *w, const char *region, bool weekly, 
     return CP_OK;
 }
 
-/* The country name the Kaggle data writes for a region code (pipeline/regions.c). */
+/* The country name the Kaggle data writes for a region code (core/series.c). */
 static const char *region_name(const char *code)
 {
     size_t count;
@@ -1385,8 +1385,8 @@ static cp_status kaggle_open(struct writer *w, int region, int year)
 {
     const char *code = region_models[region].code;
     const char *name = region_name(code);
-    if (!name) { /* cannot happen: test_generate checks every code against regions.c */
-        snprintf(w->err, w->errlen, "region %s has no name in pipeline/regions.c", code);
+    if (!name) { /* cannot happen: test_generate checks every code against core/series.c */
+        snprintf(w->err, w->errlen, "region %s has no name in core/series.c", code);
         return CP_ERR_INTERNAL;
     }
     struct cp_buf tail;

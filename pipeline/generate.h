@@ -59,7 +59,7 @@ void cp_generate_opts_init(struct cp_generate_opts *opts);
  * file per region and calendar year holding that year's daily charts, rows in date then
  * rank order: header `title,rank,date,artist,url,region,chart,trend,streams`, no BOM, CRLF
  * line endings, fields quoted only where RFC 4180 needs it, region as its country name in
- * pipeline/regions.c ("Global", "United States"), chart `top200`, trend NEW_ENTRY (not on
+ * core/series.c ("Global", "United States"), chart `top200`, trend NEW_ENTRY (not on
  * the previous day's chart), MOVE_UP, MOVE_DOWN or SAME_POSITION, streams as pandas writes
  * them (`253019.0`), url https://open.spotify.com/track/<id>. Ranks, tracks, titles,
  * artists and streams are exactly those of the spotify format's daily files.

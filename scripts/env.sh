@@ -5,29 +5,37 @@
 #   scripts/env.sh deps     install missing Debian and npm packages
 #   scripts/env.sh up       deps + start PostgreSQL (127.0.0.1:$CHARTPULSE_PG_PORT) and Redis
 #   scripts/env.sh down     stop both (data is kept under var/)
-#   scripts/env.sh status   say what is running
+#   scripts/env.sh status   say what is running and where PostgreSQL keeps its data
 #   scripts/env.sh createdb NAME [--fresh]   create (or drop and recreate) a database
+#   scripts/env.sh urls [DBNAME [REDIS_DB]]  print `export DATABASE_URL=...` lines for the
+#                           private services (default: database chartpulse, Redis db 0)
 #
 # Ports: CHARTPULSE_PG_PORT (54320), CHARTPULSE_REDIS_PORT (63790).
+# As root the cluster runs as user postgres. When postgres cannot enter the checkout (a
+# clone under root's 0700 home), its data, socket and log are kept in
+# /var/lib/chartpulse/<hash of the checkout's path>/ instead, linked as var/pg.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VAR="$ROOT/var"
 PG_PORT=${CHARTPULSE_PG_PORT:-54320}
 REDIS_PORT=${CHARTPULSE_REDIS_PORT:-63790}
-PG_DATA="$VAR/pg/data"
-PG_SOCK="$VAR/pg/run"
-PG_LOG="$VAR/log/postgresql.log"
 REDIS_DIR="$VAR/redis"
 PG_BIN=/usr/lib/postgresql/15/bin
+# Where a root-run cluster goes when user postgres cannot reach var/ (see pg_place).
+PG_OUTSIDE_BASE=/var/lib/chartpulse
 
-# Debian packages the build, the services and the tests need.
+# Debian packages the build, the services and the tests need (node and npm: npm_deps).
 DEB_PACKAGES=(
     build-essential cmake pkg-config clang libclang-rt-14-dev
     libmicrohttpd-dev libpq-dev libjansson-dev libcurl4-openssl-dev libhiredis-dev
     libcsv-dev libssl-dev zlib1g-dev check
     postgresql-15 postgresql-client-15 postgresql-15-pgtap redis-server redis-tools
     curl ca-certificates prometheus libpostgresql-jdbc-java openjdk-17-jdk-headless
+    # pg_prove (tests/sql/run.sh): only a Recommends of postgresql-15-pgtap
+    libtap-parser-sourcehandler-pgtap-perl
+    # useradd (pg_user), runuser (as_pg), lscpu (bench/load_bench.sh); git (bench/)
+    passwd util-linux git
 )
 
 say() { printf 'env: %s\n' "$*" >&2; }
@@ -35,6 +43,27 @@ die() {
     printf 'env: error: %s\n' "$*" >&2
     exit 1
 }
+
+valid_port() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
+valid_port "$PG_PORT" || die "CHARTPULSE_PG_PORT: '$PG_PORT' is not a port number"
+valid_port "$REDIS_PORT" || die "CHARTPULSE_REDIS_PORT: '$REDIS_PORT' is not a port number"
+
+# The cluster's folder: var/pg, or the folder var/pg links to when it was placed outside
+# the checkout. Data, socket and (when outside) the server's logs are below it.
+pg_paths() {
+    if [ -L "$VAR/pg" ]; then
+        PG_DIR=$(readlink "$VAR/pg")
+        PG_LOGDIR="$PG_DIR/log"
+    else
+        PG_DIR="$VAR/pg"
+        PG_LOGDIR="$VAR/log"
+    fi
+    PG_DATA="$PG_DIR/data"
+    PG_SOCK="$PG_DIR/run"
+    PG_LOG="$PG_LOGDIR/postgresql.log"
+    PG_INITDB_LOG="$PG_LOGDIR/initdb.log"
+}
+pg_paths
 
 deps() {
     local missing=() p
@@ -53,10 +82,11 @@ deps() {
 }
 
 # Test tools from npm (package.json): installed into ./node_modules when it is missing or
-# older than the lock file.
+# older than the lock file. node and npm come from Debian unless some other node (with
+# its own npm) is installed already: Debian's npm package conflicts with those.
 npm_deps() {
-    if ! command -v npm >/dev/null 2>&1; then
-        [ "$(id -u)" -eq 0 ] || die "npm is missing; install nodejs and npm"
+    if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+        [ "$(id -u)" -eq 0 ] || die "node or npm is missing; install nodejs and npm"
         say "installing nodejs npm"
         apt-get update -qq >/dev/null
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
@@ -79,28 +109,59 @@ pg_user() {
     fi
 }
 
+# Runs a command as the cluster's owner. From / : the caller's folder may be closed to it.
 as_pg() {
     local u
     u=$(pg_user)
-    if [ "$(id -un)" = "$u" ]; then "$@"; else runuser -u "$u" -- "$@"; fi
+    if [ "$(id -un)" = "$u" ]; then "$@"; else (cd / && runuser -u "$u" -- "$@"); fi
 }
 
 pg_running() {
     [ -f "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
 }
 
+# As root, the server runs as postgres and must reach its data, socket and log files. When
+# a parent folder of the checkout is closed to postgres (a clone in root's 0700 home), those
+# go to a folder postgres owns outside the checkout, one per checkout path, and var/pg links
+# to it. The parents' permissions are left alone. A cluster already placed stays put.
+pg_place() {
+    local u=$1 key dir
+    mkdir -p "$VAR"
+    [ -L "$VAR/pg" ] && return 0
+    [ "$(id -u)" -eq 0 ] || return 0
+    as_pg test -x "$VAR" && return 0
+    if [ -e "$VAR/pg/data/PG_VERSION" ]; then
+        die "user $u cannot enter $VAR, where the cluster $VAR/pg/data is: move that folder to $PG_OUTSIDE_BASE/<name>/data and link var/pg to $PG_OUTSIDE_BASE/<name>, or remove it"
+    fi
+    # no cluster in var/pg (at most the empty folders of an earlier failed start)
+    rm -rf "$VAR/pg"
+    key=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+    dir="$PG_OUTSIDE_BASE/$key"
+    mkdir -p "$PG_OUTSIDE_BASE" "$dir"
+    chmod 0755 "$PG_OUTSIDE_BASE"
+    chown "$u" "$dir"
+    chmod 0700 "$dir"
+    printf '%s\n' "$ROOT" >"$dir/checkout" # which clone it belongs to, for humans
+    ln -sfn "$dir" "$VAR/pg"
+    pg_paths
+    say "user $u cannot enter $VAR (a parent folder is closed to it): the PostgreSQL data, socket and log are kept in $dir (var/pg links to it)"
+}
+
 pg_up() {
     local u
     u=$(pg_user)
-    mkdir -p "$VAR/pg" "$PG_SOCK" "$VAR/log"
-    chown "$u" "$VAR/pg" "$PG_SOCK"
+    pg_place "$u"
+    mkdir -p "$PG_DIR" "$PG_SOCK" "$PG_LOGDIR"
+    chown "$u" "$PG_DIR" "$PG_SOCK"
+    [ -L "$VAR/pg" ] && chown "$u" "$PG_LOGDIR"
     touch "$PG_LOG" && chown "$u" "$PG_LOG"
-    # The service user must be able to reach var/ through the checkout's parents.
-    as_pg test -x "$VAR/pg" || die "user $u cannot enter $VAR/pg (check the permissions of its parent folders)"
+    # The service user must be able to reach its folder (var/ through the checkout's parents).
+    as_pg test -w "$PG_DIR" -a -x "$PG_DIR" -a -w "$PG_LOG" ||
+        die "user $u cannot write in $PG_DIR or $PG_LOG (check the permissions of their parent folders)"
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
         say "creating PostgreSQL cluster in $PG_DATA"
         as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 \
-            --locale=C.UTF-8 >"$VAR/log/initdb.log" 2>&1 || die "initdb failed: see $VAR/log/initdb.log"
+            --locale=C.UTF-8 >"$PG_INITDB_LOG" 2>&1 || die "initdb failed: see $PG_INITDB_LOG"
         cat >>"$PG_DATA/postgresql.conf" <<EOF
 # chartpulse private cluster: loopback only, sized for a 2-core development machine
 listen_addresses = '127.0.0.1'
@@ -141,13 +202,26 @@ createdb_if_missing() {
         psql_admin -d postgres -qc "create database \"$1\" owner chartpulse"
 }
 
+valid_dbname() { [[ $1 =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name '$1'"; }
+
 createdb_cmd() {
     local name=$1 fresh=${2:-}
-    [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name '$name'"
+    valid_dbname "$name"
     if [ "$fresh" = "--fresh" ]; then
         psql_admin -d postgres -qc "drop database if exists \"$name\" with (force)"
     fi
     createdb_if_missing "$name"
+}
+
+# The connection URLs of the private services, as shell lines for eval: the one place in
+# the scripts that turns the ports into URLs.
+urls() {
+    local db=${1:-chartpulse} redis_db=${2:-0}
+    valid_dbname "$db"
+    [[ $redis_db =~ ^[0-9]+$ ]] || die "bad Redis database number '$redis_db'"
+    printf 'export DATABASE_URL=%q\n' "postgresql://chartpulse@127.0.0.1:$PG_PORT/$db"
+    printf 'export API_DATABASE_URL=%q\n' "postgresql://chartpulse_api@127.0.0.1:$PG_PORT/$db"
+    printf 'export REDIS_URL=%q\n' "redis://127.0.0.1:$REDIS_PORT/$redis_db"
 }
 
 redis_running() {
@@ -175,14 +249,26 @@ down() {
     if pg_running; then
         as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null && say "PostgreSQL stopped"
     fi
-    if [ -f "$REDIS_DIR/redis.pid" ] && kill -0 "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null; then
-        kill "$(cat "$REDIS_DIR/redis.pid")" && say "Redis stopped"
+    local pid
+    if [ -f "$REDIS_DIR/redis.pid" ] && pid=$(cat "$REDIS_DIR/redis.pid") && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        say "Redis stopped"
         rm -f "$REDIS_DIR/redis.pid"
     fi
 }
 
 status() {
-    if pg_running; then echo "postgresql: running on 127.0.0.1:$PG_PORT"; else echo "postgresql: stopped"; fi
+    local where=""
+    [ -L "$VAR/pg" ] && where=" (data in $PG_DATA, log $PG_LOG)"
+    if pg_running; then
+        echo "postgresql: running on 127.0.0.1:$PG_PORT$where"
+    else
+        echo "postgresql: stopped$where"
+    fi
     if redis_running; then echo "redis: running on 127.0.0.1:$REDIS_PORT"; else echo "redis: stopped"; fi
 }
 
@@ -199,8 +285,9 @@ createdb)
     [ $# -ge 2 ] || die "usage: env.sh createdb NAME [--fresh]"
     createdb_cmd "$2" "${3:-}"
     ;;
+urls) urls "${2:-}" "${3:-}" ;;
 *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # `make test`: every test, against the private PostgreSQL and Redis, in a build with
 # -Werror and AddressSanitizer + UndefinedBehaviorSanitizer. Prints a summary line
-# "N passed, N failed". Safe to run while the demo is up: tests use their own databases
-# (chartpulse_test*), Redis database 15 and raw zone var/test-raw.
+# "summary: N passed, N failed, N skipped" (after a "time: XmYYs" line). Safe to run while the demo is up:
+# tests use their own databases (chartpulse_test*), Redis database 15 and raw zone
+# var/test-raw. The services' ports follow CHARTPULSE_PG_PORT and CHARTPULSE_REDIS_PORT
+# (scripts/env.sh turns them into the URLs).
 set -euo pipefail
 
+STARTED=$SECONDS
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BUILD="$ROOT/build-test"
-PG_PORT=${CHARTPULSE_PG_PORT:-54320}
-REDIS_PORT=${CHARTPULSE_REDIS_PORT:-63790}
 
 scripts/env.sh up
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCHARTPULSE_WERROR=ON -DCHARTPULSE_SANITIZE=ON >/dev/null
@@ -17,9 +18,9 @@ cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)"
 
 # A fresh, migrated template database; integration suites clone it (tests/testutil.c).
 scripts/env.sh createdb chartpulse_test --fresh
-export DATABASE_URL="postgresql://chartpulse@127.0.0.1:$PG_PORT/chartpulse_test"
-export API_DATABASE_URL="postgresql://chartpulse_api@127.0.0.1:$PG_PORT/chartpulse_test"
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/15"
+# DATABASE_URL, API_DATABASE_URL and REDIS_URL (database 15) on the private services
+urls=$(scripts/env.sh urls chartpulse_test 15)
+eval "$urls"
 export CHARTPULSE_RAW_URI="file://$ROOT/var/test-raw"
 export CHARTPULSE_LOG_FORMAT=text
 rm -rf "$ROOT/var/test-raw"
@@ -42,7 +43,18 @@ failed=$(sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' "$LOG" | tail -n 1)
 skipped=$(grep -c '(Skipped)$' "$LOG" || true)
 total=${total:-0}
 failed=${failed:-0}
-echo
-echo "summary: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 rm -f "$LOG"
+
+# 52s, 2m52s, 1h02m52s
+elapsed=$((SECONDS - STARTED))
+if [ "$elapsed" -ge 3600 ]; then
+    took=$(printf '%dh%02dm%02ds' $((elapsed / 3600)) $((elapsed % 3600 / 60)) $((elapsed % 60)))
+elif [ "$elapsed" -ge 60 ]; then
+    took=$(printf '%dm%02ds' $((elapsed / 60)) $((elapsed % 60)))
+else
+    took="${elapsed}s"
+fi
+echo
+echo "time: $took"
+echo "summary: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
 exit "$rc"

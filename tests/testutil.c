@@ -63,8 +63,50 @@ const char *tu_env(const char *name, const char *fallback)
     return v && *v ? v : fallback;
 }
 
+TCase *tu_real_data_tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_tags(tc, "real");
+    return tc;
+}
+
+/* Suites run in parallel (ctest -j): each gets its own Redis database (and so its own cache
+ * generation key and cached bodies) from CHARTPULSE_TEST_REDIS_DB, and its own raw zone
+ * under CHARTPULSE_RAW_URI, both set before anything reads them and inherited by the
+ * chartpulse processes a suite starts. */
+static void isolate_suite(const char *suite_name)
+{
+    const char *db = getenv("CHARTPULSE_TEST_REDIS_DB");
+    const char *redis = getenv("REDIS_URL");
+    if (db && redis && !strncmp(redis, "redis://", 8)) {
+        const char *slash = strchr(redis + 8, '/');
+        size_t prefix = slash ? (size_t)(slash - redis) : strlen(redis);
+        char *url = cp_asprintf("%.*s/%s", (int)prefix, redis, db);
+        setenv("REDIS_URL", url, 1);
+        free(url);
+    }
+    const char *raw = getenv("CHARTPULSE_RAW_URI");
+    if (raw && !strncmp(raw, "file://", 7) && getenv("CHARTPULSE_TEST_REDIS_DB")) {
+        char *own = cp_asprintf("%s/%s", raw, suite_name);
+        setenv("CHARTPULSE_RAW_URI", own, 1);
+        free(own);
+    }
+}
+
 int tu_run_suite(Suite *s)
 {
+    const char *include = getenv("CK_INCLUDE_TAGS");
+    if (include && !strcmp(include, "real")) {
+        char *probe = tu_real_data_path("");
+        if (!probe) {
+            /* ctest reports exit status 77 as skipped (SKIP_RETURN_CODE in CMakeLists.txt) */
+            fprintf(stderr, "skipped: ../shared/data/real is not present\n");
+            return 77;
+        }
+        free(probe);
+    }
+    const char *self = getenv("CHARTPULSE_TEST_NAME");
+    isolate_suite(self ? self : "suite");
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -26,6 +26,10 @@ char *tu_read_file(const char *path, size_t *len);
 /* Absolute path of ../shared/data/real/<rel> if that folder exists, else NULL (and the
  * caller should skip with a message). Caller frees. */
 char *tu_real_data_path(const char *rel);
+/* A test case that reads ../shared/data/real, tagged "real": CMake runs it as a ctest entry
+ * of its own (<suite>_real, CK_INCLUDE_TAGS=real) that tu_run_suite reports as skipped
+ * (exit 77) when the folder is absent, and leaves it out of the suite's main entry. */
+TCase *tu_real_data_tcase(const char *name);
 /* Environment variable or a default. */
 const char *tu_env(const char *name, const char *fallback);
 /* Creates (or recreates) database `name` as a copy of the migrated template database named

@@ -18,8 +18,12 @@ import { parse as parseYaml } from 'yaml';
 const here = dirname(fileURLToPath(import.meta.url));
 export const SOURCE_DIR = resolve(process.env.CHARTPULSE_SOURCE_DIR || join(here, '..', '..'));
 export const BINARY = process.env.CHARTPULSE_BINARY || join(SOURCE_DIR, 'build', 'chartpulse');
+// Defaults: the private services of scripts/env.sh, wherever CHARTPULSE_PG_PORT and
+// CHARTPULSE_REDIS_PORT put them (make test sets both URLs).
+const PG_PORT = process.env.CHARTPULSE_PG_PORT || '54320';
+const REDIS_PORT = process.env.CHARTPULSE_REDIS_PORT || '63790';
 const TEMPLATE_URL =
-  process.env.DATABASE_URL || 'postgresql://chartpulse@127.0.0.1:54320/chartpulse_test';
+  process.env.DATABASE_URL || `postgresql://chartpulse@127.0.0.1:${PG_PORT}/chartpulse_test`;
 
 // The suite writes (ingest, load, uploads, pipeline runs), so it works on a copy of the
 // migrated template database, never on the template the other suites clone.
@@ -44,7 +48,12 @@ export const DATABASE_URL = freshDatabase(TEMPLATE_URL, `chartpulse_test_contrac
 const apiUrl = new URL(DATABASE_URL);
 apiUrl.username = 'chartpulse_api';
 export const API_DATABASE_URL = apiUrl.toString();
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:63790/15';
+// Suites run in parallel: this one's own Redis database (CHARTPULSE_TEST_REDIS_DB, set by
+// CMake), so its cache generation key and cached bodies are its own.
+const REDIS_BASE = process.env.REDIS_URL ?? `redis://127.0.0.1:${REDIS_PORT}/15`;
+export const REDIS_URL = process.env.CHARTPULSE_TEST_REDIS_DB
+  ? REDIS_BASE.replace(/^(redis:\/\/[^/]*)(\/.*)?$/, `$1/${process.env.CHARTPULSE_TEST_REDIS_DB}`)
+  : REDIS_BASE;
 export const ADMIN_TOKEN = 'contract-admin-token';
 
 // ---- the contract ------------------------------------------------------------------

@@ -1253,7 +1253,7 @@ static Suite *artists_trends_suite(void)
     tcase_add_test(tc, search_errors);
     suite_add_tcase(s, tc);
 
-    TCase *real_tc = tcase_create("real");
+    TCase *real_tc = tu_real_data_tcase("real");
     tcase_set_timeout(real_tc, 600);
     tcase_add_unchecked_fixture(real_tc, real_setup, real_teardown);
     tcase_add_checked_fixture(real_tc, real_server_start, real_server_stop);

@@ -917,7 +917,7 @@ static Suite *tracks_suite(void)
     tcase_add_test(tc, model_backtest_command);
     suite_add_tcase(s, tc);
 
-    TCase *real = tcase_create("real");
+    TCase *real = tu_real_data_tcase("real");
     tcase_set_timeout(real, 600);
     tcase_add_unchecked_fixture(real, real_setup, real_teardown);
     tcase_add_checked_fixture(real, server_start, server_stop);

@@ -1061,7 +1061,7 @@ int main(void)
     tcase_add_test(tc, meta_from_filename_keeps_what_it_cannot_tell);
     suite_add_tcase(s, tc);
 
-    TCase *real = tcase_create("real");
+    TCase *real = tu_real_data_tcase("real");
     tcase_set_timeout(real, 120);
     tcase_add_loop_test(real, real_files_load, 0, sizeof real_folders / sizeof real_folders[0]);
     tcase_add_loop_test(real, real_file_counts, 0, sizeof real_files / sizeof real_files[0]);

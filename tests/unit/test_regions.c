@@ -105,7 +105,7 @@ START_TEST(same_as_migration)
         const char *code_end = strchr(code, '\'');
         const char *name = code_end + 3;
         const char *name_end = strchr(name, '\'');
-        ck_assert_msg(seen < n, "migration has more regions than regions.c");
+        ck_assert_msg(seen < n, "migration has more regions than core/series.c");
         char *sql_code = cp_strndup(code, (size_t)(code_end - code));
         char *sql_name = cp_strndup(name, (size_t)(name_end - name));
         ck_assert_str_eq(list[seen].code, sql_code);
