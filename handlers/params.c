@@ -97,9 +97,10 @@ cp_status cp_param_int(const struct cp_request *req, struct cp_reply *reply, con
 
 cp_status cp_param_limit(const struct cp_request *req, struct cp_reply *reply, int *out)
 {
-    long limit;
+    long limit = CP_LIMIT_DEFAULT;
     cp_status st = cp_param_int(req, reply, "limit", 1, CP_LIMIT_MAX, CP_LIMIT_DEFAULT, &limit);
-    *out = (int)limit;
+    if (st == CP_OK)
+        *out = (int)limit;
     return st;
 }
 
