@@ -8,4 +8,7 @@
  * [min, max]; false otherwise, *out untouched. */
 bool cp_number_parse(const char *s, long long min, long long max, long long *out);
 
+/* The value 0..15 of a hex digit (either case), or -1 when c is not one. */
+int cp_hex_digit(char c);
+
 #endif

@@ -7,16 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/number.h"
 
 /* Copies s[0..len) into out (outlen bytes), decoding %XX. False when it does not fit or an
  * escape is malformed. */
@@ -28,8 +19,8 @@ static bool copy_decoded(char *out, size_t outlen, const char *s, size_t len)
         if (c == '%') {
             if (i + 2 >= len)
                 return false;
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
+            int hi = cp_hex_digit(s[i + 1]);
+            int lo = cp_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/mem.h"
+#include "core/number.h"
 
 static const struct {
     const char *name;
@@ -47,17 +48,6 @@ void cp_router_allow_header(unsigned methods, char *out, size_t outlen)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes one path segment into a new string, or returns NULL when it decodes to
  * something no route can mean (a NUL byte). A '%' not followed by two hex digits stays. */
 static char *decode_segment(const char *s, size_t n)
@@ -66,8 +56,8 @@ static char *decode_segment(const char *s, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = cp_hex_digit(s[i + 1])) >= 0 &&
+            (lo = cp_hex_digit(s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

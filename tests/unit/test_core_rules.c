@@ -235,6 +235,12 @@ START_TEST(numbers)
     ck_assert(!cp_number_parse(NULL, 0, 10, &v));
     ck_assert(!cp_number_parse("9999999999999999999", 0, 10, &v));
     ck_assert(v == 10);
+    ck_assert_int_eq(cp_hex_digit('0'), 0);
+    ck_assert_int_eq(cp_hex_digit('9'), 9);
+    ck_assert_int_eq(cp_hex_digit('a'), 10);
+    ck_assert_int_eq(cp_hex_digit('F'), 15);
+    ck_assert_int_eq(cp_hex_digit('g'), -1);
+    ck_assert_int_eq(cp_hex_digit('%'), -1);
 }
 END_TEST
 
