@@ -22,34 +22,37 @@ static const char LEADERBOARD_SQL[] =
     ")"
     " select to_char(b.f, 'YYYY-MM-DD'), to_char(b.t, 'YYYY-MM-DD'),"
     "        l.leaderboard_rank, l.artist_id, l.artist_spotify_id, l.artist_name, l.streams,"
-    "        l.entries, l.days, l.number_ones, l.tracks"
+    "        l.entries, l.charts, l.number_one_entries, l.number_one_songs, l.songs"
     " from bounds b"
     " left join lateral reporting.artist_leaderboard($2, $3, b.f, b.t, $6, $7, $8::integer, $1) l"
     "   on true"
     " where b.f is not null and b.t is not null"
     " order by l.leaderboard_rank";
 
-/* The artist with their stats in one series; $1 a Spotify id or NULL, $2 a numeric id or
- * NULL. The lateral filter on artist_id reaches the view's grouping, so only this
- * artist's credits are read. */
+/* The artist with their stats in one series; $1 a public id (or Spotify id). The lateral
+ * filter on artist_id reaches the view's grouping, so only this artist's credits are
+ * read. */
 static const char ARTIST_SQL[] =
-    "select a.artist_id, a.spotify_id, a.name, array_to_json(a.genres)::text, a.popularity,"
-    "       a.followers, s.tracks, s.entries, s.number_ones, s.best_rank, s.total_streams,"
-    "       to_char(s.first_date, 'YYYY-MM-DD'), to_char(s.last_date, 'YYYY-MM-DD')"
+    "select a.public_id, a.spotify_id, a.name, array_to_json(a.genres)::text, a.popularity,"
+    "       a.followers, s.songs, s.entries, s.number_one_entries, s.number_one_songs,"
+    "       s.best_rank, s.total_streams, to_char(s.first_date, 'YYYY-MM-DD'),"
+    "       to_char(s.last_date, 'YYYY-MM-DD'), a.artist_id"
     " from core.artist a"
     " left join lateral ("
     "   select * from reporting.artist_stats s"
-    "   where s.artist_id = a.artist_id and s.chart_kind = $3 and s.region = $4"
-    "     and s.period = $5 and s.credit_role = 'all'"
+    "   where s.artist_id = a.public_id and s.chart_kind = $2 and s.region = $3"
+    "     and s.period = $4 and s.credit_role = 'all'"
     " ) s on true"
-    " where a.spotify_id = $1 or a.artist_id = $2::bigint";
+    " where a.public_id = $1 or a.spotify_id = $1"
+    " order by a.spotify_id = $1 desc limit 1";
 
 static const char TRACKS_SQL[] =
-    "select t.track_id, t.track_name, c.role, t.peak_rank, t.days_on_chart, t.total_streams"
+    "select t.track_id, t.track_name, c.role, t.peak_rank, t.periods_on_chart,"
+    "       t.total_streams, t.history_complete"
     " from core.track_credit c"
     " join reporting.track_stats t on t.track_id = c.track_id"
     " where c.artist_id = $1::bigint and t.chart_kind = $2 and t.region = $3 and t.period = $4"
-    " order by t.total_streams desc nulls last, t.peak_rank, t.days_on_chart desc, t.track_id"
+    " order by t.total_streams desc nulls last, t.peak_rank, t.periods_on_chart desc, t.track_id"
     " limit $5::integer";
 
 cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_query *q,
@@ -83,14 +86,15 @@ cp_status cp_artists_repo_leaderboard(PGconn *db, const struct cp_leaderboard_qu
             continue; /* the bounds row of an empty leaderboard */
         struct cp_leaderboard_row *r = &out->rows[out->count++];
         r->rank = cp_pg_int(res, row, 2, NULL);
-        r->artist_id = cp_pg_int(res, row, 3, NULL);
+        r->artist_id = PQgetvalue(res, row, 3);
         r->spotify_id = cp_pg_text(res, row, 4);
         r->name = PQgetvalue(res, row, 5);
         r->streams = cp_pg_int(res, row, 6, &r->has_streams);
         r->entries = cp_pg_int(res, row, 7, NULL);
-        r->days = cp_pg_int(res, row, 8, NULL);
-        r->number_ones = cp_pg_int(res, row, 9, NULL);
-        r->tracks = cp_pg_int(res, row, 10, NULL);
+        r->charts = cp_pg_int(res, row, 8, NULL);
+        r->number_one_entries = cp_pg_int(res, row, 9, NULL);
+        r->number_one_songs = cp_pg_int(res, row, 10, NULL);
+        r->songs = cp_pg_int(res, row, 11, NULL);
     }
     return CP_OK;
 }
@@ -107,10 +111,8 @@ void cp_artists_repo_leaderboard_cleanup(struct cp_leaderboard *board)
 cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artists_series *series,
                                int limit, struct cp_artist *out, char *err, size_t errlen)
 {
-    bool spotify = strlen(id) == 22;
-    const char *params[] = {spotify ? id : NULL, spotify ? NULL : id, series->chart_kind,
-                            series->region, series->period};
-    PGresult *res = PQexecParams(db, ARTIST_SQL, 5, NULL, params, NULL, NULL, 0);
+    const char *params[] = {id, series->chart_kind, series->region, series->period};
+    PGresult *res = PQexecParams(db, ARTIST_SQL, 4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return cp_pg_failed(res, err, errlen);
     if (PQntuples(res) == 0) {
@@ -119,22 +121,24 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
     }
     memset(out, 0, sizeof *out);
     out->artist_result = res;
-    out->artist_id = cp_pg_int(res, 0, 0, NULL);
+    out->artist_id = PQgetvalue(res, 0, 0);
     out->spotify_id = cp_pg_text(res, 0, 1);
     out->name = PQgetvalue(res, 0, 2);
     out->genres_json = cp_pg_text(res, 0, 3);
     out->popularity = cp_pg_int(res, 0, 4, &out->has_popularity);
     out->followers = cp_pg_int(res, 0, 5, &out->has_followers);
-    out->tracks = cp_pg_int(res, 0, 6, NULL);
+    out->songs = cp_pg_int(res, 0, 6, NULL);
     out->entries = cp_pg_int(res, 0, 7, NULL);
-    out->number_ones = cp_pg_int(res, 0, 8, NULL);
-    out->best_rank = cp_pg_int(res, 0, 9, &out->has_best_rank);
-    out->total_streams = cp_pg_int(res, 0, 10, &out->has_total_streams);
-    out->first_date = cp_pg_text(res, 0, 11);
-    out->last_date = cp_pg_text(res, 0, 12);
+    out->number_one_entries = cp_pg_int(res, 0, 8, NULL);
+    out->number_one_songs = cp_pg_int(res, 0, 9, NULL);
+    out->best_rank = cp_pg_int(res, 0, 10, &out->has_best_rank);
+    out->total_streams = cp_pg_int(res, 0, 11, &out->has_total_streams);
+    out->first_date = cp_pg_text(res, 0, 12);
+    out->last_date = cp_pg_text(res, 0, 13);
+    out->internal_id = cp_pg_int(res, 0, 14, NULL);
 
     char artist_text[24], limit_text[16];
-    snprintf(artist_text, sizeof artist_text, "%lld", out->artist_id);
+    snprintf(artist_text, sizeof artist_text, "%lld", out->internal_id);
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *track_params[] = {artist_text, series->chart_kind, series->region, series->period,
                                   limit_text};
@@ -153,8 +157,9 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
         t->name = PQgetvalue(res, row, 1);
         t->role = PQgetvalue(res, row, 2);
         t->peak_rank = cp_pg_int(res, row, 3, NULL);
-        t->total_days = cp_pg_int(res, row, 4, NULL);
+        t->periods_on_chart = cp_pg_int(res, row, 4, NULL);
         t->total_streams = cp_pg_int(res, row, 5, &t->has_total_streams);
+        t->history_complete = PQgetvalue(res, row, 6)[0] == 't';
     }
     return CP_OK;
 }

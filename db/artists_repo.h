@@ -22,7 +22,8 @@ struct cp_leaderboard_query {
     struct cp_artists_series series;
     const char *from; /* YYYY-MM-DD, or NULL for the series' first chart */
     const char *to;   /* YYYY-MM-DD, or NULL for the series' latest chart */
-    const char *by;   /* streams | entries | days | number_ones */
+    const char *by;   /* streams | entries | charts | number_one_entries | number_one_songs |
+                         songs (days, weeks and number_ones: the older names, accepted) */
     const char *role; /* all | lead */
     int limit;
 };
@@ -30,12 +31,16 @@ struct cp_leaderboard_query {
 /* One leaderboard row. Strings are borrowed from the struct cp_leaderboard holding it. */
 struct cp_leaderboard_row {
     long long rank;
-    long long artist_id;    /* chartpulse's id */
+    const char *artist_id;  /* the stable public id: the Spotify id, else "pa-" + 16 hex */
     const char *spotify_id; /* NULL before enrichment */
     const char *name;
     long long streams;
-    bool has_streams; /* false when no charting track had streams (viral charts) */
-    long long entries, days, number_ones, tracks;
+    bool has_streams;             /* false when no charting track had streams (viral charts) */
+    long long entries;            /* chart positions */
+    long long charts;             /* charts with a track of theirs (loaded days or weeks) */
+    long long number_one_entries; /* #1 chart positions */
+    long long number_one_songs;   /* songs that reached #1 */
+    long long songs;              /* songs charted (relinked ids once) */
 };
 
 struct cp_leaderboard {
@@ -59,29 +64,31 @@ struct cp_artist_track {
     const char *name;
     const char *role; /* lead | featured */
     long long peak_rank;
-    long long total_days; /* charts on: days on daily charts, weeks on weekly charts */
+    long long periods_on_chart; /* loaded charts on: days on daily charts, weeks on weekly */
+    bool history_complete;
     long long total_streams;
     bool has_total_streams;
 };
 
 /* An artist, their statistics in one series (credit rule `all`) and their tracks there. */
 struct cp_artist {
-    long long artist_id;
+    const char *artist_id;  /* the stable public id */
     const char *spotify_id; /* NULL before enrichment */
     const char *name;
     const char *genres_json; /* a JSON array of strings, or NULL when unknown */
     long long popularity, followers;
     bool has_popularity, has_followers;
     /* stats; all zero/absent when the artist never charted in the series */
-    long long tracks, entries, number_ones, best_rank, total_streams;
+    long long songs, entries, number_one_entries, number_one_songs, best_rank, total_streams;
     bool has_best_rank, has_total_streams;
     const char *first_date, *last_date; /* NULL when never charted in the series */
     struct cp_artist_track *track_list;
     size_t track_count;
+    long long internal_id;                   /* private: core.artist.artist_id */
     PGresult *artist_result, *tracks_result; /* private */
 };
 
-/* Finds the artist by Spotify id (22 characters) or by chartpulse's numeric id, with
+/* Finds the artist by public id (a Spotify id, or "pa-" and 16 hex digits), with
  * their statistics and up to limit tracks in series (most streams first). Returns CP_OK,
  * CP_ERR_NOT_FOUND, or CP_ERR_DB with the message in err. Only on CP_OK is there
  * anything to clean up. */

@@ -10,15 +10,15 @@
 #include "db/pgresult.h"
 
 /* $4 is NULL for the newest chart. A chart without entries still yields one row (the left
- * join), so "no such chart" is exactly "no rows". Every step is a primary-key range read:
- * the chart, the one before it, and the first $5 ranks of its entries. */
+ * join), so "no such chart" is exactly "no rows". Every step is a primary-key read: the
+ * chart, the previous period's chart (SPEC §4a: the day or week before, not the previous
+ * loaded chart), and the first $5 ranks of its entries. */
 static const char CHART_SQL[] =
     "with chart as ("
     "  select c.chart_date,"
     "         (select p.chart_date from core.chart p"
     "          where p.chart_kind = $1 and p.region = $2 and p.period = $3"
-    "            and p.chart_date < c.chart_date"
-    "          order by p.chart_date desc limit 1) as previous_date"
+    "            and p.chart_date = c.chart_date - core.period_days($3)) as previous_date"
     "  from core.chart c"
     "  where c.chart_kind = $1 and c.region = $2 and c.period = $3"
     "    and ($4::date is null or c.chart_date = $4::date)"
@@ -27,7 +27,9 @@ static const char CHART_SQL[] =
     " select to_char(chart.chart_date, 'YYYY-MM-DD'),"
     "        to_char(chart.previous_date, 'YYYY-MM-DD'),"
     "        e.rank, e.track_id, e.track_name, e.artist_names, e.streams, e.previous_rank,"
-    "        e.movement, e.peak_rank, e.days_on_chart"
+    "        e.movement, e.peak_rank, e.periods_on_chart, e.run_source,"
+    "        e.derived_previous_rank, e.derived_movement, e.derived_peak_rank,"
+    "        e.derived_periods_on_chart, e.song_id"
     " from chart"
     " left join lateral ("
     "   select * from reporting.chart_entries e"
@@ -48,7 +50,13 @@ enum chart_column {
     COL_PREVIOUS_RANK,
     COL_MOVEMENT,
     COL_PEAK_RANK,
-    COL_DAYS_ON_CHART,
+    COL_PERIODS_ON_CHART,
+    COL_RUN_SOURCE,
+    COL_DERIVED_PREVIOUS_RANK,
+    COL_DERIVED_MOVEMENT,
+    COL_DERIVED_PEAK_RANK,
+    COL_DERIVED_PERIODS,
+    COL_SONG_ID,
 };
 
 /* An integer column; *present is false for NULL (and for text that is not a number, which
@@ -57,6 +65,11 @@ static void copy_message(char *err, size_t errlen, const char *message)
 {
     snprintf(err, errlen, "%s", message);
     err[strcspn(err, "\n")] = '\0';
+}
+
+static const char *text_or_null(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
 cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct cp_chart *chart,
@@ -95,10 +108,19 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
         e->artist_names = PQgetvalue(res, row, COL_ARTIST_NAMES);
         e->streams = cp_pg_int(res, row, COL_STREAMS, &e->has_streams);
         e->previous_rank = (int)cp_pg_int(res, row, COL_PREVIOUS_RANK, &e->has_previous_rank);
-        e->movement =
-            PQgetisnull(res, row, COL_MOVEMENT) ? NULL : PQgetvalue(res, row, COL_MOVEMENT);
+        e->movement = text_or_null(res, row, COL_MOVEMENT);
         e->peak_rank = (int)cp_pg_int(res, row, COL_PEAK_RANK, &e->has_peak_rank);
-        e->days_on_chart = (int)cp_pg_int(res, row, COL_DAYS_ON_CHART, &e->has_days_on_chart);
+        e->periods_on_chart =
+            (int)cp_pg_int(res, row, COL_PERIODS_ON_CHART, &e->has_periods_on_chart);
+        e->run_source = PQgetvalue(res, row, COL_RUN_SOURCE);
+        e->derived.previous_rank =
+            (int)cp_pg_int(res, row, COL_DERIVED_PREVIOUS_RANK, &e->derived.has_previous_rank);
+        e->derived.movement = text_or_null(res, row, COL_DERIVED_MOVEMENT);
+        e->derived.peak_rank =
+            (int)cp_pg_int(res, row, COL_DERIVED_PEAK_RANK, &e->derived.has_peak_rank);
+        e->derived.periods_on_chart =
+            (int)cp_pg_int(res, row, COL_DERIVED_PERIODS, &e->derived.has_periods_on_chart);
+        e->song_id = PQgetvalue(res, row, COL_SONG_ID);
     }
     return CP_OK;
 }

@@ -9,10 +9,23 @@
 
 #include "core/status.h"
 
+/* The chart-run columns of an entry. */
+struct cp_chart_run_values {
+    int previous_rank;
+    bool has_previous_rank;
+    const char *movement; /* up|down|same|new|re-entry|unknown, NULL when not computed */
+    int peak_rank;
+    bool has_peak_rank;
+    int periods_on_chart; /* days on daily charts, weeks on weekly ones */
+    bool has_periods_on_chart;
+};
+
 /* One chart position as reporting.chart_entries has it. The strings are borrowed from the
  * struct cp_chart that holds the entry and live until cp_charts_repo_cleanup. The has_*
  * flags are false where the column is NULL (streams on viral charts, previous rank of a
- * new entry, run columns the ETL has not computed yet). */
+ * new entry or of a chart whose previous period is not loaded). The shown run values are
+ * the source's where the file had them (run_source "source"), else the derived ones;
+ * derived always holds the values computed from the loaded history (SPEC §4a). */
 struct cp_chart_entry {
     int rank;
     const char *track_id;
@@ -22,11 +35,14 @@ struct cp_chart_entry {
     bool has_streams;
     int previous_rank;
     bool has_previous_rank;
-    const char *movement; /* up|down|same|new|re-entry, or NULL when not computed */
+    const char *movement; /* up|down|same|new|re-entry|unknown, or NULL when not computed */
     int peak_rank;
     bool has_peak_rank;
-    int days_on_chart;
-    bool has_days_on_chart;
+    int periods_on_chart;
+    bool has_periods_on_chart;
+    const char *run_source; /* "source" | "derived" */
+    struct cp_chart_run_values derived;
+    const char *song_id; /* the song the track id belongs to (relinked ids share one) */
 };
 
 /* Which chart to read: a series (kind, region, period) and a date. */
@@ -42,7 +58,8 @@ struct cp_chart_query {
  * with cp_charts_repo_cleanup. */
 struct cp_chart {
     char date[11];          /* YYYY-MM-DD */
-    char previous_date[11]; /* the series' chart before this one, "" when there is none */
+    char previous_date[11]; /* the previous period's chart (the day or week before), "" when
+                               that chart is not loaded */
     struct cp_chart_entry *entries;
     size_t count;
     PGresult *result; /* private: backs the entry strings */

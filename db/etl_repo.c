@@ -192,7 +192,7 @@ cp_status cp_etl_stream_tables(PGconn *conn, char *err, size_t errlen)
     return exec_command(
         conn,
         "create temp table if not exists stream_track (track_id text not null, name text not null,"
-        " artist_names text not null, label text) on commit delete rows;"
+        " artist_names text not null, label text, chart_date date not null) on commit delete rows;"
         "create temp table if not exists stream_run (like core.chart_run) on commit delete rows;"
         "create temp table if not exists stream_month (like core.track_month)"
         " on commit delete rows",

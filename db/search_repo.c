@@ -16,20 +16,35 @@
     "     when ' ' || core.search_key(" col ") like '% ' || core.search_pattern($1) || '%'"        \
     "     then 2 else 3 end"
 
-static const char TRACKS_SQL[] = "select t.track_id, t.name, t.artist_names, " MATCH_CLASS(
-    "t.name") " as match"
-              " from core.track t"
-              " where core.search_key(t.name) like '%' || core.search_pattern($1) || '%'"
-              " order by match, length(t.name), t.name, t.track_id"
-              " limit $2::integer";
+/* Look-alike tracks (relinked ids, re-releases) are told apart by their song and by when
+ * and how high they charted anywhere. */
+static const char TRACKS_SQL[] =
+    "with hits as ("
+    "  select t.track_id, t.name, t.artist_names, " MATCH_CLASS(
+        "t.name") " as match"
+                  "  from core.track t"
+                  "  where core.search_key(t.name) like '%' || core.search_pattern($1) || '%'"
+                  "  order by match, length(t.name), t.name, t.track_id"
+                  "  limit $2::integer"
+                  ")"
+                  " select h.track_id, h.name, h.artist_names, coalesce(s.song_id, h.track_id),"
+                  "        to_char(r.first_date, 'YYYY-MM-DD'), to_char(r.last_date, 'YYYY-MM-DD'),"
+                  "        r.peak_rank"
+                  " from hits h"
+                  " left join core.song_member s using (track_id)"
+                  " left join lateral (select min(first_date) as first_date, max(last_date) as "
+                  "last_date,"
+                  "                           min(peak_rank) as peak_rank"
+                  "                    from core.chart_run c where c.track_id = h.track_id) r on "
+                  "true"
+                  " order by h.match, length(h.name), h.name, h.track_id";
 
-static const char ARTISTS_SQL[] =
-    "select coalesce(a.spotify_id, a.artist_id::text), a.spotify_id, a.name, " MATCH_CLASS(
-        "a.name") " as match"
-                  " from core.artist a"
-                  " where core.search_key(a.name) like '%' || core.search_pattern($1) || '%'"
-                  " order by match, a.provisional, length(a.name), a.name, a.artist_id"
-                  " limit $2::integer";
+static const char ARTISTS_SQL[] = "select a.public_id, a.spotify_id, a.name, " MATCH_CLASS(
+    "a.name") " as match"
+              " from core.artist a"
+              " where core.search_key(a.name) like '%' || core.search_pattern($1) || '%'"
+              " order by match, a.provisional, length(a.name), a.name, a.artist_id"
+              " limit $2::integer";
 
 static PGresult *run(PGconn *db, const char *sql, const char *const *params, char *err,
                      size_t errlen)
@@ -67,6 +82,10 @@ cp_status cp_search_repo_find(PGconn *db, const char *query, int limit,
         h->id = PQgetvalue(tracks, row, 0);
         h->name = PQgetvalue(tracks, row, 1);
         h->artist_names = PQgetvalue(tracks, row, 2);
+        h->song_id = PQgetvalue(tracks, row, 3);
+        h->first_date = PQgetisnull(tracks, row, 4) ? NULL : PQgetvalue(tracks, row, 4);
+        h->last_date = PQgetisnull(tracks, row, 5) ? NULL : PQgetvalue(tracks, row, 5);
+        h->best_rank = PQgetisnull(tracks, row, 6) ? 0 : atoi(PQgetvalue(tracks, row, 6));
     }
     rows = PQntuples(artists);
     out->artists = cp_calloc(rows ? (size_t)rows : 1, sizeof *out->artists);

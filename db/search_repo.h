@@ -11,10 +11,14 @@
 
 /* A track or an artist that matched. Strings are borrowed from struct cp_search_results. */
 struct cp_search_hit {
-    const char *id;         /* track: Spotify id; artist: Spotify id, else numeric id */
+    const char *id;         /* track: Spotify id; artist: public id (Spotify id, else pa-…) */
     const char *spotify_id; /* artist only: NULL before enrichment */
     const char *name;
     const char *artist_names; /* track only: the credit line */
+    /* track only: its song, and its first and last chart date and best rank in any series
+     * (NULL / 0 when it never charted) */
+    const char *song_id, *first_date, *last_date;
+    int best_rank;
 };
 
 struct cp_search_results {

@@ -39,17 +39,19 @@ enum track_column {
     T_ALBUM_IMAGES,
 };
 
-static const char CREDITS_SQL[] = "select a.artist_id::text, a.spotify_id, a.name, c.role"
+static const char CREDITS_SQL[] = "select a.public_id, a.spotify_id, a.name, c.role"
                                   " from core.track_credit c join core.artist a using (artist_id)"
                                   " where c.track_id = $1 order by c.position";
 
 /* The global series first: it is the one most readers look for. */
 static const char RUNS_SQL[] =
-    "select chart_kind, region, period, to_char(first_date, 'YYYY-MM-DD'), first_rank,"
+    "select chart_kind, region, period, to_char(debut_date, 'YYYY-MM-DD'), debut_rank,"
     "       to_char(peak_date, 'YYYY-MM-DD'), peak_rank, to_char(last_date, 'YYYY-MM-DD'),"
-    "       last_rank, periods_at_1, periods_top10, periods, longest_streak, streak, reentries,"
-    "       total_streams"
-    " from core.chart_run where track_id = $1"
+    "       last_rank, periods_at_1, periods_in_top10, periods_on_chart, longest_streak,"
+    "       last_streak, reentries, total_streams, to_char(window_from, 'YYYY-MM-DD'),"
+    "       to_char(window_to, 'YYYY-MM-DD'), history_complete, source_periods_on_chart,"
+    "       source_peak_rank"
+    " from reporting.track_stats where track_id = $1"
     " order by chart_kind, region <> 'global', region, period";
 
 enum run_column {
@@ -69,14 +71,49 @@ enum run_column {
     R_STREAK,
     R_REENTRIES,
     R_STREAMS,
+    R_WINDOW_FROM,
+    R_WINDOW_TO,
+    R_COMPLETE,
+    R_SOURCE_PERIODS,
+    R_SOURCE_PEAK,
 };
+
+/* The song's other ids; the first row carries the song id (a track of its own song when it
+ * has no core.song_member row). */
+static const char SONG_SQL[] =
+    "with song as (select coalesce((select song_id from core.song_member where track_id = $1),"
+    "                              $1) as song_id)"
+    " select song.song_id, t.track_id, t.name, t.artist_names"
+    " from song"
+    " left join core.song_member m on m.song_id = song.song_id and m.track_id <> $1"
+    " left join core.track t on t.track_id = m.track_id"
+    " order by t.track_id nulls first";
+
+/* The song's runs: every id of the song together, each chart counted once (two ids of one
+ * song on one chart count as one day), over the same loaded charts as the track's. */
+static const char SONG_RUNS_SQL[] =
+    "with ids as ("
+    "  select $1::text as track_id"
+    "  union select m.track_id from core.song_member m"
+    "  where m.song_id = (select song_id from core.song_member where track_id = $1)"
+    "), charts as ("
+    "  select e.chart_kind, e.region, e.period, e.chart_date, min(e.rank) as rank,"
+    "         sum(e.streams) as streams"
+    "  from ids join core.chart_entry e using (track_id)"
+    "  group by 1, 2, 3, 4"
+    ")"
+    " select chart_kind, region, period, to_char(min(chart_date), 'YYYY-MM-DD'),"
+    "        to_char(max(chart_date), 'YYYY-MM-DD'), min(rank), count(*),"
+    "        count(*) filter (where rank = 1), count(*) filter (where rank <= 10), sum(streams)"
+    " from charts group by 1, 2, 3"
+    " order by chart_kind, region <> 'global', region, period";
 
 /* Zero rows: no such track. One row with a NULL date: the track exists but has no position
  * in the series and range. The chart size is the most entries a chart of the series has
  * (ranks can have holes, so one chart's count may fall short). */
 static const char HISTORY_SQL[] =
     "select t.name, to_char(h.chart_date, 'YYYY-MM-DD'), h.rank, h.streams, h.previous_rank,"
-    "       h.movement, h.peak_rank, h.days_on_chart, h.streak,"
+    "       h.movement, h.peak_rank, h.periods_on_chart, h.streak, h.run_source,"
     "       (select coalesce(max(c.entries), 0) from core.chart c"
     "        where c.chart_kind = $2 and c.region = $3 and c.period = $4)"
     " from core.track t"
@@ -94,8 +131,9 @@ enum history_column {
     H_PREVIOUS_RANK,
     H_MOVEMENT,
     H_PEAK_RANK,
-    H_DAYS,
+    H_PERIODS,
     H_STREAK,
+    H_RUN_SOURCE,
     H_CHART_SIZE,
 };
 
@@ -141,9 +179,13 @@ cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track 
     }
     PGresult *credits = query(db, CREDITS_SQL, 1, params, err, errlen);
     PGresult *runs = credits ? query(db, RUNS_SQL, 1, params, err, errlen) : NULL;
-    if (!runs) {
+    PGresult *song = runs ? query(db, SONG_SQL, 1, params, err, errlen) : NULL;
+    PGresult *song_runs = song ? query(db, SONG_RUNS_SQL, 1, params, err, errlen) : NULL;
+    if (!song_runs) {
         PQclear(meta);
         PQclear(credits);
+        PQclear(runs);
+        PQclear(song);
         return CP_ERR_DB;
     }
 
@@ -151,6 +193,8 @@ cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track 
     track->results[0] = meta;
     track->results[1] = credits;
     track->results[2] = runs;
+    track->results[3] = song;
+    track->results[4] = song_runs;
     track->id = PQgetvalue(meta, 0, T_ID);
     track->name = PQgetvalue(meta, 0, T_NAME);
     track->artist_names = PQgetvalue(meta, 0, T_ARTIST_NAMES);
@@ -191,13 +235,47 @@ cp_status cp_tracks_repo_find(PGconn *db, const char *track_id, struct cp_track 
         r->peak_rank = (int)cp_pg_int(runs, row, R_PEAK_RANK, NULL);
         r->last_date = PQgetvalue(runs, row, R_LAST_DATE);
         r->last_rank = (int)cp_pg_int(runs, row, R_LAST_RANK, NULL);
-        r->days_at_1 = (int)cp_pg_int(runs, row, R_AT_1, NULL);
-        r->days_in_top10 = (int)cp_pg_int(runs, row, R_TOP10, NULL);
-        r->total_days = (int)cp_pg_int(runs, row, R_TOTAL, NULL);
+        r->periods_at_1 = (int)cp_pg_int(runs, row, R_AT_1, NULL);
+        r->periods_in_top10 = (int)cp_pg_int(runs, row, R_TOP10, NULL);
+        r->periods_on_chart = (int)cp_pg_int(runs, row, R_TOTAL, NULL);
         r->longest_streak = (int)cp_pg_int(runs, row, R_LONGEST, NULL);
         r->current_streak = (int)cp_pg_int(runs, row, R_STREAK, NULL);
         r->reentries = (int)cp_pg_int(runs, row, R_REENTRIES, NULL);
         r->total_streams = cp_pg_int(runs, row, R_STREAMS, &r->has_total_streams);
+        r->window_from = PQgetvalue(runs, row, R_WINDOW_FROM);
+        r->window_to = PQgetvalue(runs, row, R_WINDOW_TO);
+        r->history_complete = PQgetvalue(runs, row, R_COMPLETE)[0] == 't';
+        r->source_periods_on_chart =
+            (int)cp_pg_int(runs, row, R_SOURCE_PERIODS, &r->has_source_periods_on_chart);
+        r->source_peak_rank = (int)cp_pg_int(runs, row, R_SOURCE_PEAK, &r->has_source_peak_rank);
+    }
+
+    n = PQntuples(song);
+    track->song_id = PQgetvalue(song, 0, 0);
+    track->song_tracks = cp_calloc((size_t)n + 1, sizeof *track->song_tracks);
+    for (int row = 0; row < n; row++) {
+        if (PQgetisnull(song, row, 1))
+            continue;
+        struct cp_song_track *o = &track->song_tracks[track->song_track_count++];
+        o->id = PQgetvalue(song, row, 1);
+        o->name = PQgetvalue(song, row, 2);
+        o->artist_names = PQgetvalue(song, row, 3);
+    }
+
+    n = PQntuples(song_runs);
+    track->song_runs = cp_calloc((size_t)n + 1, sizeof *track->song_runs);
+    for (int row = 0; row < n; row++) {
+        struct cp_song_run *r = &track->song_runs[track->song_run_count++];
+        r->chart_kind = PQgetvalue(song_runs, row, 0);
+        r->region = PQgetvalue(song_runs, row, 1);
+        r->period = PQgetvalue(song_runs, row, 2);
+        r->debut_date = PQgetvalue(song_runs, row, 3);
+        r->last_date = PQgetvalue(song_runs, row, 4);
+        r->peak_rank = (int)cp_pg_int(song_runs, row, 5, NULL);
+        r->periods_on_chart = (int)cp_pg_int(song_runs, row, 6, NULL);
+        r->periods_at_1 = (int)cp_pg_int(song_runs, row, 7, NULL);
+        r->periods_in_top10 = (int)cp_pg_int(song_runs, row, 8, NULL);
+        r->total_streams = cp_pg_int(song_runs, row, 9, &r->has_total_streams);
     }
     return CP_OK;
 }
@@ -206,6 +284,8 @@ void cp_tracks_repo_cleanup(struct cp_track *track)
 {
     free(track->credits);
     free(track->runs);
+    free(track->song_tracks);
+    free(track->song_runs);
     for (size_t i = 0; i < sizeof track->results / sizeof track->results[0]; i++)
         PQclear(track->results[i]);
     memset(track, 0, sizeof *track);
@@ -238,8 +318,9 @@ cp_status cp_tracks_repo_history(PGconn *db, const struct cp_track_history_query
         p->previous_rank = (int)cp_pg_int(res, row, H_PREVIOUS_RANK, &p->has_previous_rank);
         p->movement = cp_pg_text(res, row, H_MOVEMENT);
         p->peak_rank = (int)cp_pg_int(res, row, H_PEAK_RANK, NULL);
-        p->days_on_chart = (int)cp_pg_int(res, row, H_DAYS, NULL);
+        p->periods_on_chart = (int)cp_pg_int(res, row, H_PERIODS, NULL);
         p->streak = (int)cp_pg_int(res, row, H_STREAK, NULL);
+        p->run_source = PQgetvalue(res, row, H_RUN_SOURCE);
     }
     return CP_OK;
 }

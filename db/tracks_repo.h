@@ -12,21 +12,42 @@
 
 /* One credited artist. Strings are borrowed from the cp_track holding it. */
 struct cp_track_credit {
-    const char *artist_id;  /* chartpulse's numeric id, as text */
+    const char *artist_id;  /* the stable public id: the Spotify id, else "pa-" + 16 hex */
     const char *spotify_id; /* NULL for a provisional artist (split from a chart line) */
     const char *name;
     const char *role; /* lead | featured */
 };
 
-/* One series the track charted in (core.chart_run). Strings borrowed like the credits'. */
+/* One series the track charted in (reporting.track_stats): counted over the loaded charts
+ * (periods: days on daily charts, weeks on weekly ones), with the window those charts
+ * cover. Strings borrowed like the credits'. */
 struct cp_track_run {
     const char *chart_kind, *region, *period;
     const char *debut_date, *peak_date, *last_date; /* YYYY-MM-DD */
     int debut_rank, peak_rank, last_rank;
-    int days_at_1, days_in_top10, total_days; /* charts (weeks on weekly charts) */
+    int periods_at_1, periods_in_top10, periods_on_chart;
     int longest_streak, current_streak, reentries;
     long long total_streams;
-    bool has_total_streams; /* false on viral charts */
+    bool has_total_streams;                        /* false on viral charts */
+    const char *window_from, *window_to;           /* the series' loaded charts */
+    bool history_complete;                         /* the track's debut lies inside the window */
+    int source_periods_on_chart, source_peak_rank; /* the source's whole-history figures */
+    bool has_source_periods_on_chart, has_source_peak_rank;
+};
+
+/* One series the track's song charted in: the song's ids counted together, each chart
+ * once. */
+struct cp_song_run {
+    const char *chart_kind, *region, *period;
+    const char *debut_date, *last_date;
+    int peak_rank, periods_on_chart, periods_at_1, periods_in_top10;
+    long long total_streams;
+    bool has_total_streams;
+};
+
+/* Another track id of the track's song (relinked by Spotify). */
+struct cp_song_track {
+    const char *id, *name, *artist_names;
 };
 
 /* A track as GET /v1/tracks/{id} shows it. Optional fields are NULL / has_* false when the
@@ -48,7 +69,12 @@ struct cp_track {
     size_t credit_count;
     struct cp_track_run *runs;
     size_t run_count;
-    PGresult *results[3]; /* private: back the strings */
+    const char *song_id;               /* the song's id: the smallest of its track ids */
+    struct cp_song_track *song_tracks; /* the song's other ids */
+    size_t song_track_count;
+    struct cp_song_run *song_runs;
+    size_t song_run_count;
+    PGresult *results[5]; /* private: back the strings */
 };
 
 /* Reads track track_id (22 base62 characters). CP_OK, CP_ERR_NOT_FOUND when unknown, or
@@ -65,8 +91,9 @@ struct cp_track_point {
     bool has_streams;
     int previous_rank;
     bool has_previous_rank;
-    const char *movement; /* NULL when not computed */
-    int peak_rank, days_on_chart, streak;
+    const char *movement;                    /* NULL when not computed */
+    int peak_rank, periods_on_chart, streak; /* periods: days, or weeks on weekly charts */
+    const char *run_source;                  /* "source" or "derived" */
 };
 
 /* Which history to read. from/to are YYYY-MM-DD or NULL (open). */

@@ -1,6 +1,7 @@
-/* SQL for trends. Every chart-based trend first resolves the chart (and the one before
- * it) through core.chart's primary key, then reads that chart's positions through
- * core.chart_entry's primary key: never more than a few charts of the fact table. */
+/* SQL for trends. Every chart-based trend first resolves the chart (and the previous
+ * period's chart, when that is loaded: SPEC 4a) through core.chart's primary key, then reads that
+ * chart's positions through core.chart_entry's primary key: never more than a few charts of the
+ * fact table. */
 #include "db/trends_repo.h"
 
 #include <stdio.h>
@@ -16,15 +17,15 @@
     "  select c.chart_date,"                                                                       \
     "         (select p.chart_date from core.chart p"                                              \
     "          where p.chart_kind = $1 and p.region = $2 and p.period = $3"                        \
-    "            and p.chart_date < c.chart_date"                                                  \
-    "          order by p.chart_date desc limit 1) as previous_date"                               \
+    "            and p.chart_date = c.chart_date - core.period_days($3)) as previous_date"         \
     "  from core.chart c"                                                                          \
     "  where c.chart_kind = $1 and c.region = $2 and c.period = $3"                                \
     "    and ($4::date is null or c.chart_date = $4::date)"                                        \
     "  order by c.chart_date desc limit 1"                                                         \
     ")"
 
-/* The chart's date and previous date lead every row; a chart without rows still yields
+/* The chart's date and its previous period's date (NULL when that chart is not loaded)
+ * lead every row; a chart without rows still yields
  * one row (left join) whose rank is NULL, so "no rows" means "no such chart". */
 #define CHART_COLUMNS                                                                              \
     " select to_char(chart.chart_date, 'YYYY-MM-DD'), to_char(chart.previous_date, 'YYYY-MM-DD'),"
@@ -54,12 +55,13 @@ static const char MOVERS_SQL[] = CHART_CTE CHART_COLUMNS
 
 static const char NEW_ENTRIES_SQL[] = CHART_CTE CHART_COLUMNS
     "        e.rank, e.track_id, e.track_name, e.artist_names, e.streams, e.previous_rank,"
-    "        e.movement, e.peak_rank, e.days_on_chart"
+    "        e.movement, e.peak_rank, e.periods_on_chart"
     " from chart"
     " left join lateral ("
     "   select * from reporting.chart_entries e"
     "   where e.chart_kind = $1 and e.region = $2 and e.period = $3"
     "     and e.chart_date = chart.chart_date and e.movement in ('new', 're-entry')"
+    "     and chart.previous_date is not null"
     "   order by e.rank limit $5::integer"
     " ) e on true"
     " order by e.rank";
@@ -180,7 +182,7 @@ cp_status cp_trends_repo_new_entries(PGconn *db, const struct cp_trends_query *q
         r->previous_rank = (int)cp_pg_int(res, row, 7, &r->has_previous_rank);
         r->movement = PQgetisnull(res, row, 8) ? NULL : PQgetvalue(res, row, 8);
         r->peak_rank = (int)cp_pg_int(res, row, 9, &r->has_peak_rank);
-        r->days_on_chart = (int)cp_pg_int(res, row, 10, &r->has_days_on_chart);
+        r->periods_on_chart = (int)cp_pg_int(res, row, 10, &r->has_periods_on_chart);
     }
     return CP_OK;
 }

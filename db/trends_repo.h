@@ -35,8 +35,8 @@ struct cp_trend_row {
     const char *movement;
     int peak_rank;
     bool has_peak_rank;
-    int days_on_chart;
-    bool has_days_on_chart;
+    int periods_on_chart; /* days on daily charts, weeks on weekly ones */
+    bool has_periods_on_chart;
     long long recent_streams, earlier_streams; /* momentum */
     double growth;
     bool has_growth;
@@ -44,7 +44,7 @@ struct cp_trend_row {
 
 struct cp_trend_list {
     char date[11];          /* the chart's date */
-    char previous_date[11]; /* the series' chart before it, "" when none */
+    char previous_date[11]; /* the previous period's chart, "" when it is not loaded */
     struct cp_trend_row *rows;
     size_t count;
     PGresult *result; /* private */

@@ -417,11 +417,34 @@ export interface components {
         RegionCode: string;
         /** Format: date */
         Date: string;
-        /** @enum {string} */
-        Movement: "up" | "down" | "same" | "new" | "re-entry";
+        /**
+         * @description against the previous period's chart (the day or week before). `unknown`: that chart
+         *     is not loaded and the row carries no source columns, so nothing is compared (SPEC 4a)
+         * @enum {string}
+         */
+        Movement: "up" | "down" | "same" | "new" | "re-entry" | "unknown";
         TrackRef: {
             id: string;
             name: string;
+            /**
+             * @description the song the id belongs to (Spotify relinks a song to new track ids now and then):
+             *     the smallest track id of the song, the track's own id when it has no other
+             */
+            song_id?: string;
+        };
+        /**
+         * @description a chart position's run columns. Exactly one of days_on_chart (daily charts) and
+         *     weeks_on_chart (weekly charts) is present.
+         */
+        RunValues: {
+            /** @description rank on the previous period's chart; null when not on it or not known */
+            previous_rank: number | null;
+            movement: components["schemas"]["Movement"];
+            peak_rank: number | null;
+            /** @description days on the chart so far (daily charts) */
+            days_on_chart?: number | null;
+            /** @description weeks on the chart so far (weekly charts) */
+            weeks_on_chart?: number | null;
         };
         RegionCoverage: {
             region: components["schemas"]["RegionCode"];
@@ -436,17 +459,27 @@ export interface components {
                 charts: number;
             }[];
         };
-        ChartEntry: {
+        /**
+         * @description one chart position. The run values shown are the source's own where its file had
+         *     them (charts.spotify.com: `run_source` "source", Spotify's figures over its whole
+         *     history), else derived from the loaded charts (`run_source` "derived"); `derived`
+         *     always holds chartpulse's own figures, counted over the loaded charts only.
+         */
+        ChartEntry: components["schemas"]["RunValues"] & {
             rank: number;
             track: components["schemas"]["TrackRef"];
-            /** @description the credit line as the chart prints it */
+            /** @description the credit line as this chart's file printed it */
             artists: string;
             streams: number | null;
-            previous_rank: number | null;
-            movement: components["schemas"]["Movement"];
-            peak_rank: number;
-            /** @description charts on so far (weeks on weekly charts) */
-            days_on_chart: number;
+            /** @enum {string} */
+            run_source: "source" | "derived";
+            derived: components["schemas"]["RunValues"];
+        };
+        NewEntry: components["schemas"]["RunValues"] & {
+            rank: number;
+            track: components["schemas"]["TrackRef"];
+            artists: string;
+            streams: number | null;
         };
         Chart: {
             region: components["schemas"]["RegionCode"];
@@ -455,11 +488,23 @@ export interface components {
             /** @enum {string} */
             chart_kind: "regional" | "viral";
             date: components["schemas"]["Date"];
-            /** Format: date */
+            /**
+             * Format: date
+             * @description the previous period's chart (the day or week before), null when it is not loaded
+             */
             previous_date: string | null;
             entries: components["schemas"]["ChartEntry"][];
             count: number;
         };
+        /**
+         * @description a track's run in one series, counted over the loaded charts of that series (its
+         *     `window`). History is censored: `history_complete` says whether the track's debut
+         *     lies inside the window (its first loaded entry says days/weeks on chart 1, or the
+         *     series is loaded without a gap from its first chart). Counts are named by their
+         *     unit: days_* on daily series, weeks_* on weekly ones. source_days_on_chart /
+         *     source_weeks_on_chart and source_peak_rank are Spotify's whole-history figures at
+         *     the track's last loaded entry, where the source file states them.
+         */
         ChartRun: {
             chart_kind: string;
             region: components["schemas"]["RegionCode"];
@@ -468,20 +513,53 @@ export interface components {
             debut_rank: number;
             peak_rank: number;
             peak_date: components["schemas"]["Date"];
-            last_date?: components["schemas"]["Date"];
+            last_date: components["schemas"]["Date"];
             /** @description rank on last_date */
-            last_rank?: number;
-            days_at_1: number;
-            days_in_top10: number;
-            total_days: number;
+            last_rank: number;
+            days_at_1?: number;
+            days_in_top10?: number;
+            days_on_chart?: number;
+            weeks_at_1?: number;
+            weeks_in_top10?: number;
+            weeks_on_chart?: number;
+            /** @description most consecutive periods on the chart */
             longest_streak: number;
-            /** @description consecutive charts ending at last_date */
-            current_streak?: number;
+            /** @description consecutive periods ending at last_date */
+            current_streak: number;
+            /** @description returns after at least one loaded period off the chart */
             reentries: number;
+            total_streams: number | null;
+            /** @description the first and last loaded chart of the series */
+            window: {
+                from: components["schemas"]["Date"];
+                to: components["schemas"]["Date"];
+            };
+            history_complete: boolean;
+            source_days_on_chart?: number | null;
+            source_weeks_on_chart?: number | null;
+            source_peak_rank: number | null;
+        };
+        /** @description a song's run in one series: all its track ids together, each chart once */
+        SongRun: {
+            chart_kind: string;
+            region: components["schemas"]["RegionCode"];
+            period: string;
+            debut_date: components["schemas"]["Date"];
+            last_date: components["schemas"]["Date"];
+            peak_rank: number;
+            days_at_1?: number;
+            days_in_top10?: number;
+            days_on_chart?: number;
+            weeks_at_1?: number;
+            weeks_in_top10?: number;
+            weeks_on_chart?: number;
             total_streams: number | null;
         };
         ArtistRef: {
-            /** @description Spotify id, or chartpulse's numeric id before enrichment */
+            /**
+             * @description the stable public id: the Spotify id once enriched, else "pa-" and the first 16
+             *     hex digits of the MD5 of the artist's name (the same in every database)
+             */
             id: string;
             spotify_id?: string | null;
             name: string;
@@ -511,6 +589,17 @@ export interface components {
                 images?: Record<string, never>[] | null;
             } | null;
             runs: components["schemas"]["ChartRun"][];
+            song?: {
+                /** @description the song's id (its smallest track id) */
+                id: string;
+                /** @description the song's other track ids, relinked by Spotify (same title and lead artist one period apart, or the same ISRC) */
+                other_tracks: {
+                    id: string;
+                    name: string;
+                    artist_names: string;
+                }[];
+                runs: components["schemas"]["SongRun"][];
+            };
         };
         HistoryPoint: {
             date: components["schemas"]["Date"];
@@ -519,9 +608,14 @@ export interface components {
             previous_rank?: number | null;
             movement: components["schemas"]["Movement"];
             peak_rank?: number;
+            /** @description daily series */
             days_on_chart?: number;
-            /** @description consecutive charts ending at this one */
+            /** @description weekly series */
+            weeks_on_chart?: number;
+            /** @description consecutive periods on the chart ending at this one */
             streak?: number;
+            /** @enum {string} */
+            run_source?: "source" | "derived";
         };
         TrackHistory: {
             track: components["schemas"]["TrackRef"];
@@ -586,10 +680,16 @@ export interface components {
             rank: number;
             artist: components["schemas"]["ArtistRef"];
             streams: number | null;
+            /** @description chart positions */
             entries: number;
-            days: number;
-            number_ones: number;
-            tracks: number;
+            /** @description loaded charts with at least one of the artist's tracks (days on daily series, weeks on weekly ones) */
+            charts: number;
+            /** @description number-one chart positions */
+            number_one_entries: number;
+            /** @description songs that reached number one */
+            number_one_songs: number;
+            /** @description songs charted (relinked track ids count once) */
+            songs: number;
         };
         Leaderboard: {
             region: components["schemas"]["RegionCode"];
@@ -602,10 +702,8 @@ export interface components {
             rows: components["schemas"]["LeaderboardRow"][];
         };
         Artist: {
-            /** @description Spotify id, or chartpulse's numeric id before enrichment */
+            /** @description the stable public id (see ArtistRef) */
             id: string;
-            /** @description chartpulse's numeric id */
-            artist_id?: number;
             spotify_id?: string | null;
             name: string;
             region?: components["schemas"]["RegionCode"];
@@ -615,9 +713,12 @@ export interface components {
             popularity?: number | null;
             followers?: number | null;
             stats: {
-                tracks?: number;
+                /** @description songs charted (relinked track ids count once) */
+                songs?: number;
+                /** @description chart positions */
                 entries?: number;
-                number_ones?: number;
+                number_one_entries?: number;
+                number_one_songs?: number;
                 best_rank?: number | null;
                 total_streams?: number | null;
                 /** Format: date */
@@ -628,7 +729,11 @@ export interface components {
             tracks: (components["schemas"]["TrackRef"] & {
                 role?: string;
                 peak_rank?: number;
-                total_days?: number;
+                /** @description loaded charts on (daily series) */
+                days_on_chart?: number;
+                /** @description loaded charts on (weekly series) */
+                weeks_on_chart?: number;
+                history_complete?: boolean;
                 total_streams?: number | null;
             })[];
         };
@@ -647,6 +752,10 @@ export interface components {
             date: components["schemas"]["Date"];
             /** Format: date */
             previous_date: string | null;
+            /** @description false: the day or week before is not loaded, and the lists are empty */
+            previous_period_loaded?: boolean;
+            /** @description why the lists are empty */
+            note?: string;
             gainers: components["schemas"]["Mover"][];
             losers: components["schemas"]["Mover"][];
         };
@@ -657,7 +766,10 @@ export interface components {
             date: components["schemas"]["Date"];
             /** Format: date */
             previous_date?: string | null;
-            entries: components["schemas"]["ChartEntry"][];
+            /** @description false: the day or week before is not loaded, and the list is empty */
+            previous_period_loaded?: boolean;
+            note?: string;
+            entries: components["schemas"]["NewEntry"][];
             count?: number;
         };
         StreamTotals: {
@@ -696,7 +808,17 @@ export interface components {
         SearchResults: {
             query: string;
             tracks: (components["schemas"]["TrackRef"] & {
-                artists?: string;
+                artists: string;
+                song_id: string;
+                /**
+                 * Format: date
+                 * @description its first chart in any loaded series
+                 */
+                first_chart_date: string | null;
+                /** Format: date */
+                last_chart_date: string | null;
+                /** @description its best rank in any loaded series */
+                best_rank: number | null;
             })[];
             artists: components["schemas"]["ArtistRef"][];
         };
@@ -912,7 +1034,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the chart, best rank first */
+            /**
+             * @description the chart, best rank first. CSV columns: rank, track.id, track.name, artists,
+             *     streams, previous_rank, movement, peak_rank, days_on_chart (weeks_on_chart on
+             *     weekly charts), run_source, and the same four run columns prefixed derived.
+             */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
@@ -1043,8 +1169,14 @@ export interface operations {
                 from?: components["parameters"]["from"];
                 /** @description last date included (default the series' latest chart) */
                 to?: components["parameters"]["to"];
-                /** @description streams, entries (chart positions), days (dates with a charting track) or number_ones */
-                by?: "streams" | "entries" | "days" | "number_ones";
+                /**
+                 * @description streams; entries (chart positions); charts (loaded charts with a charting track:
+                 *     days on daily series, weeks on weekly ones); number_one_entries (number-one
+                 *     positions); number_one_songs; songs (relinked ids once). `days` and `weeks` are
+                 *     accepted for charts and `number_ones` for number_one_entries (their names in
+                 *     earlier versions of this API).
+                 */
+                by?: "streams" | "entries" | "charts" | "number_one_entries" | "number_one_songs" | "songs" | "days" | "weeks" | "number_ones";
                 role?: "all" | "lead";
                 limit?: components["parameters"]["limit"];
                 /** @description `csv` answers text/csv like `Accept: text/csv` */
@@ -1060,7 +1192,7 @@ export interface operations {
              * @description the leaderboard, best first (ties: more streams, then name). The numbers are
              *     those of the SQL function `reporting.artist_leaderboard` that BI tools call.
              *     CSV columns: rank, artist.id, artist.spotify_id, artist.name, streams, entries,
-             *     days, number_ones, tracks.
+             *     charts, number_one_entries, number_one_songs, songs.
              */
             200: {
                 headers: {
@@ -1097,7 +1229,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description the artist's Spotify id, or chartpulse's numeric id for artists not yet enriched */
+                /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
                 id: string;
             };
             cookie?: never;
@@ -1145,7 +1277,8 @@ export interface operations {
             /**
              * @description gainers (largest rank_change first) and losers (most negative first), each at
              *     most `limit`, ties by rank; rank_change = previous_rank - rank against the
-             *     series' previous chart (`reporting.movers`). CSV: one row per mover with
+             *     previous period's chart (`reporting.movers`); both lists are empty, with
+             *     `previous_period_loaded` false and a `note`, when that chart is not loaded. CSV: one row per mover with
              *     columns list (gainers|losers), rank, previous_rank, rank_change, track.id,
              *     track.name, artists, streams.
              */
@@ -1184,9 +1317,10 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description the entries whose movement is `new` or `re-entry`, best rank first. CSV
-             *     columns: rank, track.id, track.name, artists, streams, movement, peak_rank,
-             *     days_on_chart.
+             * @description the entries whose movement is `new` or `re-entry`, best rank first; empty (with
+             *     `previous_period_loaded` false and a `note`) when the day or week before is not
+             *     loaded. CSV columns: rank, track.id, track.name, artists, streams, movement,
+             *     peak_rank, days_on_chart (weeks_on_chart on weekly series).
              */
             200: {
                 headers: {

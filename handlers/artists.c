@@ -16,13 +16,12 @@ static json_t *nullable_int(bool present, long long v)
     return present ? json_integer((json_int_t)v) : json_null();
 }
 
-/* The public id of an artist: the Spotify id once enriched, else chartpulse's number. */
-static json_t *artist_ref(long long artist_id, const char *spotify_id, const char *name)
+/* An artist by public id: the Spotify id once enriched, else "pa-" and 16 hex digits of
+ * the name's MD5 (stable across reloads and databases). */
+static json_t *artist_ref(const char *artist_id, const char *spotify_id, const char *name)
 {
-    char number[24];
-    snprintf(number, sizeof number, "%lld", artist_id);
     json_t *ref = json_object();
-    json_object_set_new(ref, "id", json_string(spotify_id ? spotify_id : number));
+    json_object_set_new(ref, "id", json_string(artist_id));
     json_object_set_new(ref, "spotify_id", spotify_id ? json_string(spotify_id) : json_null());
     json_object_set_new(ref, "name", json_string(name));
     return ref;
@@ -35,16 +34,20 @@ static json_t *leaderboard_row_json(const struct cp_leaderboard_row *r)
     json_object_set_new(row, "artist", artist_ref(r->artist_id, r->spotify_id, r->name));
     json_object_set_new(row, "streams", nullable_int(r->has_streams, r->streams));
     json_object_set_new(row, "entries", json_integer((json_int_t)r->entries));
-    json_object_set_new(row, "days", json_integer((json_int_t)r->days));
-    json_object_set_new(row, "number_ones", json_integer((json_int_t)r->number_ones));
-    json_object_set_new(row, "tracks", json_integer((json_int_t)r->tracks));
+    json_object_set_new(row, "charts", json_integer((json_int_t)r->charts));
+    json_object_set_new(row, "number_one_entries", json_integer((json_int_t)r->number_one_entries));
+    json_object_set_new(row, "number_one_songs", json_integer((json_int_t)r->number_one_songs));
+    json_object_set_new(row, "songs", json_integer((json_int_t)r->songs));
     return row;
 }
 
 cp_status cp_artists_leaderboard(const struct cp_request *req, struct cp_reply *reply)
 {
     /* validate */
-    static const char *const by_choices[] = {"streams", "entries", "days", "number_ones", NULL};
+    /* days, weeks (charts) and number_ones (number_one_entries): the names of SPEC 6 */
+    static const char *const by_choices[] = {
+        "streams", "entries", "charts", "number_one_entries", "number_one_songs",
+        "songs",   "days",    "weeks",  "number_ones",        NULL};
     static const char *const role_choices[] = {"all", "lead", NULL};
     struct cp_leaderboard_query q;
     bool csv;
@@ -92,24 +95,31 @@ cp_status cp_artists_leaderboard(const struct cp_request *req, struct cp_reply *
     /* respond */
     if (csv) {
         static const char *const columns[] = {
-            "rank",    "artist.id", "artist.spotify_id", "artist.name", "streams",
-            "entries", "days",      "number_ones",       "tracks",      NULL};
+            "rank",    "artist.id", "artist.spotify_id",  "artist.name",      "streams",
+            "entries", "charts",    "number_one_entries", "number_one_songs", "songs",
+            NULL};
         return cp_csv_reply_rows(reply, body, "rows", columns);
     }
     return cp_reply_json(reply, body);
 }
 
-/* A Spotify artist id or our numeric artist_id (artists without one). */
+/* A Spotify artist id, or the public id of an artist without one: "pa-" and 16 lowercase
+ * hex digits. */
 static bool artist_id_valid(const char *id)
 {
-    long long artist_id;
-    return cp_spotify_id_valid(id) || cp_number_parse(id, 1, 999999999999999999LL, &artist_id);
+    if (cp_spotify_id_valid(id))
+        return true;
+    if (strncmp(id, "pa-", 3) != 0 || strlen(id) != 19)
+        return false;
+    for (const char *p = id + 3; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
 }
 
 static json_t *artist_json(const struct cp_artist *a, const struct cp_artists_series *series)
 {
     json_t *body = artist_ref(a->artist_id, a->spotify_id, a->name);
-    json_object_set_new(body, "artist_id", json_integer((json_int_t)a->artist_id));
     json_t *genres = a->genres_json ? json_loads(a->genres_json, 0, NULL) : NULL;
     json_object_set_new(body, "genres", genres ? genres : json_null());
     json_object_set_new(body, "popularity", nullable_int(a->has_popularity, a->popularity));
@@ -119,9 +129,11 @@ static json_t *artist_json(const struct cp_artist *a, const struct cp_artists_se
     json_object_set_new(body, "chart_kind", json_string(series->chart_kind));
 
     json_t *stats = json_object();
-    json_object_set_new(stats, "tracks", json_integer((json_int_t)a->tracks));
+    json_object_set_new(stats, "songs", json_integer((json_int_t)a->songs));
     json_object_set_new(stats, "entries", json_integer((json_int_t)a->entries));
-    json_object_set_new(stats, "number_ones", json_integer((json_int_t)a->number_ones));
+    json_object_set_new(stats, "number_one_entries",
+                        json_integer((json_int_t)a->number_one_entries));
+    json_object_set_new(stats, "number_one_songs", json_integer((json_int_t)a->number_one_songs));
     json_object_set_new(stats, "best_rank", nullable_int(a->has_best_rank, a->best_rank));
     json_object_set_new(stats, "total_streams",
                         nullable_int(a->has_total_streams, a->total_streams));
@@ -138,7 +150,10 @@ static json_t *artist_json(const struct cp_artist *a, const struct cp_artists_se
         json_object_set_new(track, "name", json_string(t->name));
         json_object_set_new(track, "role", json_string(t->role));
         json_object_set_new(track, "peak_rank", json_integer((json_int_t)t->peak_rank));
-        json_object_set_new(track, "total_days", json_integer((json_int_t)t->total_days));
+        json_object_set_new(
+            track, strcmp(series->period, "weekly") == 0 ? "weeks_on_chart" : "days_on_chart",
+            json_integer((json_int_t)t->periods_on_chart));
+        json_object_set_new(track, "history_complete", json_boolean(t->history_complete));
         json_object_set_new(track, "total_streams",
                             nullable_int(t->has_total_streams, t->total_streams));
         json_array_append_new(tracks, track);
@@ -153,8 +168,8 @@ cp_status cp_artists_show(const struct cp_request *req, struct cp_reply *reply)
     const char *id = cp_request_param(req, "id");
     if (!id || !artist_id_valid(id))
         return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "id: must be a 22-character Spotify artist id or a numeric "
-                                "artist id (got '%.40s')",
+                                "id: must be a 22-character Spotify artist id or a public "
+                                "artist id ('pa-' and 16 hex digits) (got '%.40s')",
                                 id ? id : "");
     struct cp_artists_series series;
     int limit;

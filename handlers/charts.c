@@ -14,27 +14,79 @@ static json_t *nullable_int(bool present, long long v)
     return present ? json_integer(v) : json_null();
 }
 
-static json_t *entry_json(const struct cp_chart_entry *e)
+/* The key of a count of charts on chart: days on daily charts, weeks on weekly ones (SPEC
+ * §4a: a field named days counts days). */
+static const char *periods_key(const char *period)
+{
+    return strcmp(period, "weekly") ? "days_on_chart" : "weeks_on_chart";
+}
+
+static void set_run_values(json_t *obj, const struct cp_chart_run_values *v, const char *period)
+{
+    json_object_set_new(obj, "previous_rank", nullable_int(v->has_previous_rank, v->previous_rank));
+    json_object_set_new(obj, "movement", v->movement ? json_string(v->movement) : json_null());
+    json_object_set_new(obj, "peak_rank", nullable_int(v->has_peak_rank, v->peak_rank));
+    json_object_set_new(obj, periods_key(period),
+                        nullable_int(v->has_periods_on_chart, v->periods_on_chart));
+}
+
+static json_t *entry_json(const struct cp_chart_entry *e, const char *period)
 {
     json_t *entry = json_object();
     json_object_set_new(entry, "rank", json_integer(e->rank));
     json_object_set_new(entry, "track",
-                        json_pack("{s:s, s:s}", "id", e->track_id, "name", e->track_name));
+                        json_pack("{s:s, s:s, s:s}", "id", e->track_id, "name", e->track_name,
+                                  "song_id", e->song_id));
     json_object_set_new(entry, "artists", json_string(e->artist_names));
     json_object_set_new(entry, "streams", nullable_int(e->has_streams, e->streams));
-    json_object_set_new(entry, "previous_rank",
-                        nullable_int(e->has_previous_rank, e->previous_rank));
-    json_object_set_new(entry, "movement", e->movement ? json_string(e->movement) : json_null());
-    json_object_set_new(entry, "peak_rank", nullable_int(e->has_peak_rank, e->peak_rank));
-    json_object_set_new(entry, "days_on_chart",
-                        nullable_int(e->has_days_on_chart, e->days_on_chart));
+    const struct cp_chart_run_values shown = {
+        .previous_rank = e->previous_rank,
+        .has_previous_rank = e->has_previous_rank,
+        .movement = e->movement,
+        .peak_rank = e->peak_rank,
+        .has_peak_rank = e->has_peak_rank,
+        .periods_on_chart = e->periods_on_chart,
+        .has_periods_on_chart = e->has_periods_on_chart,
+    };
+    set_run_values(entry, &shown, period);
+    json_object_set_new(entry, "run_source", json_string(e->run_source));
+    json_t *derived = json_object();
+    set_run_values(derived, &e->derived, period);
+    json_object_set_new(entry, "derived", derived);
     return entry;
 }
 
-/* CSV columns: one row per chart entry (csv.h). */
-static const char *const CHART_CSV_COLUMNS[] = {
-    "rank",          "track.id", "track.name", "artists",       "streams",
-    "previous_rank", "movement", "peak_rank",  "days_on_chart", NULL};
+/* CSV columns: one row per chart entry (csv.h), the count of charts named by its unit. */
+static const char *const DAILY_CSV_COLUMNS[] = {"rank",
+                                                "track.id",
+                                                "track.name",
+                                                "artists",
+                                                "streams",
+                                                "previous_rank",
+                                                "movement",
+                                                "peak_rank",
+                                                "days_on_chart",
+                                                "run_source",
+                                                "derived.previous_rank",
+                                                "derived.movement",
+                                                "derived.peak_rank",
+                                                "derived.days_on_chart",
+                                                NULL};
+static const char *const WEEKLY_CSV_COLUMNS[] = {"rank",
+                                                 "track.id",
+                                                 "track.name",
+                                                 "artists",
+                                                 "streams",
+                                                 "previous_rank",
+                                                 "movement",
+                                                 "peak_rank",
+                                                 "weeks_on_chart",
+                                                 "run_source",
+                                                 "derived.previous_rank",
+                                                 "derived.movement",
+                                                 "derived.peak_rank",
+                                                 "derived.weeks_on_chart",
+                                                 NULL};
 
 cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
 {
@@ -86,12 +138,14 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
     /* build JSON */
     json_t *entries = json_array();
     for (size_t i = 0; i < chart.count; i++)
-        json_array_append_new(entries, entry_json(&chart.entries[i]));
+        json_array_append_new(entries, entry_json(&chart.entries[i], period));
     json_t *body = json_object();
     json_object_set_new(body, "region", json_string(region));
     json_object_set_new(body, "period", json_string(period));
     json_object_set_new(body, "chart_kind", json_string(kind));
     json_object_set_new(body, "date", json_string(chart.date));
+    /* the previous period's chart, which previous_rank and movement compare with; null when
+     * it is not loaded */
     json_object_set_new(body, "previous_date",
                         chart.previous_date[0] ? json_string(chart.previous_date) : json_null());
     json_object_set_new(body, "entries", entries);
@@ -100,6 +154,7 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
 
     /* respond */
     if (csv)
-        return cp_csv_reply_rows(reply, body, "entries", CHART_CSV_COLUMNS);
+        return cp_csv_reply_rows(reply, body, "entries",
+                                 strcmp(period, "weekly") ? DAILY_CSV_COLUMNS : WEEKLY_CSV_COLUMNS);
     return cp_reply_json(reply, body);
 }

@@ -87,8 +87,13 @@ cp_status cp_search_index(const struct cp_request *req, struct cp_reply *reply)
     json_t *tracks = json_array();
     for (size_t i = 0; i < results.track_count; i++) {
         const struct cp_search_hit *h = &results.tracks[i];
-        json_array_append_new(tracks, json_pack("{s:s, s:s, s:s}", "id", h->id, "name", h->name,
-                                                "artists", h->artist_names));
+        json_array_append_new(
+            tracks,
+            json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", h->id, "name", h->name,
+                      "artists", h->artist_names, "song_id", h->song_id, "first_chart_date",
+                      h->first_date ? json_string(h->first_date) : json_null(), "last_chart_date",
+                      h->last_date ? json_string(h->last_date) : json_null(), "best_rank",
+                      h->best_rank ? json_integer(h->best_rank) : json_null()));
     }
     json_t *artists = json_array();
     for (size_t i = 0; i < results.artist_count; i++) {

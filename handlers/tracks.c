@@ -65,6 +65,14 @@ static json_t *album_json(const struct cp_track *t)
     return album;
 }
 
+/* Sets "<unit>_<what>" (days_ on daily series, weeks_ on weekly ones: SPEC 4a). */
+static void set_periods(json_t *obj, const char *period, const char *what, json_t *value)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s_%s", strcmp(period, "weekly") == 0 ? "weeks" : "days", what);
+    json_object_set_new(obj, key, value);
+}
+
 static json_t *run_json(const struct cp_track_run *r)
 {
     json_t *run = json_object();
@@ -77,14 +85,56 @@ static json_t *run_json(const struct cp_track_run *r)
     json_object_set_new(run, "peak_date", json_string(r->peak_date));
     json_object_set_new(run, "last_date", json_string(r->last_date));
     json_object_set_new(run, "last_rank", json_integer(r->last_rank));
-    json_object_set_new(run, "days_at_1", json_integer(r->days_at_1));
-    json_object_set_new(run, "days_in_top10", json_integer(r->days_in_top10));
-    json_object_set_new(run, "total_days", json_integer(r->total_days));
+    set_periods(run, r->period, "at_1", json_integer(r->periods_at_1));
+    set_periods(run, r->period, "in_top10", json_integer(r->periods_in_top10));
+    set_periods(run, r->period, "on_chart", json_integer(r->periods_on_chart));
     json_object_set_new(run, "longest_streak", json_integer(r->longest_streak));
     json_object_set_new(run, "current_streak", json_integer(r->current_streak));
     json_object_set_new(run, "reentries", json_integer(r->reentries));
     json_object_set_new(run, "total_streams", nullable_int(r->has_total_streams, r->total_streams));
+    json_object_set_new(run, "window",
+                        json_pack("{s:s, s:s}", "from", r->window_from, "to", r->window_to));
+    json_object_set_new(run, "history_complete", json_boolean(r->history_complete));
+    char key[64];
+    snprintf(key, sizeof key, "source_%s_on_chart",
+             strcmp(r->period, "weekly") == 0 ? "weeks" : "days");
+    json_object_set_new(run, key,
+                        nullable_int(r->has_source_periods_on_chart, r->source_periods_on_chart));
+    json_object_set_new(run, "source_peak_rank",
+                        nullable_int(r->has_source_peak_rank, r->source_peak_rank));
     return run;
+}
+
+static json_t *song_json(const struct cp_track *t)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < t->song_track_count; i++) {
+        const struct cp_song_track *o = &t->song_tracks[i];
+        json_array_append_new(ids, json_pack("{s:s, s:s, s:s}", "id", o->id, "name", o->name,
+                                             "artist_names", o->artist_names));
+    }
+    json_t *runs = json_array();
+    for (size_t i = 0; i < t->song_run_count; i++) {
+        const struct cp_song_run *r = &t->song_runs[i];
+        json_t *run = json_object();
+        json_object_set_new(run, "chart_kind", json_string(r->chart_kind));
+        json_object_set_new(run, "region", json_string(r->region));
+        json_object_set_new(run, "period", json_string(r->period));
+        json_object_set_new(run, "debut_date", json_string(r->debut_date));
+        json_object_set_new(run, "last_date", json_string(r->last_date));
+        json_object_set_new(run, "peak_rank", json_integer(r->peak_rank));
+        set_periods(run, r->period, "at_1", json_integer(r->periods_at_1));
+        set_periods(run, r->period, "in_top10", json_integer(r->periods_in_top10));
+        set_periods(run, r->period, "on_chart", json_integer(r->periods_on_chart));
+        json_object_set_new(run, "total_streams",
+                            nullable_int(r->has_total_streams, r->total_streams));
+        json_array_append_new(runs, run);
+    }
+    json_t *song = json_object();
+    json_object_set_new(song, "id", json_string(t->song_id));
+    json_object_set_new(song, "other_tracks", ids);
+    json_object_set_new(song, "runs", runs);
+    return song;
 }
 
 static json_t *track_json(const struct cp_track *t)
@@ -92,8 +142,7 @@ static json_t *track_json(const struct cp_track *t)
     json_t *artists = json_array();
     for (size_t i = 0; i < t->credit_count; i++) {
         const struct cp_track_credit *c = &t->credits[i];
-        json_array_append_new(artists, json_pack("{s:s, s:o, s:s, s:s}", "id",
-                                                 c->spotify_id ? c->spotify_id : c->artist_id,
+        json_array_append_new(artists, json_pack("{s:s, s:o, s:s, s:s}", "id", c->artist_id,
                                                  "spotify_id", nullable_string(c->spotify_id),
                                                  "name", c->name, "role", c->role));
     }
@@ -113,6 +162,7 @@ static json_t *track_json(const struct cp_track *t)
     json_object_set_new(body, "popularity", nullable_int(t->has_popularity, t->popularity));
     json_object_set_new(body, "album", album_json(t));
     json_object_set_new(body, "runs", runs);
+    json_object_set_new(body, "song", song_json(t));
     return body;
 }
 
@@ -141,7 +191,7 @@ cp_status cp_tracks_show(const struct cp_request *req, struct cp_reply *reply)
 
 /* ---- GET /v1/tracks/{id}/history ----------------------------------------------------- */
 
-static json_t *point_json(const struct cp_track_point *p)
+static json_t *point_json(const struct cp_track_point *p, const char *period)
 {
     json_t *point = json_object();
     json_object_set_new(point, "date", json_string(p->date));
@@ -151,8 +201,9 @@ static json_t *point_json(const struct cp_track_point *p)
                         nullable_int(p->has_previous_rank, p->previous_rank));
     json_object_set_new(point, "movement", nullable_string(p->movement));
     json_object_set_new(point, "peak_rank", json_integer(p->peak_rank));
-    json_object_set_new(point, "days_on_chart", json_integer(p->days_on_chart));
+    set_periods(point, period, "on_chart", json_integer(p->periods_on_chart));
     json_object_set_new(point, "streak", json_integer(p->streak));
+    json_object_set_new(point, "run_source", json_string(p->run_source));
     return point;
 }
 
@@ -206,7 +257,7 @@ cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply
 
     json_t *points = json_array();
     for (size_t i = 0; i < history.count; i++)
-        json_array_append_new(points, point_json(&history.points[i]));
+        json_array_append_new(points, point_json(&history.points[i], sp.period));
     json_t *body = json_object();
     json_object_set_new(body, "track",
                         json_pack("{s:s, s:s}", "id", id, "name", history.track_name));
@@ -217,9 +268,17 @@ cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply
     cp_tracks_repo_history_cleanup(&history);
 
     if (csv) {
-        static const char *const columns[] = {"date",          "rank",     "streams",
-                                              "previous_rank", "movement", "peak_rank",
-                                              "days_on_chart", "streak",   NULL};
+        const char *const columns[] = {"date",
+                                       "rank",
+                                       "streams",
+                                       "previous_rank",
+                                       "movement",
+                                       "peak_rank",
+                                       strcmp(sp.period, "weekly") == 0 ? "weeks_on_chart"
+                                                                        : "days_on_chart",
+                                       "streak",
+                                       "run_source",
+                                       NULL};
         return cp_csv_reply_rows(reply, body, "points", columns);
     }
     return cp_reply_json(reply, body);

@@ -59,6 +59,12 @@ static cp_status chart_failed(struct cp_reply *reply, cp_status st, const struct
     return cp_reply_problem(reply, st, "the %s could not be read from the database", what);
 }
 
+/* The name of a period's run-length field: days on daily charts, weeks on weekly ones. */
+static const char *periods_field(const char *period)
+{
+    return strcmp(period, "weekly") == 0 ? "weeks_on_chart" : "days_on_chart";
+}
+
 static json_t *chart_body(const struct cp_trends_query *q, bool with_kind,
                           const struct cp_trend_list *list)
 {
@@ -67,6 +73,20 @@ static json_t *chart_body(const struct cp_trends_query *q, bool with_kind,
     json_object_set_new(body, "previous_date",
                         list->previous_date[0] ? json_string(list->previous_date) : json_null());
     return body;
+}
+
+/* Movers and new entries compare with the previous period's chart (SPEC 4a): when it is
+ * not loaded the lists are empty, and the body says why. */
+static void set_comparison(json_t *body, const struct cp_trends_query *q,
+                           const struct cp_trend_list *list)
+{
+    bool loaded = list->previous_date[0] != '\0';
+    json_object_set_new(body, "previous_period_loaded", json_boolean(loaded));
+    if (!loaded)
+        json_object_set_new(
+            body, "note",
+            json_sprintf("the %s chart before %s is not loaded, so nothing is compared with it",
+                         strcmp(q->period, "weekly") == 0 ? "week's" : "day's", list->date));
 }
 
 cp_status cp_trends_movers(const struct cp_request *req, struct cp_reply *reply)
@@ -106,6 +126,7 @@ cp_status cp_trends_movers(const struct cp_request *req, struct cp_reply *reply)
         json_array_append_new(r->gainer ? gainers : losers, mover);
     }
     json_t *body = chart_body(&q, true, &list);
+    set_comparison(body, &q, &list);
     json_object_set_new(body, "gainers", gainers);
     json_object_set_new(body, "losers", losers);
     cp_trends_repo_cleanup(&list);
@@ -154,20 +175,21 @@ cp_status cp_trends_new_entries(const struct cp_request *req, struct cp_reply *r
         json_object_set_new(entry, "movement",
                             r->movement ? json_string(r->movement) : json_null());
         json_object_set_new(entry, "peak_rank", nullable_int(r->has_peak_rank, r->peak_rank));
-        json_object_set_new(entry, "days_on_chart",
-                            nullable_int(r->has_days_on_chart, r->days_on_chart));
+        json_object_set_new(entry, periods_field(q.period),
+                            nullable_int(r->has_periods_on_chart, r->periods_on_chart));
         json_array_append_new(entries, entry);
     }
     json_t *body = chart_body(&q, true, &list);
+    set_comparison(body, &q, &list);
     json_object_set_new(body, "entries", entries);
     json_object_set_new(body, "count", json_integer((json_int_t)list.count));
     cp_trends_repo_cleanup(&list);
 
     /* respond */
     if (csv) {
-        static const char *const columns[] = {"rank",      "track.id",      "track.name",
-                                              "artists",   "streams",       "movement",
-                                              "peak_rank", "days_on_chart", NULL};
+        const char *const columns[] = {"rank",    "track.id", "track.name", "artists",
+                                       "streams", "movement", "peak_rank",  periods_field(q.period),
+                                       NULL};
         return cp_csv_reply_rows(reply, body, "entries", columns);
     }
     return cp_reply_json(reply, body);

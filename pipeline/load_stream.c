@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/mem.h"
+#include "core/series.h"
 #include "db/etl_repo.h"
 #include "db/pgresult.h"
 #include "pipeline/load.h"
@@ -449,10 +451,19 @@ static bool newer_meta(const struct cp_staged_row *a, const struct cp_staged_row
     return c > 0 || (c == 0 && a->line_no < b->line_no);
 }
 
+/* The date one period before a chart's: the previous period, whose chart a track must
+ * have been on for its streak to go on and its movement to be known (SPEC §4a). */
+static void previous_period(const char *chart_date, const char *period, char out[11])
+{
+    cp_date_format_days(cp_date_text_to_days(chart_date) - cp_period_days(period), out);
+}
+
 /* One row in chart order: derives its columns from the track's state, advances the state
- * and writes the chart_entry line. Returns false when the track is already on this chart. */
-static bool derive_row(const struct cp_staged *s, size_t row_index, const char *prev_chart_date,
-                       struct run_map *m, struct streamed_out *o)
+ * and writes the chart_entry line. prev_period is the date one period before the row's
+ * chart and prev_loaded whether that chart is loaded (or in this object). Returns false
+ * when the track is already on this chart. The rules are etl.recompute_chart_runs's. */
+static bool derive_row(const struct cp_staged *s, size_t row_index, const char *prev_period,
+                       bool prev_loaded, struct run_map *m, struct streamed_out *o)
 {
     const struct cp_staged_row *row = &s->rows[row_index];
     struct run_state *r = map_find(m, row->series, row->track_id);
@@ -460,25 +471,24 @@ static bool derive_row(const struct cp_staged *s, size_t row_index, const char *
         return false;
     int previous_rank = -1;
     const char *movement;
+    bool continues = r->known && !strcmp(r->last_date, prev_period);
+    if (continues) {
+        previous_rank = r->last_rank;
+        movement = r->last_rank > row->rank ? "up" : r->last_rank < row->rank ? "down" : "same";
+        r->streak++;
+    } else {
+        movement = !prev_loaded ? "unknown" : r->known ? "re-entry" : "new";
+        r->streak = 1;
+        r->reentries += prev_loaded && r->known;
+    }
     if (!r->known) {
-        movement = "new";
         memcpy(r->first_date, row->chart_date, sizeof r->first_date);
         r->first_rank = row->rank;
         r->peak_rank = row->rank;
         memcpy(r->peak_date, row->chart_date, sizeof r->peak_date);
         r->periods = 1;
-        r->streak = 1;
         r->known = true;
     } else {
-        if (prev_chart_date[0] && !strcmp(r->last_date, prev_chart_date)) {
-            previous_rank = r->last_rank;
-            movement = r->last_rank > row->rank ? "up" : r->last_rank < row->rank ? "down" : "same";
-            r->streak++;
-        } else {
-            movement = "re-entry";
-            r->streak = 1;
-            r->reentries++;
-        }
         r->periods++;
         if (row->rank < r->peak_rank) {
             r->peak_rank = row->rank;
@@ -528,6 +538,7 @@ static bool derive_row(const struct cp_staged *s, size_t row_index, const char *
     put_tab_int_or_null(b, row->src_peak_rank);
     put_tab_int_or_null(b, row->src_previous_rank);
     put_tab_int_or_null(b, row->src_periods_on_chart);
+    put_tab_str(b, str_at(s, row->artists));
     end_line(b);
     return true;
 }
@@ -582,6 +593,7 @@ static void put_tracks(struct cp_buf *b, const struct cp_staged *s, const struct
         const struct cp_staged_row *row = &s->rows[seen.states[i].meta_row];
         cp_copy_escape(b, row->track_id);
         put_tab_track_meta(b, s, row);
+        put_tab_str(b, row->chart_date);
         end_line(b);
     }
     map_free(&seen);
@@ -598,10 +610,11 @@ static cp_status write_streamed(PGconn *conn, const struct streamed_out *o, long
          "copy core.chart (chart_kind, region, period, chart_date, entries, object_id) from stdin"},
         {offsetof(struct streamed_out, entries),
          "copy core.chart_entry (chart_kind, region, period, chart_date, rank, track_id, streams,"
-         " previous_rank, movement, peak_rank, periods_on_chart, streak, src_peak_rank,"
-         " src_previous_rank, src_periods_on_chart) from stdin"},
+         " derived_previous_rank, derived_movement, derived_peak_rank, derived_periods_on_chart,"
+         " streak, src_peak_rank, src_previous_rank, src_periods_on_chart, artist_names)"
+         " from stdin"},
         {offsetof(struct streamed_out, tracks),
-         "copy pg_temp.stream_track (track_id, name, artist_names, label) from stdin"},
+         "copy pg_temp.stream_track (track_id, name, artist_names, label, chart_date) from stdin"},
         {offsetof(struct streamed_out, runs),
          "copy pg_temp.stream_run (chart_kind, region, period, track_id, first_date, first_rank,"
          " last_date, last_rank, peak_rank, peak_date, periods, streak, longest_streak,"
@@ -619,6 +632,29 @@ static cp_status write_streamed(PGconn *conn, const struct streamed_out *o, long
     if (st == CP_OK)
         st = cp_etl_merge_streamed(conn, object_id, rows, err, errlen);
     return st;
+}
+
+/* Whether every chart's previous period is either the chart before it (in the object, or
+ * the series' latest loaded one for the first) or newer than that chart, so that the
+ * streamed path knows without asking whether it is loaded. Weekly charts whose dates do not
+ * fall 7 days apart (a series mixing week-end days) fail this; the set-based path serves
+ * them. */
+static bool periods_aligned(const struct cp_staged *s, const size_t *rows)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        const struct cp_staged_row *row = &s->rows[rows[i]];
+        const struct cp_staged_row *before = i ? &s->rows[rows[i - 1]] : NULL;
+        bool new_series = !before || before->series != row->series;
+        if (!new_series && !strcmp(before->chart_date, row->chart_date))
+            continue;
+        const struct cp_series *se = &s->series[row->series];
+        const char *reference = new_series ? se->latest : before->chart_date;
+        char prev_period[11];
+        previous_period(row->chart_date, se->period, prev_period);
+        if (reference[0] && strcmp(prev_period, reference) < 0)
+            return false;
+    }
+    return true;
 }
 
 cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *s, bool *streamed,
@@ -654,32 +690,39 @@ cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *
         st = read_runs(conn, s, (int)k, &m, err, errlen);
 
     size_t *rows = sorted_rows(s);
+    if (st == CP_OK && !periods_aligned(s, rows)) {
+        free(rows);
+        map_free(&m);
+        return CP_OK; /* the set-based merge looks the previous periods up */
+    }
 
     struct streamed_out o;
     struct cp_buf *bufs[] = {&o.charts, &o.entries, &o.tracks, &o.runs, &o.months};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cp_buf_init(bufs[i], STREAMED_COPY_MAX);
 
-    /* rows in (series, date, rank) order; a chart's previous chart is the one before it in
-     * the object, or the series' latest loaded chart for the first */
+    /* rows in (series, date, rank) order. A chart's previous period is loaded when it is
+     * the chart before it in the object or, for the object's first chart of the series,
+     * the series' latest loaded chart: every loaded chart is older than the object's. */
     bool ok = st == CP_OK;
-    const char *prev_chart_date = "";
+    char prev_period[11] = "";
+    bool prev_loaded = false;
     size_t chart_start = 0;
     for (size_t i = 0; ok && i < s->count; i++) {
         const struct cp_staged_row *row = &s->rows[rows[i]];
         const struct cp_staged_row *before = i ? &s->rows[rows[i - 1]] : NULL;
-        if (!before || before->series != row->series) {
-            prev_chart_date = s->series[row->series].latest;
-        } else if (strcmp(before->chart_date, row->chart_date) != 0) {
-            prev_chart_date = before->chart_date;
-        } else {
-            ok = derive_row(s, rows[i], prev_chart_date, &m, &o);
+        bool new_series = !before || before->series != row->series;
+        if (!new_series && !strcmp(before->chart_date, row->chart_date)) {
+            ok = derive_row(s, rows[i], prev_period, prev_loaded, &m, &o);
             continue;
         }
+        const struct cp_series *se = &s->series[row->series];
+        previous_period(row->chart_date, se->period, prev_period);
+        prev_loaded = !strcmp(prev_period, new_series ? se->latest : before->chart_date);
         if (before)
             put_chart(&o.charts, s, before, (long)(i - chart_start), object_id);
         chart_start = i;
-        ok = derive_row(s, rows[i], prev_chart_date, &m, &o);
+        ok = derive_row(s, rows[i], prev_period, prev_loaded, &m, &o);
     }
     if (ok && st == CP_OK) {
         put_chart(&o.charts, s, &s->rows[rows[s->count - 1]], (long)(s->count - chart_start),

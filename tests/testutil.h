@@ -55,9 +55,10 @@ char *tu_query_value(struct pg_conn *conn, const char *sql);
 /* A checksum over the content of every table the pipeline writes (core, catalog, rejects),
  * to show that a re-run changed nothing; caller frees. */
 char *tu_pipeline_checksum(struct pg_conn *conn);
-/* A checksum over what the load derives: chart entries with their run columns, charts,
- * core.chart_run and core.track_month, without object ids, load times or track metadata
- * (which the newest load decides), to compare two loads of the same files; caller frees. */
+/* A checksum over what the load derives: chart entries with their run columns and printed
+ * artist lines, charts, core.chart_run, core.track_month, tracks' titles and credit lines,
+ * credits by artist name and songs, without object ids, load times or internal artist ids,
+ * to compare two loads of the same files in different orders; caller frees. */
 char *tu_derived_checksum(struct pg_conn *conn);
 /* Loads every cataloged object of conn's database one at a time (`load --object`, with
  * env) in a fixed shuffled order (by the hash of the object key), failing the test if one

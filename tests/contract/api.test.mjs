@@ -136,6 +136,15 @@ test('GET /v1/regions', async () => {
 test('GET /v1/tracks/{id}, history, forecast', async () => {
   assert.ok(ids.track, 'a track id from the chart');
   const t = await ok('GET /v1/tracks/{id}', `/v1/tracks/${ids.track}`);
+  // runs name their unit and say which window they cover (SPEC 4a)
+  for (const run of t.body.runs) {
+    const unit = run.period === 'weekly' ? 'weeks' : 'days';
+    const other = unit === 'weeks' ? 'days' : 'weeks';
+    assert.equal(typeof run[`${unit}_on_chart`], 'number', `${run.period} run has ${unit}_on_chart`);
+    assert.equal(run[`${other}_on_chart`], undefined, `${run.period} run has no ${other}_on_chart`);
+    assert.ok(run.window.from <= run.debut_date && run.last_date <= run.window.to);
+  }
+  assert.equal(t.body.song.id <= ids.track, true, 'a song is named by its smallest id');
   ids.artist = findValue(t.body.artists, 'id', /./);
   await ok('GET /v1/tracks/{id}', `/v1/tracks/${encodeURIComponent(`spotify:track:${ids.track}`)}`);
   await bad('GET /v1/tracks/{id}', '/v1/tracks/short');
@@ -158,6 +167,11 @@ test('GET /v1/artists/leaderboard and /v1/artists/{id}', async () => {
   ids.artist = ids.artist || lb.body.rows[0]?.artist?.id;
   await ok(op, '/v1/artists/leaderboard?by=entries&role=lead&limit=5');
   await ok(op, '/v1/artists/leaderboard?by=number_ones&format=csv');
+  for (const by of ['charts', 'number_one_entries', 'number_one_songs', 'songs']) {
+    const r = await ok(op, `/v1/artists/leaderboard?by=${by}&limit=5`);
+    const values = r.body.rows.map((row) => row[by]);
+    assert.deepEqual(values, [...values].sort((a, b) => b - a), `by=${by} orders by ${by}`);
+  }
   await bad(op, '/v1/artists/leaderboard?by=fame');
   await bad(op, '/v1/artists/leaderboard?role=ghost');
 

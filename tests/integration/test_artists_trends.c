@@ -256,7 +256,7 @@ END_TEST
 
 struct expected_row {
     const char *name;
-    long long streams, entries, days, number_ones, tracks;
+    long long streams, entries, charts, number_one_entries, number_one_songs, songs;
 };
 
 static void assert_leaderboard(const char *path, const char *from, const char *to,
@@ -275,12 +275,16 @@ static void assert_leaderboard(const char *path, const char *from, const char *t
         ck_assert_int_eq(num(row, "rank"), (json_int_t)i + 1);
         ck_assert_int_eq(num(row, "streams"), expected[i].streams);
         ck_assert_int_eq(num(row, "entries"), expected[i].entries);
-        ck_assert_int_eq(num(row, "days"), expected[i].days);
-        ck_assert_int_eq(num(row, "number_ones"), expected[i].number_ones);
-        ck_assert_int_eq(num(row, "tracks"), expected[i].tracks);
-        /* provisional artists are named by chartpulse's numeric id */
+        ck_assert_int_eq(num(row, "charts"), expected[i].charts);
+        ck_assert_int_eq(num(row, "number_one_entries"), expected[i].number_one_entries);
+        ck_assert_int_eq(num(row, "number_one_songs"), expected[i].number_one_songs);
+        ck_assert_int_eq(num(row, "songs"), expected[i].songs);
+        /* provisional artists have a public id made from their name: pa- and 16 hex */
         ck_assert(is_null(artist, "spotify_id"));
-        ck_assert(strspn(str(artist, "id"), "0123456789") == strlen(str(artist, "id")));
+        const char *id = str(artist, "id");
+        ck_assert_msg(strlen(id) == 19 && !strncmp(id, "pa-", 3) &&
+                          strspn(id + 3, "0123456789abcdef") == 16,
+                      "%s", id);
     }
     tu_http_result_free(&r);
 }
@@ -290,9 +294,9 @@ START_TEST(leaderboard_whole_range_all_credits)
     /* every credited artist: Beyoncé = T1 4700 + T4 4750 + T6 900; ROSÉ and Bruno Mars
      * tie on T2 3600 + T3 3100 and are ordered by name */
     static const struct expected_row all[] = {
-        {"Beyoncé", 10350, 11, 5, 3, 3}, {"Bruno Mars", 6700, 7, 4, 2, 2},
-        {"ROSÉ", 6700, 7, 4, 2, 2},      {"JAY-Z", 4750, 5, 5, 1, 1},
-        {"Zed", 1800, 4, 3, 0, 2},
+        {"Beyoncé", 10350, 11, 5, 3, 2, 3}, {"Bruno Mars", 6700, 7, 4, 2, 2, 2},
+        {"ROSÉ", 6700, 7, 4, 2, 2, 2},      {"JAY-Z", 4750, 5, 5, 1, 1, 1},
+        {"Zed", 1800, 4, 3, 0, 0, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard", "2031-01-30", "2031-02-03", all, 5);
     assert_leaderboard("/v1/artists/leaderboard?by=streams&role=all&region=global&period=daily",
@@ -304,9 +308,9 @@ START_TEST(leaderboard_lead_credits)
 {
     /* first-credited artists only: Bruno Mars and JAY-Z drop out, Beyoncé loses T6 */
     static const struct expected_row lead[] = {
-        {"Beyoncé", 9450, 9, 5, 3, 2},
-        {"ROSÉ", 6700, 7, 4, 2, 2},
-        {"Zed", 1800, 4, 3, 0, 2},
+        {"Beyoncé", 9450, 9, 5, 3, 2, 2},
+        {"ROSÉ", 6700, 7, 4, 2, 2, 2},
+        {"Zed", 1800, 4, 3, 0, 0, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard?role=lead", "2031-01-30", "2031-02-03", lead, 3);
 }
@@ -316,15 +320,17 @@ START_TEST(leaderboard_partial_months)
 {
     /* 01-31 and 02-01 only: the partial months at both ends come from the fact table */
     static const struct expected_row partial[] = {
-        {"Bruno Mars", 3300, 3, 2, 2, 2}, {"ROSÉ", 3300, 3, 2, 2, 2}, {"Beyoncé", 3050, 4, 2, 0, 3},
-        {"JAY-Z", 1550, 2, 2, 0, 1},      {"Zed", 1100, 2, 2, 0, 2},
+        {"Bruno Mars", 3300, 3, 2, 2, 2, 2}, {"ROSÉ", 3300, 3, 2, 2, 2, 2},
+        {"Beyoncé", 3050, 4, 2, 0, 0, 3},    {"JAY-Z", 1550, 2, 2, 0, 0, 1},
+        {"Zed", 1100, 2, 2, 0, 0, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard?from=2031-01-31&to=2031-02-01", "2031-01-31",
                        "2031-02-01", partial, 5);
     /* all of February (02-01 .. 02-03) from the monthly summary, by entries */
     static const struct expected_row february[] = {
-        {"Beyoncé", 7000, 7, 3, 2, 3}, {"Bruno Mars", 3900, 4, 2, 1, 2}, {"ROSÉ", 3900, 4, 2, 1, 2},
-        {"JAY-Z", 3400, 3, 3, 1, 1},   {"Zed", 1200, 3, 2, 0, 2},
+        {"Beyoncé", 7000, 7, 3, 2, 2, 3}, {"Bruno Mars", 3900, 4, 2, 1, 1, 2},
+        {"ROSÉ", 3900, 4, 2, 1, 1, 2},    {"JAY-Z", 3400, 3, 3, 1, 1, 1},
+        {"Zed", 1200, 3, 2, 0, 0, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard?from=2031-02-01&to=2031-02-28&by=entries",
                        "2031-02-01", "2031-02-28", february, 5);
@@ -337,17 +343,34 @@ END_TEST
 START_TEST(leaderboard_by_days_and_number_ones)
 {
     static const struct expected_row days[] = {
-        {"Beyoncé", 10350, 11, 5, 3, 3},  {"JAY-Z", 4750, 5, 5, 1, 1},
-        {"Bruno Mars", 6700, 7, 4, 2, 2}, {"ROSÉ", 6700, 7, 4, 2, 2},
-        {"Zed", 1800, 4, 3, 0, 2},
+        {"Beyoncé", 10350, 11, 5, 3, 2, 3},  {"JAY-Z", 4750, 5, 5, 1, 1, 1},
+        {"Bruno Mars", 6700, 7, 4, 2, 2, 2}, {"ROSÉ", 6700, 7, 4, 2, 2, 2},
+        {"Zed", 1800, 4, 3, 0, 0, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard?by=days", "2031-01-30", "2031-02-03", days, 5);
+    assert_leaderboard("/v1/artists/leaderboard?by=charts", "2031-01-30", "2031-02-03", days, 5);
     static const struct expected_row ones[] = {
-        {"Beyoncé", 10350, 11, 5, 3, 3},
-        {"Bruno Mars", 6700, 7, 4, 2, 2},
+        {"Beyoncé", 10350, 11, 5, 3, 2, 3},
+        {"Bruno Mars", 6700, 7, 4, 2, 2, 2},
     };
     assert_leaderboard("/v1/artists/leaderboard?by=number_ones&limit=2", "2031-01-30", "2031-02-03",
                        ones, 2);
+    assert_leaderboard("/v1/artists/leaderboard?by=number_one_entries&limit=2", "2031-01-30",
+                       "2031-02-03", ones, 2);
+    /* #1 songs: Beyoncé's three #1 positions are two songs (Halo twice, Crazy in Love) */
+    static const struct expected_row one_songs[] = {
+        {"Beyoncé", 10350, 11, 5, 3, 2, 3},
+        {"Bruno Mars", 6700, 7, 4, 2, 2, 2},
+        {"ROSÉ", 6700, 7, 4, 2, 2, 2},
+    };
+    assert_leaderboard("/v1/artists/leaderboard?by=number_one_songs&limit=3", "2031-01-30",
+                       "2031-02-03", one_songs, 3);
+    static const struct expected_row songs[] = {
+        {"Beyoncé", 10350, 11, 5, 3, 2, 3}, {"Bruno Mars", 6700, 7, 4, 2, 2, 2},
+        {"ROSÉ", 6700, 7, 4, 2, 2, 2},      {"Zed", 1800, 4, 3, 0, 0, 2},
+        {"JAY-Z", 4750, 5, 5, 1, 1, 1},
+    };
+    assert_leaderboard("/v1/artists/leaderboard?by=songs", "2031-01-30", "2031-02-03", songs, 5);
 }
 END_TEST
 
@@ -357,11 +380,11 @@ START_TEST(leaderboard_csv_and_errors)
     http_request(&r, "GET", "/v1/artists/leaderboard?role=lead&format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(!strncmp(r.body.data,
-                           "rank,artist.id,artist.spotify_id,artist.name,streams,entries,days,"
-                           "number_ones,tracks\r\n1,",
-                           80),
+                           "rank,artist.id,artist.spotify_id,artist.name,streams,entries,charts,"
+                           "number_one_entries,number_one_songs,songs\r\n1,",
+                           100),
                   "%s", r.body.data);
-    ck_assert_msg(strstr(r.body.data, ",,Beyoncé,9450,9,5,3,2\r\n") != NULL, "%s", r.body.data);
+    ck_assert_msg(strstr(r.body.data, ",,Beyoncé,9450,9,5,3,2,2\r\n") != NULL, "%s", r.body.data);
     tu_http_result_free(&r);
     http_request(&r, "GET", "/v1/artists/leaderboard?role=lead", "Accept: text/csv");
     ck_assert_int_eq(r.status, 200);
@@ -420,9 +443,10 @@ START_TEST(artist_stats_and_tracks)
     ck_assert(is_null(artist, "popularity"));
     ck_assert(is_null(artist, "followers"));
     const json_t *stats = json_object_get(artist, "stats");
-    ck_assert_int_eq(num(stats, "tracks"), 3);
+    ck_assert_int_eq(num(stats, "songs"), 3);
     ck_assert_int_eq(num(stats, "entries"), 11);
-    ck_assert_int_eq(num(stats, "number_ones"), 3);
+    ck_assert_int_eq(num(stats, "number_one_entries"), 3);
+    ck_assert_int_eq(num(stats, "number_one_songs"), 2);
     ck_assert_int_eq(num(stats, "best_rank"), 1);
     ck_assert_int_eq(num(stats, "total_streams"), 10350);
     ck_assert_str_eq(str(stats, "first_date"), "2031-01-30");
@@ -443,7 +467,8 @@ START_TEST(artist_stats_and_tracks)
         ck_assert_str_eq(str(t, "name"), expected[i].name);
         ck_assert_str_eq(str(t, "role"), expected[i].role);
         ck_assert_int_eq(num(t, "peak_rank"), expected[i].peak);
-        ck_assert_int_eq(num(t, "total_days"), expected[i].days);
+        ck_assert_int_eq(num(t, "days_on_chart"), expected[i].days);
+        ck_assert(json_is_true(json_object_get(t, "history_complete")));
         ck_assert_int_eq(num(t, "total_streams"), expected[i].streams);
     }
     tu_http_result_free(&r);
@@ -452,7 +477,7 @@ START_TEST(artist_stats_and_tracks)
     /* another series: Sweden weekly has Halo only; a series without charts has no stats */
     path = cp_asprintf("/v1/artists/%s?region=se&period=weekly", id);
     stats = json_object_get(get_ok(&r, path), "stats");
-    ck_assert_int_eq(num(stats, "tracks"), 1);
+    ck_assert_int_eq(num(stats, "songs"), 1);
     ck_assert_int_eq(num(stats, "total_streams"), 4000);
     ck_assert_int_eq(num(stats, "best_rank"), 2);
     arr(r.json, "tracks", 1);
@@ -460,7 +485,7 @@ START_TEST(artist_stats_and_tracks)
     free(path);
     path = cp_asprintf("/v1/artists/%s?region=fr", id);
     stats = json_object_get(get_ok(&r, path), "stats");
-    ck_assert_int_eq(num(stats, "tracks"), 0);
+    ck_assert_int_eq(num(stats, "songs"), 0);
     ck_assert(is_null(stats, "best_rank") && is_null(stats, "total_streams"));
     ck_assert(is_null(stats, "first_date"));
     arr(r.json, "tracks", 0);
@@ -477,13 +502,16 @@ END_TEST
 
 START_TEST(artist_errors)
 {
-    assert_status("GET", "/v1/artists/999999999999", 404);
+    assert_status("GET", "/v1/artists/pa-0000000000000000", 404);
     assert_status("GET", "/v1/artists/0000000000000000000000", 404);
     assert_bad_request("/v1/artists/not-an-id", "id");
-    assert_bad_request("/v1/artists/1234567890123456789", "id");
-    assert_bad_request("/v1/artists/1?period=hourly", "period");
-    assert_bad_request("/v1/artists/1?region=xyz", "region");
-    assert_status("PUT", "/v1/artists/1", 405);
+    /* internal numbers are not public ids */
+    assert_bad_request("/v1/artists/54", "id");
+    assert_bad_request("/v1/artists/pa-0000000000000000a", "id");
+    assert_bad_request("/v1/artists/pa-000000000000000G", "id");
+    assert_bad_request("/v1/artists/pa-0000000000000000?period=hourly", "period");
+    assert_bad_request("/v1/artists/pa-0000000000000000?region=xyz", "region");
+    assert_status("PUT", "/v1/artists/pa-0000000000000000", 405);
 }
 END_TEST
 
@@ -526,8 +554,14 @@ START_TEST(movers_gainers_and_losers)
     tu_http_result_free(&r);
     movers = get_ok(&r, "/v1/trends/movers?date=2031-01-30");
     ck_assert(is_null(movers, "previous_date"));
+    ck_assert(json_is_false(json_object_get(movers, "previous_period_loaded")));
+    ck_assert_msg(strstr(str(movers, "note"), "2031-01-30") != NULL, "%s", str(movers, "note"));
     arr(movers, "gainers", 0);
     arr(movers, "losers", 0);
+    tu_http_result_free(&r);
+    movers = get_ok(&r, "/v1/trends/movers?date=2031-02-02");
+    ck_assert(json_is_true(json_object_get(movers, "previous_period_loaded")));
+    ck_assert(json_object_get(movers, "note") == NULL);
     tu_http_result_free(&r);
 
     http_request(&r, "GET", "/v1/trends/movers?date=2031-02-02&format=csv", NULL);
@@ -579,10 +613,15 @@ START_TEST(new_entries_new_and_reentries)
     ck_assert_str_eq(str(json_object_get(json_array_get(entries, 1), "track"), "id"), T(5));
     tu_http_result_free(&r);
 
-    /* the first chart: everything is new; limit cuts by rank */
-    entries = arr(get_ok(&r, "/v1/trends/new-entries?date=2031-01-30&limit=3"), "entries", 3);
-    ck_assert_str_eq(str(json_array_get(entries, 2), "movement"), "new");
-    ck_assert_int_eq(num(json_array_get(entries, 2), "rank"), 3);
+    /* limit cuts by rank */
+    entries = arr(get_ok(&r, "/v1/trends/new-entries?date=2031-02-01&limit=1"), "entries", 1);
+    ck_assert_int_eq(num(json_array_get(entries, 0), "rank"), 1);
+    tu_http_result_free(&r);
+    /* the first chart: the day before is not loaded, so nothing is new against it (SPEC 4a) */
+    body = get_ok(&r, "/v1/trends/new-entries?date=2031-01-30");
+    arr(body, "entries", 0);
+    ck_assert(json_is_false(json_object_get(body, "previous_period_loaded")));
+    ck_assert(json_is_string(json_object_get(body, "note")));
     tu_http_result_free(&r);
     /* 02-02: only T1's re-entry */
     arr(get_ok(&r, "/v1/trends/new-entries?date=2031-02-02"), "entries", 1);
@@ -1071,8 +1110,11 @@ START_TEST(real_leaderboard_and_movers)
         ck_assert_int_eq(num(row, "streams"), e->streams);
         ck_assert_msg(num(row, "entries") == e->entries, "%s: entries %lld, files %lld", artist,
                       (long long)num(row, "entries"), e->entries);
-        ck_assert_int_eq(num(row, "number_ones"), e->number_ones);
-        ck_assert_int_eq(num(row, "tracks"), (json_int_t)e->track_count);
+        ck_assert_int_eq(num(row, "number_one_entries"), e->number_ones);
+        /* songs: the track ids, relinked ones counted once */
+        ck_assert_msg(num(row, "songs") >= 1 && num(row, "songs") <= (json_int_t)e->track_count,
+                      "%s: %lld songs from %zu track ids", artist, (long long)num(row, "songs"),
+                      e->track_count);
     }
     fprintf(stderr,
             "real data: 2017 global weekly leaderboard, %zu artists, agrees with the files "

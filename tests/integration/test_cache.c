@@ -50,7 +50,8 @@ static const char FIXTURE_SQL[] =
     "insert into core.chart (chart_kind, region, period, chart_date, entries)"
     " values ('regional', 'global', 'daily', '1998-06-01', 30);"
     "insert into core.chart_entry (chart_kind, region, period, chart_date, rank, track_id,"
-    "  streams, previous_rank, movement, peak_rank, periods_on_chart, streak)"
+    "  streams, derived_previous_rank, derived_movement, derived_peak_rank,"
+    "  derived_periods_on_chart, streak)"
     " select 'regional', 'global', 'daily', '1998-06-01', i,"
     "        'CPCACHETST' || lpad(i::text, 12, '0'), 1000000 - i * 1000, null, 'new', i, 1, 1"
     " from generate_series(1, 30) i;";

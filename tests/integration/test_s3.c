@@ -198,8 +198,9 @@ START_TEST(pipeline_through_s3)
     ck_assert_int_eq(system(check), 0);
     free(check);
     PGconn *db = PQconnectdb(db_url);
-    char *n = tu_query_value(db, "select count(*) || '/' || count(*) filter (where movement = 'up')"
-                                 " from core.chart_entry");
+    char *n = tu_query_value(
+        db, "select count(*) || '/' || count(*) filter (where derived_movement = 'up')"
+            " from core.chart_entry");
     ck_assert_str_eq(n, "10/1");
     free(n);
     PQfinish(db);
