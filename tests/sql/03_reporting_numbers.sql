@@ -40,8 +40,8 @@ select is_empty('select * from etl.check_integrity()', 'every entry has its char
 select results_eq(
     $$select chart_date::text, rank::int, movement, previous_rank::int, peak_rank::int, days_on_chart, streak
       from reporting.chart_entries where track_id = 'T3xxxxxxxxxxxxxxxxxxx3' order by chart_date$$,
-    $$values ('2031-01-30', 3, 'new', null::int, 3, 1, 1), ('2031-02-01', 3, 're-entry', null, 3, 2, 1)$$,
-    'a re-entry has no previous rank, keeps its peak and counts its days');
+    $$values ('2031-01-30', 3, 'unknown', null::int, 3, 1, 1), ('2031-02-01', 3, 're-entry', null, 3, 2, 1)$$,
+    'a re-entry has no previous rank, keeps its peak and counts its days; the first chart''s day before is not loaded: unknown');
 select results_eq(
     $$select movement, rank_change from reporting.chart_entries
       where chart_date = '2031-02-01' order by rank$$,
@@ -51,10 +51,12 @@ select results_eq(
 -- track_stats
 select results_eq(
     $$select debut_date::text, debut_rank::int, peak_rank::int, peak_date::text, days_on_chart,
-             days_at_1, days_in_top10, longest_streak, last_streak, reentries, total_streams::bigint
+             days_at_1, days_in_top10, longest_streak, last_streak, reentries, total_streams::bigint,
+             window_from::text, window_to::text, history_complete
       from reporting.track_stats where track_id = 'T1xxxxxxxxxxxxxxxxxxx1'$$,
-    $$values ('2031-01-30', 1, 1, '2031-01-30', 3, 1, 3, 3, 3, 0, 2550::bigint)$$,
-    'track_stats of T1');
+    $$values ('2031-01-30', 1, 1, '2031-01-30', 3, 1, 3, 3, 3, 0, 2550::bigint, '2031-01-30',
+              '2031-02-01', false)$$,
+    'track_stats of T1, censored: the series is not loaded from its start and the file has no days_on_chart');
 select results_eq(
     $$select days_on_chart, longest_streak, last_streak, reentries, total_streams::bigint
       from reporting.track_stats where track_id = 'T3xxxxxxxxxxxxxxxxxxx3'$$,
@@ -63,13 +65,13 @@ select results_eq(
 
 -- artist_stats, both credit rules
 select results_eq(
-    $$select artist_name, tracks, entries::bigint, number_ones::bigint, total_streams::bigint
+    $$select artist_name, songs, entries::bigint, number_one_entries::bigint, total_streams::bigint
       from reporting.artist_stats where credit_role = 'all' and region = 'global' order by artist_name$$,
     $$values ('Artist A', 2::bigint, 5::bigint, 2::bigint, 4150::bigint),
              ('Artist B', 2, 5, 2, 4250), ('Artist C', 2, 4, 1, 2400)$$,
     'artist_stats crediting every artist');
 select results_eq(
-    $$select artist_name, tracks, entries::bigint, total_streams::bigint
+    $$select artist_name, songs, entries::bigint, total_streams::bigint
       from reporting.artist_stats where credit_role = 'lead' and region = 'global' order by artist_name$$,
     $$values ('Artist A', 1::bigint, 3::bigint, 2550::bigint), ('Artist B', 1, 2, 1700),
              ('Artist C', 2, 4, 2400)$$,
@@ -79,7 +81,7 @@ select results_eq(
 select results_eq(
     $$select chart_date::text, entries, total_streams::bigint, new_entries, reentries, moved_up, moved_down
       from reporting.daily_totals where region = 'global' and chart_date >= '2031-01-30' order by chart_date$$,
-    $$values ('2031-01-30', 3, 2300::bigint, 3::bigint, 0::bigint, 0::bigint, 0::bigint),
+    $$values ('2031-01-30', 3, 2300::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint),
              ('2031-01-31', 3, 2150, 1, 0, 1, 1),
              ('2031-02-01', 3, 2200, 0, 1, 1, 0)$$,
     'daily_totals');
@@ -94,15 +96,15 @@ select results_eq(
 
 -- artist_months: the January grain
 select results_eq(
-    $$select artist_name, streams::bigint, entries::bigint, days, number_ones::bigint
+    $$select artist_name, streams::bigint, entries::bigint, charts, number_one_entries::bigint
       from reporting.artist_months where credit_role = 'all' and month = '2031-01-01' order by artist_name$$,
     $$values ('Artist A', 2250::bigint, 3::bigint, 2::bigint, 1::bigint), ('Artist B', 3550, 4, 2, 2),
              ('Artist C', 900, 2, 2, 0)$$,
-    'artist_months for January (days are distinct dates, not entries)');
+    'artist_months for January (charts are distinct dates, not entries)');
 
 -- the leaderboard: a range over a partial January and a partial February ...
 select results_eq(
-    $$select leaderboard_rank, artist_name, streams::bigint, entries, days
+    $$select leaderboard_rank, artist_name, streams::bigint, entries, charts
       from reporting.artist_leaderboard('global', 'daily', '2031-01-31', '2031-02-01')$$,
     $$values (1::bigint, 'Artist A', 3150::bigint, 4::bigint, 2::bigint), (2, 'Artist B', 2450, 3, 2),
              (3, 'Artist C', 1900, 3, 2)$$,
@@ -113,7 +115,7 @@ select results_eq(
     'leaderboard crediting lead artists: C leads T4 and T3');
 -- ... a whole month from the summary ...
 select results_eq(
-    $$select artist_name, streams::bigint, number_ones from reporting.artist_leaderboard('global', 'daily', '2031-01-01', '2031-01-31')$$,
+    $$select artist_name, streams::bigint, number_one_entries from reporting.artist_leaderboard('global', 'daily', '2031-01-01', '2031-01-31')$$,
     $$values ('Artist B', 3550::bigint, 2::bigint), ('Artist A', 2250, 1), ('Artist C', 900, 0)$$,
     'leaderboard over a whole month');
 -- ... and the other rankings and the limit
@@ -132,7 +134,7 @@ select is_empty(
 -- track_history
 select results_eq(
     $$select chart_date::text, rank::int, streams::bigint, movement from reporting.track_history('T1xxxxxxxxxxxxxxxxxxx1')$$,
-    $$values ('2031-01-30', 1, 1000::bigint, 'new'), ('2031-01-31', 2, 850, 'down'), ('2031-02-01', 2, 700, 'same')$$,
+    $$values ('2031-01-30', 1, 1000::bigint, 'unknown'), ('2031-01-31', 2, 850, 'down'), ('2031-02-01', 2, 700, 'same')$$,
     'track_history');
 select is_empty($$select * from reporting.track_history('T1xxxxxxxxxxxxxxxxxxx1', 'us')$$,
                 'no history in another region');
