@@ -520,8 +520,13 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta)
         set_text(meta->chart_date, sizeof meta->chart_date, dates, dates_len);
     else if (dates_len == 22 && dates[10] == '-' && dates[11] == '-' &&
              cp_date_valid_n(dates, 10, CP_DATE_YEAR_MIN) &&
-             cp_date_valid_n(dates + 12, 10, CP_DATE_YEAR_MIN))
-        set_text(meta->chart_date, sizeof meta->chart_date, dates + 12, 10); /* week's end */
+             cp_date_valid_n(dates + 12, 10, CP_DATE_YEAR_MIN)) {
+        /* spotifycharts.com's A--B runs from A to the day before B: the week's last day is
+         * B - 1, the Thursday charts.spotify.com dates the same week by */
+        char end[11];
+        set_text(end, sizeof end, dates + 12, 10);
+        cp_date_format_days(cp_date_text_to_days(end) - 1, meta->chart_date);
+    }
 }
 
 /* ---- ranks already taken per chart ---------------------------------------------------- */

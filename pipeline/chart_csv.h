@@ -69,8 +69,10 @@ const char *cp_chart_format_source(enum cp_chart_format format);
 enum cp_chart_format cp_chart_format_parse(const char *name);
 
 /* Fills meta from a file name (basename or path), e.g. regional-global-daily-2025-05-01.csv,
- * viral-za-daily-2022-09-01.csv, regional-us-weekly-2019-12-27--2020-01-03.csv (the end date
- * is the chart date), 2017-01-01.csv (date only). Fields it cannot tell stay as they were. */
+ * viral-za-daily-2022-09-01.csv, 2017-01-01.csv (date only), or a legacy spotifycharts.com
+ * weekly file regional-us-weekly-2019-12-27--2020-01-03.csv: its range A--B is the week from
+ * A (a Friday) to the day before B, dated by that last day (2020-01-02, a Thursday), as
+ * charts.spotify.com dates the same week. Fields it cannot tell stay as they were. */
 void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
 
 /* Reads a whole file held in memory. meta gives the file-level values (format must be set;

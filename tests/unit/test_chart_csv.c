@@ -392,7 +392,8 @@ START_TEST(legacy_weekly_range_name)
     ck_assert_msg(g.status == CP_OK, "%s", g.err);
     assert_no_rejects(&g);
     ck_assert_int_eq(g.nrows, 2);
-    ck_assert_str_eq(g.rows[0].chart_date, "2020-01-03");
+    /* the week 2019-12-27 (Friday) .. 2020-01-02 (Thursday), dated by its last day */
+    ck_assert_str_eq(g.rows[0].chart_date, "2020-01-02");
     ck_assert_str_eq(g.rows[0].period, "weekly");
     ck_assert_str_eq(g.rows[0].region, "us");
     ck_assert_str_eq(g.rows[1].track_name, "Comma, Song");
@@ -817,7 +818,13 @@ static const struct name_case name_cases[] = {
     {"regional-global-daily-2025-05-01.csv", "regional", "global", "daily", "2025-05-01"},
     {"/data/in/regional-au-weekly-2017-07-20.csv", "regional", "au", "weekly", "2017-07-20"},
     {"viral-za-daily-2022-09-01.csv", "viral", "za", "daily", "2022-09-01"},
-    {"regional-us-weekly-2019-12-27--2020-01-03.csv", "regional", "us", "weekly", "2020-01-03"},
+    /* legacy weekly ranges A--B: the week ends the day before B (a Thursday) */
+    {"regional-us-weekly-2019-12-27--2020-01-03.csv", "regional", "us", "weekly", "2020-01-02"},
+    {"regional-us-weekly-2019-01-04--2019-01-11.csv", "regional", "us", "weekly", "2019-01-10"},
+    {"regional-global-weekly-2020-02-28--2020-03-06.csv", "regional", "global", "weekly",
+     "2020-03-05"}, /* across a leap day */
+    {"regional-us-weekly-2020-12-25--2021-01-01.csv", "regional", "us", "weekly", "2020-12-31"},
+    {"regional-us-weekly-2019-01-04--2019-02-30.csv", "regional", "us", "weekly", ""},
     {"2017-01-01.csv", "", "", "", "2017-01-01"},
     {"regional-global-daily-latest.csv", "regional", "global", "daily", ""},
     {"REGIONAL-GB-DAILY-2020-01-01.CSV", "regional", "gb", "daily", "2020-01-01"},
