@@ -255,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The rows of one raw object that failed validation */
+        /**
+         * The rows of one raw object that failed validation
+         * @description raw_text is the row as it stood in the file, with NUL bytes and bytes that are not UTF-8 written as `\xNN`, cut at 8192 bytes with a marker ` [cut: N bytes in all]`; reason names the column and the problem (`artist_names: contains a NUL byte at offset 2`, `artist_names: 921600 bytes, longer than the 2000-byte cap`).
+         */
         get: operations["listRejects"];
         put?: never;
         post?: never;

@@ -55,7 +55,9 @@ struct cp_chart_row {
 };
 
 typedef void (*cp_chart_row_fn)(const struct cp_chart_row *row, void *ud);
-/* raw_text is the row's text as it stood in the file (without the line ending). */
+/* raw_text is the row's text as it stood in the file (without the line ending), in the safe
+ * form of core/text.h (NUL and bytes that are not UTF-8 as \xNN) and cut at
+ * CP_CHART_REJECT_RAW_MAX bytes with a marker, so it can always be stored. */
 typedef void (*cp_chart_reject_fn)(long line_no, const char *raw_text, const char *reason,
                                    void *ud);
 
@@ -88,14 +90,28 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
  * except that a charts.spotify.com file without a streams column is read as "viral" (with
  * a warning); an empty period is "weekly" when the file has weeks_on_chart, else "daily".
  * For the Kaggle formats each row's date/region/chart win; meta's values only fill a row
- * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when its rank was
- * already taken on the same chart (kind, region, date) earlier in the file. */
+ * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when a field breaks
+ * row hygiene (see CP_CHART_NAME_MAX below) or its rank was already taken on the same chart
+ * (kind, region, date) earlier in the file. */
 cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta *meta,
                         cp_chart_row_fn on_row, cp_chart_reject_fn on_reject, void *ud,
                         char **warnings, char *err, size_t errlen);
 
 /* Highest rank a chart row may carry (core.chart_entry.rank is checked 1..1000). */
 #define CP_CHART_RANK_MAX 1000
+
+/* Row hygiene: the caps, in bytes, of one field of a data row (README "Limits"). A row with
+ * a field over its cap, a NUL byte or bytes that are not UTF-8 in any field is rejected,
+ * that row alone, with a reason naming the column and the problem. The longest real values
+ * are under 200 bytes (a Thai title); names stay well below the 2704 bytes a PostgreSQL
+ * b-tree entry may take (core.artist's provisional names are indexed). */
+#define CP_CHART_NAME_MAX  2000 /* track_name/title, artist_names/artist, source (label) */
+#define CP_CHART_TRACK_MAX 256  /* uri or url: a track URI or an open.spotify.com URL */
+#define CP_CHART_SHORT_MAX 64   /* ranks, streams, *_on_chart, date, region, chart, trend */
+#define CP_CHART_OTHER_MAX 2000 /* a column the reader ignores */
+/* The raw text of a rejected row as etl.reject keeps it: the safe form (core/text.h: NUL
+ * and bytes that are not UTF-8 as \xNN), cut at this many bytes with a marker. */
+#define CP_CHART_REJECT_RAW_MAX 8192
 
 /* Reads only the header and fills the empty file-level fields of meta (format, chart kind,
  * period, region) the way cp_chart_read would decide them: a charts.spotify.com file

@@ -13,6 +13,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "db/etl_repo.h"
 #include "db/pool.h"
 #include "pipeline/chart_csv.h"
@@ -23,6 +24,8 @@
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */
 #define LOAD_MAX_COPY ((size_t)6 << 30)
+/* Bytes of a reject's reason as etl.reject keeps it (the reader's are far shorter). */
+#define REJECT_REASON_MAX 1000
 
 void cp_copy_escape(struct cp_buf *b, const char *s)
 {
@@ -59,15 +62,22 @@ struct load_ctx {
     long long rejected;
 };
 
+/* Whatever bytes a rejected row held, storing it must not fail the object: raw text and
+ * reason go in their safe form (the reader's raw text is in it already; applying it again
+ * changes nothing). */
 static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
 {
     struct load_ctx *ctx = ud;
     struct cp_buf *b = &ctx->rejects;
+    char *safe_raw = cp_text_safe_dup(raw, strlen(raw), CP_CHART_REJECT_RAW_MAX);
+    char *safe_reason = cp_text_safe_dup(reason, strlen(reason), REJECT_REASON_MAX);
     cp_buf_addf(b, "%lld\t%ld\t", ctx->object_id, line_no);
-    cp_copy_escape(b, raw);
+    cp_copy_escape(b, safe_raw);
     cp_buf_adds(b, "\t");
-    cp_copy_escape(b, reason);
+    cp_copy_escape(b, safe_reason);
     cp_buf_adds(b, "\n"); /* a failure sticks: checked once, after the file */
+    free(safe_raw);
+    free(safe_reason);
     ctx->rejected++;
 }
 

@@ -490,6 +490,108 @@ START_TEST(undated_file_refused_with_hint)
 }
 END_TEST
 
+/* ---- row hygiene -------------------------------------------------------------------- */
+
+#define HEADER                                                                                     \
+    "rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,streams\n"
+#define ROW(rank, id, artists, title)                                                              \
+    rank ",spotify:track:" id ",\"" artists "\",\"" title "\",L,1,-1,1,1000\n"
+#define TRACK_X "0aAaAaAaAaAaAaAaAaAaA1"
+#define TRACK_Y "1bBbBbBbBbBbBbBbBbBbB2"
+
+/* Writes len bytes to dir/name; returns the path (caller frees). */
+static char *write_input(const char *dir, const char *name, const char *data, size_t len)
+{
+    char *path = cp_asprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_int_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+static char *input_dir(void)
+{
+    char *dir = cp_strdup("/tmp/chartpulse-in-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char *rm = cp_asprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+    free(rm);
+    free(dir);
+}
+
+/* A NUL byte, bytes that are not UTF-8 or a 900 KB artist line reject that row alone: the NUL
+ * used to cut the artists of a known track to "La" and load them, the others made PostgreSQL
+ * refuse the whole object (and left it pending for every later load). */
+START_TEST(poisoned_rows_rejected_rest_loads)
+{
+    char *dir = input_dir();
+    static const char day1[] = HEADER ROW("1", TRACK_X, "La Oreja de Van Gogh", "Rosas")
+        ROW("2", TRACK_Y, "Bob", "Song B");
+    char *f1 = write_input(dir, "regional-global-daily-2030-03-01.csv", day1, sizeof day1 - 1);
+    size_t big = 921600;
+    char *artist = cp_calloc(big + 1, 1);
+    memset(artist, 'x', big);
+    static const char day2_head[] = HEADER ROW("1", TRACK_X, "La\0 Oreja de Van Gogh", "Rosas")
+        ROW("2", TRACK_Y, "Bob", "Song B")
+            ROW("3", "2cCcCcCcCcCcCcCcCcCcC3", "Ana",
+                "Caf\xE9") "4,spotify:track:3dDdDdDdDdDdDdDdDdDdD4,\"";
+    static const char day2_tail[] =
+        "\",\"Big\",L,1,-1,1,1000\n" ROW("5", "4eEeEeEeEeEeEeEeEeEeE5", "Eve", "Song E");
+    struct cp_buf day2;
+    cp_buf_init(&day2, TU_FILE_MAX);
+    cp_buf_add(&day2, day2_head, sizeof day2_head - 1);
+    cp_buf_add(&day2, artist, big);
+    cp_buf_add(&day2, day2_tail, sizeof day2_tail - 1);
+    char *f2 = write_input(dir, "regional-global-daily-2030-03-02.csv", day2.data, day2.len);
+    cp_buf_free(&day2);
+    free(artist);
+
+    char *out = NULL;
+    const char *ingest[] = {"ingest", f1, f2, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    const char *load[] = {"load", NULL};
+    int rc = run_cli(load, &out);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(strstr(out, "2 objects loaded, 4 rows") && strstr(out, "3 rejected, 0 failed"),
+                  "%s", out);
+    free(out);
+    /* the known track keeps its artists */
+    assert_scalar("select artist_names from core.track where track_id = '" TRACK_X "'",
+                  "La Oreja de Van Gogh");
+    assert_scalar("select string_agg(rank::text, ',' order by rank) from core.chart_entry"
+                  " where chart_date = '2030-03-02'",
+                  "2,5");
+    assert_scalar("select string_agg(line_no || ' ' || reason, '; ' order by line_no)"
+                  " from etl.reject",
+                  "2 artist_names: contains a NUL byte at offset 2; "
+                  "4 track_name: not valid UTF-8 at offset 3 (byte 0xe9); "
+                  "5 artist_names: 921600 bytes, longer than the 2000-byte cap");
+    /* the raw text is stored whatever its bytes were: escaped, and cut with a marker */
+    assert_scalar("select raw_text from etl.reject where line_no = 2",
+                  "1,spotify:track:" TRACK_X ",\"La\\x00 Oreja de Van Gogh\",\"Rosas\",L,1,-1,1,"
+                  "1000");
+    assert_scalar("select raw_text from etl.reject where line_no = 4",
+                  "3,spotify:track:2cCcCcCcCcCcCcCcCcCcC3,\"Ana\",\"Caf\\xe9\",L,1,-1,1,1000");
+    assert_scalar("select octet_length(raw_text) <= 8192 and raw_text like '4,spotify:track:%'"
+                  " and raw_text like '%[cut: 921661 bytes in all]' from etl.reject"
+                  " where line_no = 5",
+                  "t");
+    assert_scalar("select string_agg(rows_loaded || '/' || rows_rejected || '/' ||"
+                  " coalesce(load_error, 'ok'), ',' order by chart_date) from catalog.raw_object",
+                  "2/0/ok,2/3/ok");
+    assert_scalar("select count(*) from etl.check_integrity()", "0");
+    free(f1);
+    free(f2);
+    remove_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -505,6 +607,7 @@ int main(void)
     tcase_add_test(tc, track_twice_on_a_chart_rejected);
     tcase_add_test(tc, bad_rows_rejected_good_rows_kept);
     tcase_add_test(tc, undated_file_refused_with_hint);
+    tcase_add_test(tc, poisoned_rows_rejected_rest_loads);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
