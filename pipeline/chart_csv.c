@@ -1097,6 +1097,14 @@ static void reader_cleanup(struct reader *rd)
     cp_buf_free(&rd->raw);
 }
 
+/* A file with a header and nothing else is not a chart: loading it would record a chart
+ * of no entries as if the download had worked. */
+static cp_status no_data_rows(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "no data rows: the file holds a header line only");
+    return CP_ERR_FORMAT;
+}
+
 cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *meta, char *err,
                            size_t errlen)
 {
@@ -1107,6 +1115,8 @@ cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *m
     struct cursor c;
     cursor_init(&c, data, len);
     cp_status st = begin_read(&rd, &c, data, len, meta, &notes, err, errlen);
+    if (st == CP_OK && !cursor_next(&c))
+        st = no_data_rows(err, errlen);
     if (st == CP_OK) {
         meta->format = rd.spec->format;
         if (rd.kind)
@@ -1139,7 +1149,9 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
     if (st != CP_OK)
         goto out;
 
+    size_t records = 0;
     while (cursor_next(&c)) {
+        records++;
         struct cp_chart_row row;
         row.line_no = c.rec_line;
         row.raw_offset = c.rec_start;
@@ -1156,6 +1168,10 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
         } else if (on_reject) {
             on_reject(c.rec_line, raw_text(&rd, &c), rd.reason, ud);
         }
+    }
+    if (!records) {
+        st = no_data_rows(err, errlen);
+        goto out;
     }
     if (warnings && notes.len)
         *warnings = cp_buf_take(&notes, NULL);

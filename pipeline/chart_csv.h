@@ -92,7 +92,8 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
  * For the Kaggle formats each row's date/region/chart win; meta's values only fill a row
  * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when a field breaks
  * row hygiene (see CP_CHART_NAME_MAX below) or its rank was already taken on the same chart
- * (kind, region, date) earlier in the file. */
+ * (kind, region, date) earlier in the file. A file with a header but no data row is
+ * CP_ERR_FORMAT ("no data rows: ..."), as is an empty one. */
 cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta *meta,
                         cp_chart_row_fn on_row, cp_chart_reject_fn on_reject, void *ud,
                         char **warnings, char *err, size_t errlen);

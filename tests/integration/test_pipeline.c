@@ -490,7 +490,7 @@ START_TEST(undated_file_refused_with_hint)
 }
 END_TEST
 
-/* ---- row hygiene -------------------------------------------------------------------- */
+/* ---- row hygiene and failed objects ------------------------------------------------- */
 
 #define HEADER                                                                                     \
     "rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,streams\n"
@@ -592,6 +592,48 @@ START_TEST(poisoned_rows_rejected_rest_loads)
 }
 END_TEST
 
+/* A file with a header and no rows, or nothing at all, is refused at ingest with its name; an
+ * object cataloged before that rule fails its load instead of loading as a chart of 0 rows. */
+START_TEST(file_without_rows_refused)
+{
+    char *dir = input_dir();
+    char *header_only =
+        write_input(dir, "regional-global-daily-2030-04-01.csv", HEADER "\n", sizeof HEADER);
+    char *empty = write_input(dir, "regional-global-daily-2030-04-02.csv", "", 0);
+    char *out = NULL;
+    const char *ingest[] = {"ingest", header_only, empty, NULL};
+    ck_assert_int_eq(run_cli(ingest, &out), 1);
+    ck_assert_msg(strstr(out, "regional-global-daily-2030-04-01.csv: refused: no data rows") &&
+                      strstr(out, "regional-global-daily-2030-04-02.csv: refused: empty file") &&
+                      strstr(out, "2 refused"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select count(*) from catalog.raw_object", "0");
+
+    /* an object whose bytes hold no rows (ingested before the rule) */
+    static const char good[] = HEADER ROW("1", TRACK_X, "A", "T");
+    char *file = write_input(dir, "regional-global-daily-2030-04-03.csv", good, sizeof good - 1);
+    const char *ingest_good[] = {"ingest", file, NULL};
+    ck_assert_int_eq(run_cli(ingest_good, NULL), 0);
+    char *key = scalar("select object_key from catalog.raw_object where chart_date = '2030-04-03'");
+    free(write_input(raw_dir, key, HEADER, sizeof HEADER - 1));
+    const char *load[] = {"load", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 1);
+    ck_assert_msg(strstr(out, "(regional-global-daily-2030-04-03.csv): not loaded: no data rows"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select coalesce(load_error, 'none') || ' ' || (loaded_at is null)"
+                  " from catalog.raw_object",
+                  "no data rows: the file holds a header line only true");
+    assert_scalar("select count(*) from core.chart", "0");
+    free(key);
+    free(file);
+    free(header_only);
+    free(empty);
+    remove_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -608,6 +650,7 @@ int main(void)
     tcase_add_test(tc, bad_rows_rejected_good_rows_kept);
     tcase_add_test(tc, undated_file_refused_with_hint);
     tcase_add_test(tc, poisoned_rows_rejected_rest_loads);
+    tcase_add_test(tc, file_without_rows_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -968,10 +968,35 @@ END_TEST
 
 START_TEST(header_only_and_null_callbacks)
 {
+    /* a header and nothing else is refused, not read as a chart of no entries */
+    static const char *const header_only[] = {
+        SPOTIFY_HEADER,
+        SPOTIFY_HEADER "\n\r\n\n",
+        "\xEF\xBB\xBF" SPOTIFY_HEADER,
+        ",,,\"Note that these figures are generated using a formula.\",\n" LEGACY_HEADER,
+    };
+    for (size_t i = 0; i < sizeof header_only / sizeof header_only[0]; i++) {
+        struct got g;
+        read_text(header_only[i], "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+        ck_assert_msg(g.status == CP_ERR_FORMAT, "case %zu: %d", i, g.status);
+        ck_assert_str_eq(g.err, "no data rows: the file holds a header line only");
+        ck_assert_int_eq(g.nrows + g.nrejects, 0);
+        got_free(&g);
+        /* ingest asks cp_chart_resolve first: it refuses the same */
+        struct cp_chart_meta meta;
+        memset(&meta, 0, sizeof meta);
+        cp_chart_meta_from_filename("regional-global-daily-2024-03-01.csv", &meta);
+        char err[128] = "";
+        ck_assert_int_eq(
+            cp_chart_resolve(header_only[i], strlen(header_only[i]), &meta, err, sizeof err),
+            CP_ERR_FORMAT);
+        ck_assert_str_eq(err, "no data rows: the file holds a header line only");
+    }
+    /* a file whose only row is rejected has a data row: it reads, with the reject */
     struct got g;
-    read_text(SPOTIFY_HEADER, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+    read_text(SPOTIFY_HEADER "x\n", "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
     ck_assert_int_eq(g.status, CP_OK);
-    ck_assert_int_eq(g.nrows + g.nrejects, 0);
+    ck_assert_int_eq(g.nrejects, 1);
     got_free(&g);
 
     const char *text = SPOTIFY_HEADER "1,spotify:track:" ID ",A,T,L,1,1,1,10\nx\n";
