@@ -724,7 +724,13 @@ export interface components {
             loaded_at: string | null;
             rows_loaded: number | null;
             rows_rejected: number | null;
+            /** @description why the last load of the object failed (e.g. `no data rows: the file holds a header line only`, or the database's refusal); null once a load succeeded. Bytes that are not UTF-8 text appear as `\xNN`. */
             load_error: string | null;
+            /**
+             * @description `failed` when load_error is set (`chartpulse load` skips the object until run with `--retry-failed` or `--object ID`), else `loaded` once loaded, else `pending`.
+             * @enum {string}
+             */
+            status: "pending" | "loaded" | "failed";
         };
         CatalogPage: {
             objects: components["schemas"]["CatalogObject"][];

@@ -525,6 +525,18 @@ static void remove_dir(char *dir)
     free(dir);
 }
 
+/* The path in the raw zone of the one object whose original name is name (caller frees). */
+static char *raw_path(const char *name)
+{
+    char *sql =
+        cp_asprintf("select object_key from catalog.raw_object where original_name = '%s'", name);
+    char *key = scalar(sql);
+    char *path = cp_asprintf("%s/%s", raw_dir, key);
+    free(key);
+    free(sql);
+    return path;
+}
+
 /* A NUL byte, bytes that are not UTF-8 or a 900 KB artist line reject that row alone: the NUL
  * used to cut the artists of a known track to "La" and load them, the others made PostgreSQL
  * refuse the whole object (and left it pending for every later load). */
@@ -592,6 +604,83 @@ START_TEST(poisoned_rows_rejected_rest_loads)
 }
 END_TEST
 
+/* An object that cannot be loaded is marked failed with its error; later loads skip it (and
+ * say so) and exit 0, so the pipeline runs again; --retry-failed and --object retry it. */
+START_TEST(failed_object_marked_skipped_and_retried)
+{
+    char *dir = tu_fixture_path("pipeline");
+    char *d1 = cp_asprintf("%s/regional-global-daily-2030-01-01.csv", dir);
+    char *d2 = cp_asprintf("%s/regional-global-daily-2030-01-02.csv", dir);
+    const char *ingest[] = {"ingest", d1, d2, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    /* the first object's bytes go missing from the raw zone */
+    char *raw = raw_path("regional-global-daily-2030-01-01.csv");
+    char *aside = cp_asprintf("%s.aside", raw);
+    ck_assert_int_eq(rename(raw, aside), 0);
+
+    char *out = NULL;
+    const char *load[] = {"load", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 1);
+    ck_assert_msg(strstr(out, "(regional-global-daily-2030-01-01.csv): not loaded:") &&
+                      strstr(out, "1 object loaded") && strstr(out, "1 failed"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select (loaded_at is null) || ' ' || (load_error <> '')"
+                  " from catalog.raw_object where chart_date = '2030-01-01'",
+                  "true true");
+    assert_scalar("select count(*) from catalog.raw_object where chart_date = '2030-01-01'"
+                  " and load_error like '%"
+                  "regional-global-daily-2030-01-01%'",
+                  "1");
+
+    /* later loads skip it, say so, and succeed */
+    ck_assert_int_eq(run_cli(load, &out), 0);
+    ck_assert_msg(strstr(out, "0 objects loaded") && strstr(out, "skipped 1 failed object") &&
+                      strstr(out, "--retry-failed"),
+                  "%s", out);
+    free(out);
+    const char *pipeline[] = {"pipeline", "run", NULL};
+    ck_assert_int_eq(run_cli(pipeline, &out), 0);
+    free(out);
+    assert_scalar("select string_agg(name || ':' || status, ',' order by step_no)"
+                  " from etl.pipeline_step where run_id = (select max(run_id) from"
+                  " etl.pipeline_run)",
+                  "ingest:succeeded,load:succeeded,enrich:skipped,refresh:succeeded");
+    assert_scalar("select detail from etl.pipeline_step where name = 'ingest' and run_id ="
+                  " (select max(run_id) from etl.pipeline_run)",
+                  "0 raw objects pending in the catalog, 1 failed (skipped until `chartpulse "
+                  "load --retry-failed`)");
+
+    /* retried once its bytes are back: loaded, the error gone */
+    ck_assert_int_eq(rename(aside, raw), 0);
+    const char *retry[] = {"load", "--retry-failed", NULL};
+    ck_assert_int_eq(run_cli(retry, &out), 0);
+    ck_assert_msg(strstr(out, "1 object loaded") && !strstr(out, "skipped"), "%s", out);
+    free(out);
+    assert_scalar("select count(*) from catalog.raw_object"
+                  " where loaded_at is null or load_error is not null",
+                  "0");
+    assert_scalar("select count(*) from core.chart", "2");
+    assert_scalar(RUN_DRIFT_SQL, "");
+
+    /* --object retries one failed object too */
+    ck_assert_int_eq(rename(raw, aside), 0);
+    char *id = scalar("select object_id from catalog.raw_object where chart_date = '2030-01-01'");
+    const char *one[] = {"load", "--object", id, NULL};
+    ck_assert_int_eq(run_cli(one, NULL), 1);
+    assert_scalar("select count(*) from catalog.raw_object where load_error is not null", "1");
+    ck_assert_int_eq(rename(aside, raw), 0);
+    ck_assert_int_eq(run_cli(one, NULL), 0);
+    assert_scalar("select count(*) from catalog.raw_object where load_error is not null", "0");
+    free(id);
+    free(raw);
+    free(aside);
+    free(d1);
+    free(d2);
+    free(dir);
+}
+END_TEST
+
 /* A file with a header and no rows, or nothing at all, is refused at ingest with its name; an
  * object cataloged before that rule fails its load instead of loading as a chart of 0 rows. */
 START_TEST(file_without_rows_refused)
@@ -650,6 +739,7 @@ int main(void)
     tcase_add_test(tc, bad_rows_rejected_good_rows_kept);
     tcase_add_test(tc, undated_file_refused_with_hint);
     tcase_add_test(tc, poisoned_rows_rejected_rest_loads);
+    tcase_add_test(tc, failed_object_marked_skipped_and_retried);
     tcase_add_test(tc, file_without_rows_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
