@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 
 static cp_status db_error(PGresult *res, char *err, size_t errlen)
 {
@@ -88,20 +89,21 @@ static char *opt_value(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : cp_strdup(PQgetvalue(res, row, col));
 }
 
-cp_status cp_catalog_pending(PGconn *conn, long long only_id, struct cp_raw_object **objects,
-                             size_t *count, char *err, size_t errlen)
+cp_status cp_catalog_pending(PGconn *conn, long long only_id, bool retry_failed,
+                             struct cp_raw_object **objects, size_t *count, char *err,
+                             size_t errlen)
 {
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lld", only_id);
-    const char *params[] = {idbuf};
+    const char *params[] = {idbuf, retry_failed ? "true" : "false"};
     PGresult *res = PQexecParams(
         conn,
         "select object_id, source, format, object_key, original_name, chart_kind, region, period,"
         " chart_date::text, bytes, sha256 from catalog.raw_object"
-        " where ($1::bigint > 0 and object_id = $1::bigint) or ($1::bigint = 0 and loaded_at is "
-        "null)"
+        " where ($1::bigint > 0 and object_id = $1::bigint)"
+        "    or ($1::bigint = 0 and loaded_at is null and (load_error is null or $2::boolean))"
         " order by chart_date nulls last, object_id",
-        1, NULL, params, NULL, NULL, 0);
+        2, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return db_error(res, err, errlen);
     size_t n = (size_t)PQntuples(res);
@@ -126,15 +128,30 @@ cp_status cp_catalog_pending(PGconn *conn, long long only_id, struct cp_raw_obje
     return CP_OK;
 }
 
+cp_status cp_catalog_count_failed(PGconn *conn, long long *count, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(conn, "select count(*) from catalog.raw_object"
+                                 " where loaded_at is null and load_error is not null");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_error(res, err, errlen);
+    *count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return CP_OK;
+}
+
 cp_status cp_catalog_mark_failed(PGconn *conn, long long object_id, const char *reason, char *err,
                                  size_t errlen)
 {
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "%lld", object_id);
-    const char *params[] = {idbuf, reason};
+    /* whatever the reason quotes, storing it must not fail too; "" would read as no error */
+    char *text =
+        cp_text_safe_dup(reason ? reason : "", reason ? strlen(reason) : 0, CP_CATALOG_ERROR_MAX);
+    const char *params[] = {idbuf, text[0] ? text : "load failed"};
     PGresult *res =
         PQexecParams(conn, "update catalog.raw_object set load_error = $2 where object_id = $1", 2,
                      NULL, params, NULL, NULL, 0);
+    free(text);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return db_error(res, err, errlen);
     PQclear(res);

@@ -36,11 +36,19 @@ cp_status cp_catalog_find_sha256(PGconn *conn, const char *sha256, long long *ob
 cp_status cp_catalog_insert(PGconn *conn, const struct cp_raw_object *obj, long long *object_id,
                             char *err, size_t errlen);
 /* Objects not yet loaded, oldest chart date first. *objects is a new array (free each with
- * cp_raw_object_cleanup, then free the array). only_id > 0 restricts to that object and
- * includes it even when loaded (for --reload). */
-cp_status cp_catalog_pending(PGconn *conn, long long only_id, struct cp_raw_object **objects,
-                             size_t *count, char *err, size_t errlen);
-/* Records a failed load attempt (the object stays pending). */
+ * cp_raw_object_cleanup, then free the array). Objects whose last load failed (load_error
+ * set) are left out unless retry_failed. only_id > 0 restricts to that object and includes
+ * it whatever its state (loaded: for a reload; failed: for a retry). */
+cp_status cp_catalog_pending(PGconn *conn, long long only_id, bool retry_failed,
+                             struct cp_raw_object **objects, size_t *count, char *err,
+                             size_t errlen);
+/* *count receives how many objects are not loaded because their last load failed: those
+ * cp_catalog_pending leaves out without retry_failed. */
+cp_status cp_catalog_count_failed(PGconn *conn, long long *count, char *err, size_t errlen);
+/* Records a failed load attempt: the object is "failed" with this reason (kept in the safe
+ * text form of core/text.h, at most CP_CATALOG_ERROR_MAX bytes) until a load of it works,
+ * and later loads leave it out unless asked to retry it. */
+#define CP_CATALOG_ERROR_MAX 2000
 cp_status cp_catalog_mark_failed(PGconn *conn, long long object_id, const char *reason, char *err,
                                  size_t errlen);
 

@@ -1,6 +1,7 @@
 /* Load-step SQL: stage table, COPY, merge, commit. */
 #include "db/etl_repo.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,30 @@ static cp_status db_error_text(const char *message, char *err, size_t errlen)
     return CP_ERR_DB;
 }
 
+/* SQLSTATEs of a failure that says nothing about the object being loaded: a deadlock or
+ * serialization failure (class 40), a lock not available (55P03), too few resources (53),
+ * an operator stopping the server (57). The same load may work next time. */
+static bool transient_sqlstate(const char *state)
+{
+    if (!state || strlen(state) != 5)
+        return false;
+    return !strncmp(state, "40", 2) || !strncmp(state, "53", 2) || !strncmp(state, "57", 2) ||
+           !strcmp(state, "55P03");
+}
+
+/* A failed statement's error: CP_ERR_CONFLICT when transient, else CP_ERR_DB. */
+static cp_status result_error(const PGresult *res, char *err, size_t errlen)
+{
+    cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+    return transient_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE)) ? CP_ERR_CONFLICT : st;
+}
+
 static cp_status exec_command(PGconn *conn, const char *sql, char *err, size_t errlen)
 {
     PGresult *res = PQexec(conn, sql);
     cp_status st = CP_OK;
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        st = result_error(res, err, errlen);
     PQclear(res);
     return st;
 }
@@ -31,7 +50,7 @@ static cp_status exec_params(PGconn *conn, const char *sql, int nparams, const c
     PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     cp_status st = CP_OK;
     if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        st = result_error(res, err, errlen);
     PQclear(res);
     return st;
 }
@@ -54,7 +73,7 @@ cp_status cp_etl_copy_in(PGconn *conn, const char *sql, const char *text, size_t
 {
     PGresult *res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
-        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        cp_status st = result_error(res, err, errlen);
         PQclear(res);
         return st;
     }
@@ -71,7 +90,7 @@ cp_status cp_etl_copy_in(PGconn *conn, const char *sql, const char *text, size_t
     cp_status st = CP_OK;
     while ((res = PQgetResult(conn)) != NULL) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && st == CP_OK)
-            st = db_error_text(PQresultErrorMessage(res), err, errlen);
+            st = result_error(res, err, errlen);
         PQclear(res);
     }
     return st;
@@ -123,7 +142,7 @@ cp_status cp_etl_merge_commit(PGconn *conn, long long object_id, long long *rows
     PGresult *res =
         PQexecParams(conn, "select etl.merge_stage($1)", 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        cp_status st = result_error(res, err, errlen);
         PQclear(res);
         cp_etl_rollback(conn);
         return st;
@@ -157,7 +176,7 @@ cp_status cp_etl_lock_series(PGconn *conn, const char *chart_kind, const char *r
                                  " where chart_kind = $1 and region = $2 and period = $3",
                                  3, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        st = result_error(res, err, errlen);
     else
         snprintf(latest, 11, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -179,7 +198,7 @@ cp_status cp_etl_chart_runs(PGconn *conn, const char *chart_kind, const char *re
         " where chart_kind = $1 and region = $2 and period = $3 and track_id = any ($4::text[])",
         4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        cp_status st = db_error_text(PQresultErrorMessage(res), err, errlen);
+        cp_status st = result_error(res, err, errlen);
         PQclear(res);
         return st;
     }

@@ -1,5 +1,8 @@
 /* SQL of the load step: staging by COPY and the merge into the core tables, one
- * transaction per raw object. */
+ * transaction per raw object. A failed statement gives CP_ERR_CONFLICT when PostgreSQL calls
+ * it transient (deadlock, serialization failure, lock not available, too few resources, the
+ * server shutting down: the same load may work next time), else CP_ERR_DB; err has the
+ * database's message either way. */
 #ifndef CP_ETL_REPO_H
 #define CP_ETL_REPO_H
 

@@ -213,7 +213,8 @@ void cp_pipeline_run_list_cleanup(struct cp_pipeline_run_list *list)
 
 cp_status cp_pipeline_repo_pending_objects(PGconn *conn, long long *count, char *err, size_t errlen)
 {
-    PGresult *res = PQexec(conn, "select count(*) from catalog.raw_object where loaded_at is null");
+    PGresult *res = PQexec(conn, "select count(*) from catalog.raw_object"
+                                 " where loaded_at is null and load_error is null");
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         return db_error(res, err, errlen);
     *count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

@@ -52,7 +52,8 @@ cp_status cp_pipeline_repo_list(PGconn *conn, int limit, long long only_run_id,
                                 struct cp_pipeline_run_list *out, char *err, size_t errlen);
 void cp_pipeline_run_list_cleanup(struct cp_pipeline_run_list *list);
 
-/* How many cataloged raw objects wait to be loaded. */
+/* How many cataloged raw objects wait to be loaded (not counting those whose last load
+ * failed: a load skips them until retried). */
 cp_status cp_pipeline_repo_pending_objects(PGconn *conn, long long *count, char *err,
                                            size_t errlen);
 

@@ -255,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The rows of one raw object that failed validation */
+        /**
+         * The rows of one raw object that failed validation
+         * @description raw_text is the row as it stood in the file, with NUL bytes and bytes that are not UTF-8 written as `\xNN`, cut at 8192 bytes with a marker ` [cut: N bytes in all]`; reason names the column and the problem (`artist_names: contains a NUL byte at offset 2`, `artist_names: 921600 bytes, longer than the 2000-byte cap`).
+         */
         get: operations["listRejects"];
         put?: never;
         post?: never;
@@ -843,7 +846,13 @@ export interface components {
             loaded_at: string | null;
             rows_loaded: number | null;
             rows_rejected: number | null;
+            /** @description why the last load of the object failed (e.g. `no data rows: the file holds a header line only`, or the database's refusal); null once a load succeeded. Bytes that are not UTF-8 text appear as `\xNN`. */
             load_error: string | null;
+            /**
+             * @description `failed` when load_error is set (`chartpulse load` skips the object until run with `--retry-failed` or `--object ID`), else `loaded` once loaded, else `pending`.
+             * @enum {string}
+             */
+            status: "pending" | "loaded" | "failed";
         };
         CatalogPage: {
             objects: components["schemas"]["CatalogObject"][];

@@ -51,7 +51,7 @@ static cp_status load_object(PGconn *db, struct cp_rawstore *store, long long ob
 {
     struct cp_raw_object *objects = NULL;
     size_t count = 0;
-    cp_status st = cp_catalog_pending(db, object_id, &objects, &count, err, errlen);
+    cp_status st = cp_catalog_pending(db, object_id, false, &objects, &count, err, errlen);
     if (st != CP_OK)
         return st;
     for (size_t i = 0; i < count && st == CP_OK; i++) {

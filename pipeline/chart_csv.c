@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/series.h"
 #include "core/spotify_id.h"
+#include "core/text.h"
 
 #define REASON_MAX       320  /* bytes of a reject reason */
 #define VALUE_SHOWN_MAX  60   /* bytes of an offending cell quoted in a reason */
@@ -207,7 +208,8 @@ static enum number_check parse_count(const char *s, long long *out)
 struct record {
     char *text;
     size_t text_len, text_cap;
-    size_t *start; /* offset of each field in text */
+    size_t *start;  /* offset of each field in text */
+    size_t *length; /* bytes of each field: a NUL byte inside one ends its C string early */
     const char **field;
     size_t count, cap;
 };
@@ -233,6 +235,7 @@ static void on_field(void *s, size_t n, void *ud)
     if (r->count == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 16;
         r->start = cp_realloc(r->start, r->cap * sizeof *r->start);
+        r->length = cp_realloc(r->length, r->cap * sizeof *r->length);
         r->field = cp_realloc(r->field, r->cap * sizeof *r->field);
     }
     if (r->text_len + n + 1 > r->text_cap) {
@@ -244,7 +247,8 @@ static void on_field(void *s, size_t n, void *ud)
     }
     if (n)
         memcpy(r->text + r->text_len, s, n);
-    r->start[r->count++] = r->text_len;
+    r->start[r->count] = r->text_len;
+    r->length[r->count++] = n;
     r->text_len += n;
     r->text[r->text_len++] = '\0';
 }
@@ -278,6 +282,7 @@ static void cursor_cleanup(struct cursor *c)
     csv_free(&c->parser);
     free(c->rec.text);
     free(c->rec.start);
+    free(c->rec.length);
     free(c->rec.field);
 }
 
@@ -520,8 +525,13 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta)
         set_text(meta->chart_date, sizeof meta->chart_date, dates, dates_len);
     else if (dates_len == 22 && dates[10] == '-' && dates[11] == '-' &&
              cp_date_valid_n(dates, 10, CP_DATE_YEAR_MIN) &&
-             cp_date_valid_n(dates + 12, 10, CP_DATE_YEAR_MIN))
-        set_text(meta->chart_date, sizeof meta->chart_date, dates + 12, 10); /* week's end */
+             cp_date_valid_n(dates + 12, 10, CP_DATE_YEAR_MIN)) {
+        /* spotifycharts.com's A--B runs from A to the day before B: the week's last day is
+         * B - 1, the Thursday charts.spotify.com dates the same week by */
+        char end[11];
+        set_text(end, sizeof end, dates + 12, 10);
+        cp_date_format_days(cp_date_text_to_days(end) - 1, meta->chart_date);
+    }
 }
 
 /* ---- ranks already taken per chart ---------------------------------------------------- */
@@ -601,10 +611,17 @@ static bool rank_take(struct rank_table *t, const char *kind, const char *region
 
 /* ---- reading ------------------------------------------------------------------------ */
 
+/* What a field of a data row may hold, by its place in the header. */
+struct field_rule {
+    char name[HEADER_NAME_MAX + 16]; /* as reasons name it: "artist_names", "column 12" */
+    size_t cap;                      /* bytes */
+};
+
 struct reader {
     const struct format_spec *spec;
-    int col[ROLE_COUNT]; /* field index of each role, -1 when absent */
-    size_t nfields;      /* fields in the header */
+    int col[ROLE_COUNT];       /* field index of each role, -1 when absent */
+    size_t nfields;            /* fields in the header */
+    struct field_rule *fields; /* nfields of them */
     /* file-level values; for per-row formats the fallbacks for empty cells */
     const char *kind, *region, *period, *date;
     bool streams_required_file; /* a non-viral file: rows must carry streams */
@@ -613,8 +630,7 @@ struct reader {
     char region_cell[64];
     const char *region_code;
     char reason[REASON_MAX];
-    char *raw;
-    size_t raw_cap;
+    struct cp_buf raw; /* the safe form of a rejected row's text */
 };
 
 /* Writes at most VALUE_SHOWN_MAX bytes of s, cut on a UTF-8 character boundary. */
@@ -686,9 +702,65 @@ static const char *resolve_region(struct reader *rd, const char *value)
     return code;
 }
 
+/* The cap of a field holding role's values. */
+static size_t role_cap(enum role role)
+{
+    switch (role) {
+    case ROLE_TITLE:
+    case ROLE_ARTIST:
+    case ROLE_LABEL:
+        return CP_CHART_NAME_MAX;
+    case ROLE_TRACK:
+        return CP_CHART_TRACK_MAX;
+    default:
+        return CP_CHART_SHORT_MAX;
+    }
+}
+
+/* Row hygiene, before any value is looked at: every field within its cap, without NUL
+ * bytes, valid UTF-8 (PostgreSQL refuses anything else, and a NUL would cut the value short
+ * in C). Fields past the header's are held to the cap of an ignored column. */
+static bool check_fields(struct reader *rd, const struct record *rec)
+{
+    for (size_t i = 0; i < rec->count; i++) {
+        char other[32];
+        const char *name = other;
+        size_t cap = CP_CHART_OTHER_MAX;
+        if (i < rd->nfields) {
+            name = rd->fields[i].name;
+            cap = rd->fields[i].cap;
+        } else {
+            snprintf(other, sizeof other, "column %zu", i + 1);
+        }
+        const char *value = rec->field[i];
+        size_t n = rec->length[i];
+        if (n > cap) {
+            snprintf(rd->reason, sizeof rd->reason, "%s: %zu bytes, longer than the %zu-byte cap",
+                     name, n, cap);
+            return false;
+        }
+        const char *nul = memchr(value, '\0', n);
+        if (nul) {
+            snprintf(rd->reason, sizeof rd->reason, "%s: contains a NUL byte at offset %zu", name,
+                     (size_t)(nul - value));
+            return false;
+        }
+        size_t bad = cp_utf8_invalid_at(value, n);
+        if (bad < n) {
+            snprintf(rd->reason, sizeof rd->reason,
+                     "%s: not valid UTF-8 at offset %zu (byte 0x%02x)", name, bad,
+                     (unsigned char)value[bad]);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Validates one data record into row; on failure rd->reason says why. */
 static bool validate_row(struct reader *rd, const struct record *rec, struct cp_chart_row *row)
 {
+    if (!check_fields(rd, rec))
+        return false;
     if (rec->count != rd->nfields) {
         snprintf(rd->reason, sizeof rd->reason, "row has %zu fields, header has %zu", rec->count,
                  rd->nfields);
@@ -832,16 +904,27 @@ static void printable(const char *s, size_t n, char out[HEADER_SHOWN_MAX + 4])
     memcpy(out + shown_len, n > shown_len ? "..." : "", n > shown_len ? 4 : 1);
 }
 
+/* The record's bytes in their safe form, which any text column takes. */
 static const char *raw_text(struct reader *rd, const struct cursor *c)
 {
-    size_t n = c->rec_end - c->rec_start;
-    if (n + 1 > rd->raw_cap) {
-        rd->raw_cap = n + 1;
-        rd->raw = cp_realloc(rd->raw, rd->raw_cap);
-    }
-    memcpy(rd->raw, c->data + c->rec_start, n);
-    rd->raw[n] = '\0';
-    return rd->raw;
+    cp_buf_reset(&rd->raw);
+    cp_text_safe(&rd->raw, c->data + c->rec_start, c->rec_end - c->rec_start,
+                 CP_CHART_REJECT_RAW_MAX);
+    return rd->raw.data ? rd->raw.data : "";
+}
+
+/* The name a reason gives a header cell the reader ignores: the cell when it is a short
+ * printable name, else its position. */
+static void other_column_name(const char *cell, size_t n, size_t index,
+                              char out[HEADER_NAME_MAX + 16])
+{
+    bool plain = n > 0 && n < HEADER_NAME_MAX;
+    for (size_t i = 0; plain && i < n; i++)
+        plain = cell[i] >= 0x20 && cell[i] < 0x7f;
+    if (plain)
+        snprintf(out, HEADER_NAME_MAX + 16, "%s", cell);
+    else
+        snprintf(out, HEADER_NAME_MAX + 16, "column %zu", index + 1);
 }
 
 /* Maps header names to roles. Unknown and repeated names are listed in warnings. */
@@ -851,16 +934,23 @@ static cp_status map_columns(struct reader *rd, const struct record *header,
     for (int i = 0; i < ROLE_COUNT; i++)
         rd->col[i] = -1;
     rd->nfields = header->count;
+    free(rd->fields);
+    rd->fields = cp_calloc(header->count ? header->count : 1, sizeof *rd->fields);
     bool seen[MAX_SPEC_COLUMNS] = {false};
     size_t ignored = 0;
     for (size_t i = 0; i < header->count; i++) {
         char name[HEADER_NAME_MAX];
         int col = normalise_name(header->field[i], name) ? spec_column(rd->spec, name) : -1;
+        struct field_rule *rule = &rd->fields[i];
         if (col >= 0 && !seen[col]) {
             seen[col] = true;
             rd->col[rd->spec->columns[col].role] = (int)i;
+            snprintf(rule->name, sizeof rule->name, "%s", rd->spec->columns[col].name);
+            rule->cap = role_cap(rd->spec->columns[col].role);
             continue;
         }
+        other_column_name(header->field[i], header->length[i], i, rule->name);
+        rule->cap = CP_CHART_OTHER_MAX;
         char buf[VALUE_SHOWN_MAX + 4];
         const char *lead = ignored++       ? ", "
                            : warnings->len ? "; ignored extra columns: "
@@ -993,17 +1083,40 @@ static cp_status begin_read(struct reader *rd, struct cursor *c, const char *dat
     return st;
 }
 
+static void reader_init(struct reader *rd)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->ranks.last = -1;
+    cp_buf_init(&rd->raw, CP_CHART_REJECT_RAW_MAX);
+}
+
+static void reader_cleanup(struct reader *rd)
+{
+    free(rd->ranks.slots);
+    free(rd->fields);
+    cp_buf_free(&rd->raw);
+}
+
+/* A file with a header and nothing else is not a chart: loading it would record a chart
+ * of no entries as if the download had worked. */
+static cp_status no_data_rows(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "no data rows: the file holds a header line only");
+    return CP_ERR_FORMAT;
+}
+
 cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *meta, char *err,
                            size_t errlen)
 {
     struct reader rd;
-    memset(&rd, 0, sizeof rd);
-    rd.ranks.last = -1;
+    reader_init(&rd);
     struct cp_buf notes;
     cp_buf_init(&notes, WARNINGS_MAX);
     struct cursor c;
     cursor_init(&c, data, len);
     cp_status st = begin_read(&rd, &c, data, len, meta, &notes, err, errlen);
+    if (st == CP_OK && !cursor_next(&c))
+        st = no_data_rows(err, errlen);
     if (st == CP_OK) {
         meta->format = rd.spec->format;
         if (rd.kind)
@@ -1014,8 +1127,7 @@ cp_status cp_chart_resolve(const char *data, size_t len, struct cp_chart_meta *m
             snprintf(meta->region, sizeof meta->region, "%s", rd.region);
     }
     cp_buf_free(&notes);
-    free(rd.ranks.slots);
-    free(rd.raw);
+    reader_cleanup(&rd);
     cursor_cleanup(&c);
     return st;
 }
@@ -1027,8 +1139,7 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
     if (warnings)
         *warnings = NULL;
     struct reader rd;
-    memset(&rd, 0, sizeof rd);
-    rd.ranks.last = -1;
+    reader_init(&rd);
     struct cp_buf notes;
     cp_buf_init(&notes, WARNINGS_MAX);
     struct cursor c;
@@ -1038,7 +1149,9 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
     if (st != CP_OK)
         goto out;
 
+    size_t records = 0;
     while (cursor_next(&c)) {
+        records++;
         struct cp_chart_row row;
         row.line_no = c.rec_line;
         row.raw_offset = c.rec_start;
@@ -1056,13 +1169,16 @@ cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta
             on_reject(c.rec_line, raw_text(&rd, &c), rd.reason, ud);
         }
     }
+    if (!records) {
+        st = no_data_rows(err, errlen);
+        goto out;
+    }
     if (warnings && notes.len)
         *warnings = cp_buf_take(&notes, NULL);
 
 out:
     cp_buf_free(&notes);
-    free(rd.ranks.slots);
-    free(rd.raw);
+    reader_cleanup(&rd);
     cursor_cleanup(&c);
     return st;
 }

@@ -55,7 +55,9 @@ struct cp_chart_row {
 };
 
 typedef void (*cp_chart_row_fn)(const struct cp_chart_row *row, void *ud);
-/* raw_text is the row's text as it stood in the file (without the line ending). */
+/* raw_text is the row's text as it stood in the file (without the line ending), in the safe
+ * form of core/text.h (NUL and bytes that are not UTF-8 as \xNN) and cut at
+ * CP_CHART_REJECT_RAW_MAX bytes with a marker, so it can always be stored. */
 typedef void (*cp_chart_reject_fn)(long line_no, const char *raw_text, const char *reason,
                                    void *ud);
 
@@ -69,8 +71,10 @@ const char *cp_chart_format_source(enum cp_chart_format format);
 enum cp_chart_format cp_chart_format_parse(const char *name);
 
 /* Fills meta from a file name (basename or path), e.g. regional-global-daily-2025-05-01.csv,
- * viral-za-daily-2022-09-01.csv, regional-us-weekly-2019-12-27--2020-01-03.csv (the end date
- * is the chart date), 2017-01-01.csv (date only). Fields it cannot tell stay as they were. */
+ * viral-za-daily-2022-09-01.csv, 2017-01-01.csv (date only), or a legacy spotifycharts.com
+ * weekly file regional-us-weekly-2019-12-27--2020-01-03.csv: its range A--B is the week from
+ * A (a Friday) to the day before B, dated by that last day (2020-01-02, a Thursday), as
+ * charts.spotify.com dates the same week. Fields it cannot tell stay as they were. */
 void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
 
 /* Reads a whole file held in memory. meta gives the file-level values (format must be set;
@@ -86,14 +90,29 @@ void cp_chart_meta_from_filename(const char *name, struct cp_chart_meta *meta);
  * except that a charts.spotify.com file without a streams column is read as "viral" (with
  * a warning); an empty period is "weekly" when the file has weeks_on_chart, else "daily".
  * For the Kaggle formats each row's date/region/chart win; meta's values only fill a row
- * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when its rank was
- * already taken on the same chart (kind, region, date) earlier in the file. */
+ * whose cell is empty. Besides the checks of SPEC §4 a row is rejected when a field breaks
+ * row hygiene (see CP_CHART_NAME_MAX below) or its rank was already taken on the same chart
+ * (kind, region, date) earlier in the file. A file with a header but no data row is
+ * CP_ERR_FORMAT ("no data rows: ..."), as is an empty one. */
 cp_status cp_chart_read(const char *data, size_t len, const struct cp_chart_meta *meta,
                         cp_chart_row_fn on_row, cp_chart_reject_fn on_reject, void *ud,
                         char **warnings, char *err, size_t errlen);
 
 /* Highest rank a chart row may carry (core.chart_entry.rank is checked 1..1000). */
 #define CP_CHART_RANK_MAX 1000
+
+/* Row hygiene: the caps, in bytes, of one field of a data row (README "Limits"). A row with
+ * a field over its cap, a NUL byte or bytes that are not UTF-8 in any field is rejected,
+ * that row alone, with a reason naming the column and the problem. The longest real values
+ * are under 200 bytes (a Thai title); names stay well below the 2704 bytes a PostgreSQL
+ * b-tree entry may take (core.artist's provisional names are indexed). */
+#define CP_CHART_NAME_MAX  2000 /* track_name/title, artist_names/artist, source (label) */
+#define CP_CHART_TRACK_MAX 256  /* uri or url: a track URI or an open.spotify.com URL */
+#define CP_CHART_SHORT_MAX 64   /* ranks, streams, *_on_chart, date, region, chart, trend */
+#define CP_CHART_OTHER_MAX 2000 /* a column the reader ignores */
+/* The raw text of a rejected row as etl.reject keeps it: the safe form (core/text.h: NUL
+ * and bytes that are not UTF-8 as \xNN), cut at this many bytes with a marker. */
+#define CP_CHART_REJECT_RAW_MAX 8192
 
 /* Reads only the header and fills the empty file-level fields of meta (format, chart kind,
  * period, region) the way cp_chart_read would decide them: a charts.spotify.com file

@@ -48,6 +48,16 @@ static cp_status check_overrides(const struct cp_ingest_overrides *ovr, char *er
     return CP_OK;
 }
 
+/* Nothing but an optional BOM and blank lines: no header, no rows. */
+static bool blank_file(const char *data, size_t len)
+{
+    size_t i = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    for (; i < len; i++)
+        if (!(data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+            return false;
+    return true;
+}
+
 cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *name,
                            const char *data, size_t len, const struct cp_ingest_overrides *ovr,
                            enum cp_ingest_outcome *outcome, long long *object_id, char *err,
@@ -56,6 +66,10 @@ cp_status cp_ingest_buffer(PGconn *conn, struct cp_rawstore *store, const char *
     struct cp_chart_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.format = ovr->format != CP_FORMAT_UNKNOWN ? ovr->format : cp_chart_detect(data, len);
+    if (blank_file(data, len)) {
+        snprintf(err, errlen, "empty file: no header line and no data rows");
+        return CP_ERR_FORMAT;
+    }
     if (meta.format == CP_FORMAT_UNKNOWN) {
         snprintf(err, errlen,
                  "not a chart file in any format chartpulse reads "
@@ -232,7 +246,8 @@ static void usage(FILE *out)
           "Lands chart files unchanged in the raw zone (CHARTPULSE_RAW_URI) and records them in\n"
           "the catalog; `chartpulse load` then loads them. Folders are searched for *.csv.\n"
           "Format, region, period and date are read from the header and the file name; the\n"
-          "flags fill in what a file lacks. Content already ingested is skipped.\n"
+          "flags fill in what a file lacks. Content already ingested is skipped. An empty\n"
+          "file, or one with a header and no data row, is refused.\n"
           "\n"
           "  --format F   charts.spotify.com | spotifycharts.com | kaggle-charts | kaggle-2017\n"
           "  --region R   region code (global, us, de, ...)\n"

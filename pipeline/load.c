@@ -13,6 +13,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "db/etl_repo.h"
 #include "db/pool.h"
 #include "pipeline/chart_csv.h"
@@ -23,6 +24,8 @@
 /* COPY buffers may hold a whole object's rows; objects are capped at 2 GB by the raw zone
  * and a staged row is at most about twice its CSV text. */
 #define LOAD_MAX_COPY ((size_t)6 << 30)
+/* Bytes of a reject's reason as etl.reject keeps it (the reader's are far shorter). */
+#define REJECT_REASON_MAX 1000
 
 void cp_copy_escape(struct cp_buf *b, const char *s)
 {
@@ -59,15 +62,22 @@ struct load_ctx {
     long long rejected;
 };
 
+/* Whatever bytes a rejected row held, storing it must not fail the object: raw text and
+ * reason go in their safe form (the reader's raw text is in it already; applying it again
+ * changes nothing). */
 static void on_reject(long line_no, const char *raw, const char *reason, void *ud)
 {
     struct load_ctx *ctx = ud;
     struct cp_buf *b = &ctx->rejects;
+    char *safe_raw = cp_text_safe_dup(raw, strlen(raw), CP_CHART_REJECT_RAW_MAX);
+    char *safe_reason = cp_text_safe_dup(reason, strlen(reason), REJECT_REASON_MAX);
     cp_buf_addf(b, "%lld\t%ld\t", ctx->object_id, line_no);
-    cp_copy_escape(b, raw);
+    cp_copy_escape(b, safe_raw);
     cp_buf_adds(b, "\t");
-    cp_copy_escape(b, reason);
+    cp_copy_escape(b, safe_reason);
     cp_buf_adds(b, "\n"); /* a failure sticks: checked once, after the file */
+    free(safe_raw);
+    free(safe_reason);
     ctx->rejected++;
 }
 
@@ -107,9 +117,48 @@ static void set_meta(char *dst, size_t dstlen, const char *value)
     snprintf(dst, dstlen, "%s", value ? value : "");
 }
 
+/* Whether a failed load says something about the object (its bytes, its catalog entry, a
+ * row the database refused) rather than about the run: the raw zone or the database
+ * unreachable, or a transient database failure, leave the object to the next load. */
+static bool failure_is_the_objects(PGconn *conn, cp_status st)
+{
+    switch (st) {
+    case CP_ERR_IO:
+    case CP_ERR_UPSTREAM:
+    case CP_ERR_UNAUTHORIZED:
+    case CP_ERR_CONFLICT:
+        return false;
+    case CP_ERR_DB:
+        return PQstatus(conn) == CONNECTION_OK;
+    default:
+        return true;
+    }
+}
+
+/* Marks obj failed with err; when even that fails, err says so too. True when marked. */
+static bool record_failure(PGconn *conn, const struct cp_raw_object *obj, char *err, size_t errlen)
+{
+    char why[512];
+    if (cp_catalog_mark_failed(conn, obj->object_id, err, why, sizeof why) == CP_OK)
+        return true;
+    size_t n = strlen(err);
+    if (n + 1 < errlen)
+        snprintf(err + n, errlen - n, " (and it could not be marked failed: %s)", why);
+    return false;
+}
+
 cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct cp_raw_object *obj,
                          struct cp_load_result *result, char *err, size_t errlen)
 {
+    struct load_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.object_id = obj->object_id;
+    cp_staged_init(&ctx.staged, LOAD_MAX_COPY);
+    cp_buf_init(&ctx.rejects, LOAD_MAX_COPY);
+    char *data = NULL;
+    size_t len = 0;
+    cp_status st = CP_OK;
+
     /* the catalog names the reader; a format cp_chart_read does not read is never guessed */
     enum cp_chart_format format = cp_chart_format_parse(obj->format);
     if (format == CP_FORMAT_UNKNOWN) {
@@ -121,13 +170,12 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
         else
             snprintf(err, errlen, "format '%s' is not a chart file format `load` reads",
                      obj->format ? obj->format : "");
-        return CP_ERR_INVALID;
+        st = CP_ERR_INVALID;
+        goto out;
     }
-    char *data = NULL;
-    size_t len = 0;
-    cp_status st = cp_rawstore_get(store, obj->object_key, &data, &len, err, errlen);
+    st = cp_rawstore_get(store, obj->object_key, &data, &len, err, errlen);
     if (st != CP_OK)
-        return st;
+        goto out;
 
     struct cp_chart_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -137,25 +185,17 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     set_meta(meta.period, sizeof meta.period, obj->period);
     set_meta(meta.chart_date, sizeof meta.chart_date, obj->chart_date);
 
-    struct load_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.object_id = obj->object_id;
-    cp_staged_init(&ctx.staged, LOAD_MAX_COPY);
-    cp_buf_init(&ctx.rejects, LOAD_MAX_COPY);
     st = cp_chart_read(data, len, &meta, on_row, on_reject, &ctx, &result->warnings, err, errlen);
     if (st == CP_OK)
         cp_staged_reject_repeated_tracks(&ctx.staged, data, on_reject, &ctx);
-    free(data);
+    free(data); /* the rows hold what they need */
+    data = NULL;
     if (st == CP_OK && (cp_buf_status(&ctx.rejects) != CP_OK || ctx.staged.status != CP_OK)) {
         snprintf(err, errlen, "object too large to stage in one transaction");
         st = CP_ERR_TOO_LARGE;
     }
-    if (st != CP_OK) {
-        char ignored[256];
-        if (st == CP_ERR_FORMAT || st == CP_ERR_TOO_LARGE)
-            cp_catalog_mark_failed(conn, obj->object_id, err, ignored, sizeof ignored);
+    if (st != CP_OK)
         goto out;
-    }
 
     long long loaded = 0;
     bool streamed = false;
@@ -176,6 +216,9 @@ cp_status cp_load_object(PGconn *conn, struct cp_rawstore *store, const struct c
     result->rows_rejected = ctx.rejected;
     result->streamed = streamed;
 out:
+    if (st != CP_OK && failure_is_the_objects(conn, st))
+        result->marked_failed = record_failure(conn, obj, err, errlen);
+    free(data);
     cp_staged_free(&ctx.staged);
     cp_buf_free(&ctx.rejects);
     return st;
@@ -183,19 +226,23 @@ out:
 
 static void usage(FILE *out)
 {
-    fputs("usage: chartpulse load [--object ID] [--jobs N]\n"
+    fputs("usage: chartpulse load [--object ID] [--jobs N] [--retry-failed]\n"
           "\n"
           "Loads every cataloged raw object not loaded yet (see `chartpulse ingest`) into the\n"
-          "core tables, one transaction per object. Rows that fail validation are stored in\n"
+          "core tables, one transaction per object. Rows that fail validation (including a\n"
+          "NUL byte, bytes that are not UTF-8 or a field over its cap) are stored in\n"
           "etl.reject with their line, text and reason. Running it again changes nothing.\n"
+          "An object that cannot be loaded at all is marked failed with its error (GET\n"
+          "/v1/catalog?status=failed) and later runs skip it, saying so, until it is retried.\n"
           "An object whose charts are all newer than its series' latest loaded chart is\n"
           "loaded by the streamed path (run columns derived while reading); any other by the\n"
           "set-based merge. The summary line counts both.\n"
           "\n"
-          "  --object ID   load (or reload) only this object\n"
-          "  --jobs N      objects loaded at once on N connections (default: 2, at most the\n"
-          "                number of processors); loads of the same chart series still run\n"
-          "                one after another, in chart-date order\n",
+          "  --object ID     load (or reload, or retry) only this object\n"
+          "  --retry-failed  also load the objects whose last load failed\n"
+          "  --jobs N        objects loaded at once on N connections (default: 2, at most\n"
+          "                  the number of processors); loads of the same chart series\n"
+          "                  still run one after another, in chart-date order\n",
           out);
 }
 
@@ -290,7 +337,7 @@ static void *load_worker(void *arg)
         const struct cp_raw_object *obj = &run->objects[run->next++];
         pthread_mutex_unlock(&run->lock);
 
-        struct cp_load_result result = {0, 0, false, NULL};
+        struct cp_load_result result = {0};
         cp_status st = cp_load_object(conn, store, obj, &result, err, sizeof err);
 
         pthread_mutex_lock(&run->lock);
@@ -300,8 +347,11 @@ static void *load_worker(void *arg)
         free(result.warnings);
         if (st != CP_OK) {
             cp_progress_finish(&run->progress);
-            fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s\n", obj->object_id,
-                    obj->original_name, err);
+            fprintf(stderr, "chartpulse load: object %lld (%s): not loaded: %s%s\n", obj->object_id,
+                    obj->original_name, err,
+                    result.marked_failed ? " (marked failed: later loads skip it until "
+                                           "--retry-failed)"
+                                         : "");
             run->failed++;
             if (st == CP_ERR_DB && PQstatus(conn) != CONNECTION_OK)
                 run->stop = true;
@@ -333,10 +383,12 @@ int cp_load_main(int argc, char **argv)
 {
     const char *cmd = "load";
     long long only_id = 0;
+    bool retry_failed = false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int jobs = cpus > 1 ? 2 : 1;
     static const struct option options[] = {{"object", required_argument, NULL, 'o'},
                                             {"jobs", required_argument, NULL, 'j'},
+                                            {"retry-failed", no_argument, NULL, 'r'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
     int c;
@@ -356,6 +408,9 @@ int cp_load_main(int argc, char **argv)
             jobs = (int)n;
             break;
         }
+        case 'r':
+            retry_failed = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -381,7 +436,11 @@ int cp_load_main(int argc, char **argv)
         cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
         goto out;
     }
-    if (cp_catalog_pending(conn, only_id, &run.objects, &run.count, err, sizeof err) != CP_OK) {
+    long long skipped_failed = 0;
+    if (cp_catalog_pending(conn, only_id, retry_failed, &run.objects, &run.count, err,
+                           sizeof err) != CP_OK ||
+        (!only_id && !retry_failed &&
+         cp_catalog_count_failed(conn, &skipped_failed, err, sizeof err) != CP_OK)) {
         cp_cli_fail(cmd, "cannot read the catalog: %s", err);
         goto out;
     }
@@ -422,6 +481,11 @@ int cp_load_main(int argc, char **argv)
                 run.objects_with_rejects - REJECT_LINES_MAX,
                 run.objects_with_rejects - REJECT_LINES_MAX == 1 ? "" : "s");
     print_warnings(&run);
+    if (skipped_failed)
+        fprintf(stderr,
+                "load: skipped %lld failed object%s; rerun with --retry-failed (GET "
+                "/v1/catalog?status=failed says why)\n",
+                skipped_failed, skipped_failed == 1 ? "" : "s");
     if (run.loaded_objects)
         cp_refresh_announce(&cfg, cmd);
     status = run.failed || not_reached || !started_threads ? 1 : 0;

@@ -19,6 +19,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "db/catalog_repo.h"
 #include "db/pipeline_repo.h"
 #include "db/pool.h"
 
@@ -191,9 +192,16 @@ static cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *c
         const char *outcome = "succeeded";
         cp_status step_st = CP_OK;
         if (!strcmp(step, "ingest")) {
-            long long pending = 0;
+            long long pending = 0, failed = 0;
             step_st = cp_pipeline_repo_pending_objects(conn, &pending, detail, sizeof detail);
             if (step_st == CP_OK)
+                step_st = cp_catalog_count_failed(conn, &failed, detail, sizeof detail);
+            if (step_st == CP_OK && failed)
+                snprintf(detail, sizeof detail,
+                         "%lld raw object%s pending in the catalog, %lld failed (skipped until "
+                         "`chartpulse load --retry-failed`)",
+                         pending, pending == 1 ? "" : "s", failed);
+            else if (step_st == CP_OK)
                 snprintf(detail, sizeof detail, "%lld raw object%s pending in the catalog", pending,
                          pending == 1 ? "" : "s");
         } else if (!strcmp(step, "enrich") &&

@@ -343,9 +343,10 @@ cp_status cp_rawstore_get(struct cp_rawstore *store, const char *key, char **dat
     char *path = cp_asprintf("%s/%s", store->root, key);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot read raw object %s: %s", path, strerror(errno));
+        int open_errno = errno; /* a missing object fails its load; other errors are the run's */
+        snprintf(err, errlen, "cannot read raw object %s: %s", path, strerror(open_errno));
         free(path);
-        return errno == ENOENT ? CP_ERR_NOT_FOUND : CP_ERR_IO;
+        return open_errno == ENOENT ? CP_ERR_NOT_FOUND : CP_ERR_IO;
     }
     struct cp_buf b;
     cp_buf_init(&b, RAWSTORE_MAX_OBJECT);

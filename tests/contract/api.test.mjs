@@ -2,9 +2,11 @@
 // bodies validated against the response schemas (harness.mjs `call`), CSV, ETag/304.
 // A route still answering the 500 placeholder fails here: 500 is documented nowhere.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
 import {
@@ -265,6 +267,42 @@ test('GET /v1/catalog and /v1/catalog/{object_id}/rejects', async () => {
   assert.deepEqual(parseCsv(rcsv.text)[0], ['line_no', 'reason', 'raw_text']);
   await bad(rop, '/v1/catalog/abc/rejects');
   await bad(rop, '/v1/catalog/999999999/rejects', 404);
+});
+
+test('GET /v1/catalog shows a failed object with its error; later loads skip it', async () => {
+  const op = 'GET /v1/catalog';
+  const env = { CHARTPULSE_RAW_URI: server.env.CHARTPULSE_RAW_URI };
+  const dir = mkdtempSync(join(tmpdir(), 'cp-contract-failed-'));
+  const name = 'regional-global-daily-2033-02-01.csv';
+  try {
+    writeFileSync(join(dir, name),
+      'rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,streams\n' +
+      '1,spotify:track:0aAaAaAaAaAaAaAaAaAaA1,A,T,L,1,-1,1,10\n');
+    const ingest = runBinary(['ingest', join(dir, name)], env);
+    assert.equal(ingest.status, 0, ingest.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const pending = (await ok(op, '/v1/catalog?status=pending')).body.objects.find((o) => o.original_name === name);
+  assert.ok(pending, 'the object is pending');
+  assert.equal(pending.status, 'pending');
+  // its bytes go missing from the raw zone: the load fails, and says which object
+  unlinkSync(join(fileURLToPath(env.CHARTPULSE_RAW_URI), pending.key));
+  const load = runBinary(['load'], env);
+  assert.equal(load.status, 1, load.stderr);
+  assert.match(load.stderr, new RegExp(`object ${pending.object_id} \\(${name}\\): not loaded`));
+  const failed = (await ok(op, '/v1/catalog?status=failed')).body.objects.find((o) => o.object_id === pending.object_id);
+  assert.ok(failed, 'the object is listed as failed');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.loaded_at, null);
+  assert.match(failed.load_error, /cannot read raw object/);
+  const csv = parseCsv((await ok(op, '/v1/catalog?status=failed&format=csv')).text);
+  const status = csv[0].indexOf('status');
+  assert.ok(csv.slice(1).some((row) => row[status] === 'failed'));
+  // the next load skips it and succeeds
+  const again = runBinary(['load'], env);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /skipped \d+ failed objects?.*--retry-failed/);
 });
 
 test('GET and POST /v1/pipeline/runs', async () => {

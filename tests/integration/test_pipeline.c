@@ -500,6 +500,239 @@ START_TEST(undated_file_refused_with_hint)
 }
 END_TEST
 
+/* ---- row hygiene and failed objects ------------------------------------------------- */
+
+#define HEADER                                                                                     \
+    "rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,streams\n"
+#define ROW(rank, id, artists, title)                                                              \
+    rank ",spotify:track:" id ",\"" artists "\",\"" title "\",L,1,-1,1,1000\n"
+#define TRACK_X "0aAaAaAaAaAaAaAaAaAaA1"
+#define TRACK_Y "1bBbBbBbBbBbBbBbBbBbB2"
+
+/* Writes len bytes to dir/name; returns the path (caller frees). */
+static char *write_input(const char *dir, const char *name, const char *data, size_t len)
+{
+    char *path = cp_asprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_int_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+static char *input_dir(void)
+{
+    char *dir = cp_strdup("/tmp/chartpulse-in-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char *rm = cp_asprintf("rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+    free(rm);
+    free(dir);
+}
+
+/* The path in the raw zone of the one object whose original name is name (caller frees). */
+static char *raw_path(const char *name)
+{
+    char *sql =
+        cp_asprintf("select object_key from catalog.raw_object where original_name = '%s'", name);
+    char *key = scalar(sql);
+    char *path = cp_asprintf("%s/%s", raw_dir, key);
+    free(key);
+    free(sql);
+    return path;
+}
+
+/* A NUL byte, bytes that are not UTF-8 or a 900 KB artist line reject that row alone: the NUL
+ * used to cut the artists of a known track to "La" and load them, the others made PostgreSQL
+ * refuse the whole object (and left it pending for every later load). */
+START_TEST(poisoned_rows_rejected_rest_loads)
+{
+    char *dir = input_dir();
+    static const char day1[] = HEADER ROW("1", TRACK_X, "La Oreja de Van Gogh", "Rosas")
+        ROW("2", TRACK_Y, "Bob", "Song B");
+    char *f1 = write_input(dir, "regional-global-daily-2030-03-01.csv", day1, sizeof day1 - 1);
+    size_t big = 921600;
+    char *artist = cp_calloc(big + 1, 1);
+    memset(artist, 'x', big);
+    static const char day2_head[] = HEADER ROW("1", TRACK_X, "La\0 Oreja de Van Gogh", "Rosas")
+        ROW("2", TRACK_Y, "Bob", "Song B")
+            ROW("3", "2cCcCcCcCcCcCcCcCcCcC3", "Ana",
+                "Caf\xE9") "4,spotify:track:3dDdDdDdDdDdDdDdDdDdD4,\"";
+    static const char day2_tail[] =
+        "\",\"Big\",L,1,-1,1,1000\n" ROW("5", "4eEeEeEeEeEeEeEeEeEeE5", "Eve", "Song E");
+    struct cp_buf day2;
+    cp_buf_init(&day2, TU_FILE_MAX);
+    cp_buf_add(&day2, day2_head, sizeof day2_head - 1);
+    cp_buf_add(&day2, artist, big);
+    cp_buf_add(&day2, day2_tail, sizeof day2_tail - 1);
+    char *f2 = write_input(dir, "regional-global-daily-2030-03-02.csv", day2.data, day2.len);
+    cp_buf_free(&day2);
+    free(artist);
+
+    char *out = NULL;
+    const char *ingest[] = {"ingest", f1, f2, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    const char *load[] = {"load", NULL};
+    int rc = run_cli(load, &out);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(strstr(out, "2 objects loaded, 4 rows") && strstr(out, "3 rejected, 0 failed"),
+                  "%s", out);
+    free(out);
+    /* the known track keeps its artists */
+    assert_scalar("select artist_names from core.track where track_id = '" TRACK_X "'",
+                  "La Oreja de Van Gogh");
+    assert_scalar("select string_agg(rank::text, ',' order by rank) from core.chart_entry"
+                  " where chart_date = '2030-03-02'",
+                  "2,5");
+    assert_scalar("select string_agg(line_no || ' ' || reason, '; ' order by line_no)"
+                  " from etl.reject",
+                  "2 artist_names: contains a NUL byte at offset 2; "
+                  "4 track_name: not valid UTF-8 at offset 3 (byte 0xe9); "
+                  "5 artist_names: 921600 bytes, longer than the 2000-byte cap");
+    /* the raw text is stored whatever its bytes were: escaped, and cut with a marker */
+    assert_scalar("select raw_text from etl.reject where line_no = 2",
+                  "1,spotify:track:" TRACK_X ",\"La\\x00 Oreja de Van Gogh\",\"Rosas\",L,1,-1,1,"
+                  "1000");
+    assert_scalar("select raw_text from etl.reject where line_no = 4",
+                  "3,spotify:track:2cCcCcCcCcCcCcCcCcCcC3,\"Ana\",\"Caf\\xe9\",L,1,-1,1,1000");
+    assert_scalar("select octet_length(raw_text) <= 8192 and raw_text like '4,spotify:track:%'"
+                  " and raw_text like '%[cut: 921661 bytes in all]' from etl.reject"
+                  " where line_no = 5",
+                  "t");
+    assert_scalar("select string_agg(rows_loaded || '/' || rows_rejected || '/' ||"
+                  " coalesce(load_error, 'ok'), ',' order by chart_date) from catalog.raw_object",
+                  "2/0/ok,2/3/ok");
+    assert_scalar("select count(*) from etl.check_integrity()", "0");
+    free(f1);
+    free(f2);
+    remove_dir(dir);
+}
+END_TEST
+
+/* An object that cannot be loaded is marked failed with its error; later loads skip it (and
+ * say so) and exit 0, so the pipeline runs again; --retry-failed and --object retry it. */
+START_TEST(failed_object_marked_skipped_and_retried)
+{
+    char *dir = tu_fixture_path("pipeline");
+    char *d1 = cp_asprintf("%s/regional-global-daily-2030-01-01.csv", dir);
+    char *d2 = cp_asprintf("%s/regional-global-daily-2030-01-02.csv", dir);
+    const char *ingest[] = {"ingest", d1, d2, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+    /* the first object's bytes go missing from the raw zone */
+    char *raw = raw_path("regional-global-daily-2030-01-01.csv");
+    char *aside = cp_asprintf("%s.aside", raw);
+    ck_assert_int_eq(rename(raw, aside), 0);
+
+    char *out = NULL;
+    const char *load[] = {"load", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 1);
+    ck_assert_msg(strstr(out, "(regional-global-daily-2030-01-01.csv): not loaded:") &&
+                      strstr(out, "1 object loaded") && strstr(out, "1 failed"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select (loaded_at is null) || ' ' || (load_error <> '')"
+                  " from catalog.raw_object where chart_date = '2030-01-01'",
+                  "true true");
+    assert_scalar("select count(*) from catalog.raw_object where chart_date = '2030-01-01'"
+                  " and load_error like '%"
+                  "regional-global-daily-2030-01-01%'",
+                  "1");
+
+    /* later loads skip it, say so, and succeed */
+    ck_assert_int_eq(run_cli(load, &out), 0);
+    ck_assert_msg(strstr(out, "0 objects loaded") && strstr(out, "skipped 1 failed object") &&
+                      strstr(out, "--retry-failed"),
+                  "%s", out);
+    free(out);
+    const char *pipeline[] = {"pipeline", "run", NULL};
+    ck_assert_int_eq(run_cli(pipeline, &out), 0);
+    free(out);
+    assert_scalar("select string_agg(name || ':' || status, ',' order by step_no)"
+                  " from etl.pipeline_step where run_id = (select max(run_id) from"
+                  " etl.pipeline_run)",
+                  "ingest:succeeded,load:succeeded,enrich:skipped,refresh:succeeded");
+    assert_scalar("select detail from etl.pipeline_step where name = 'ingest' and run_id ="
+                  " (select max(run_id) from etl.pipeline_run)",
+                  "0 raw objects pending in the catalog, 1 failed (skipped until `chartpulse "
+                  "load --retry-failed`)");
+
+    /* retried once its bytes are back: loaded, the error gone */
+    ck_assert_int_eq(rename(aside, raw), 0);
+    const char *retry[] = {"load", "--retry-failed", NULL};
+    ck_assert_int_eq(run_cli(retry, &out), 0);
+    ck_assert_msg(strstr(out, "1 object loaded") && !strstr(out, "skipped"), "%s", out);
+    free(out);
+    assert_scalar("select count(*) from catalog.raw_object"
+                  " where loaded_at is null or load_error is not null",
+                  "0");
+    assert_scalar("select count(*) from core.chart", "2");
+    assert_scalar(RUN_DRIFT_SQL, "");
+
+    /* --object retries one failed object too */
+    ck_assert_int_eq(rename(raw, aside), 0);
+    char *id = scalar("select object_id from catalog.raw_object where chart_date = '2030-01-01'");
+    const char *one[] = {"load", "--object", id, NULL};
+    ck_assert_int_eq(run_cli(one, NULL), 1);
+    assert_scalar("select count(*) from catalog.raw_object where load_error is not null", "1");
+    ck_assert_int_eq(rename(aside, raw), 0);
+    ck_assert_int_eq(run_cli(one, NULL), 0);
+    assert_scalar("select count(*) from catalog.raw_object where load_error is not null", "0");
+    free(id);
+    free(raw);
+    free(aside);
+    free(d1);
+    free(d2);
+    free(dir);
+}
+END_TEST
+
+/* A file with a header and no rows, or nothing at all, is refused at ingest with its name; an
+ * object cataloged before that rule fails its load instead of loading as a chart of 0 rows. */
+START_TEST(file_without_rows_refused)
+{
+    char *dir = input_dir();
+    char *header_only =
+        write_input(dir, "regional-global-daily-2030-04-01.csv", HEADER "\n", sizeof HEADER);
+    char *empty = write_input(dir, "regional-global-daily-2030-04-02.csv", "", 0);
+    char *out = NULL;
+    const char *ingest[] = {"ingest", header_only, empty, NULL};
+    ck_assert_int_eq(run_cli(ingest, &out), 1);
+    ck_assert_msg(strstr(out, "regional-global-daily-2030-04-01.csv: refused: no data rows") &&
+                      strstr(out, "regional-global-daily-2030-04-02.csv: refused: empty file") &&
+                      strstr(out, "2 refused"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select count(*) from catalog.raw_object", "0");
+
+    /* an object whose bytes hold no rows (ingested before the rule) */
+    static const char good[] = HEADER ROW("1", TRACK_X, "A", "T");
+    char *file = write_input(dir, "regional-global-daily-2030-04-03.csv", good, sizeof good - 1);
+    const char *ingest_good[] = {"ingest", file, NULL};
+    ck_assert_int_eq(run_cli(ingest_good, NULL), 0);
+    char *key = scalar("select object_key from catalog.raw_object where chart_date = '2030-04-03'");
+    free(write_input(raw_dir, key, HEADER, sizeof HEADER - 1));
+    const char *load[] = {"load", NULL};
+    ck_assert_int_eq(run_cli(load, &out), 1);
+    ck_assert_msg(strstr(out, "(regional-global-daily-2030-04-03.csv): not loaded: no data rows"),
+                  "%s", out);
+    free(out);
+    assert_scalar("select coalesce(load_error, 'none') || ' ' || (loaded_at is null)"
+                  " from catalog.raw_object",
+                  "no data rows: the file holds a header line only true");
+    assert_scalar("select count(*) from core.chart", "0");
+    free(key);
+    free(file);
+    free(header_only);
+    free(empty);
+    remove_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline");
@@ -515,6 +748,9 @@ int main(void)
     tcase_add_test(tc, track_twice_on_a_chart_rejected);
     tcase_add_test(tc, bad_rows_rejected_good_rows_kept);
     tcase_add_test(tc, undated_file_refused_with_hint);
+    tcase_add_test(tc, poisoned_rows_rejected_rest_loads);
+    tcase_add_test(tc, failed_object_marked_skipped_and_retried);
+    tcase_add_test(tc, file_without_rows_refused);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -141,10 +141,18 @@ START_TEST(every_real_file_loads)
      * 2022-12-08 and 2023-06-08, with drifted labels and titles) is one chart: 175 + 13 - 2 */
     assert_value("select count(*) from core.chart where region = 'global' and period = 'weekly'",
                  "186");
-    /* 102 distinct objects; the weeks 2020-01-03 and 2020-01-10 are in both folders with
-     * the same rows but different bytes: 100 charts */
+    /* 102 distinct objects; the weeks ending 2020-01-02 and 2020-01-09 are in both folders
+     * with the same rows but different bytes: 100 charts */
     assert_value("select count(*) from core.chart where region = 'us' and period = 'weekly'",
                  "100");
+    /* a legacy week A--B (Friday to Friday) is dated B - 1, a Thursday, as charts.spotify.com
+     * dates its weeks: every weekly chart of both sources falls on a Thursday */
+    assert_value("select min(chart_date) || '..' || max(chart_date) from core.chart"
+                 " where region = 'us' and period = 'weekly'",
+                 "2019-01-10..2020-12-17");
+    assert_value("select string_agg(distinct to_char(chart_date, 'Dy'), ',') from core.chart"
+                 " where period = 'weekly'",
+                 "Thu");
     /* rank holes stay holes */
     assert_value("select entries from core.chart where region = 'global' and period = 'weekly'"
                  " and chart_date = '2017-07-20'",

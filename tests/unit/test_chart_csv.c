@@ -392,7 +392,8 @@ START_TEST(legacy_weekly_range_name)
     ck_assert_msg(g.status == CP_OK, "%s", g.err);
     assert_no_rejects(&g);
     ck_assert_int_eq(g.nrows, 2);
-    ck_assert_str_eq(g.rows[0].chart_date, "2020-01-03");
+    /* the week 2019-12-27 (Friday) .. 2020-01-02 (Thursday), dated by its last day */
+    ck_assert_str_eq(g.rows[0].chart_date, "2020-01-02");
     ck_assert_str_eq(g.rows[0].period, "weekly");
     ck_assert_str_eq(g.rows[0].region, "us");
     ck_assert_str_eq(g.rows[1].track_name, "Comma, Song");
@@ -618,6 +619,184 @@ START_TEST(long_values_cut_in_reasons)
 }
 END_TEST
 
+/* ---- row hygiene: NUL bytes, bytes that are not UTF-8, fields over their cap ------------ */
+
+#define BYTES(literal) literal, sizeof(literal) - 1
+
+struct hygiene_case {
+    const char *name; /* file name, for metadata */
+    const char *text;
+    size_t len;
+    const char *reason;
+    const char *raw; /* the reject's raw text: the row in its safe form */
+};
+
+static const struct hygiene_case hygiene_cases[] = {
+    /* a NUL used to end the C string: "La" was loaded as the track's artists */
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "1,spotify:track:" ID ",\"La\0 Bamba\",T,L,1,1,1,10\n"),
+     "artist_names: contains a NUL byte at offset 2",
+     "1,spotify:track:" ID ",\"La\\x00 Bamba\",T,L,1,1,1,10"},
+    /* ... and "1\0" read as rank 1 */
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "\"1\0\",spotify:track:" ID ",A,T,L,1,1,1,10\n"),
+     "rank: contains a NUL byte at offset 1", "\"1\\x00\",spotify:track:" ID ",A,T,L,1,1,1,10"},
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "1,spotify:track:" ID ",A,Caf\xE9 del Mar,L,1,1,1,10\n"),
+     "track_name: not valid UTF-8 at offset 3 (byte 0xe9)",
+     "1,spotify:track:" ID ",A,Caf\\xe9 del Mar,L,1,1,1,10"},
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "1,spotify:track:" ID ",A,T,\"\xC0\xAF\",1,1,1,10\n"),
+     "source: not valid UTF-8 at offset 0 (byte 0xc0)",
+     "1,spotify:track:" ID ",A,T,\"\\xc0\\xaf\",1,1,1,10"},
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "1,spotify:track:" ID ",A,T,L,1,1,1,\"1\xED\xA0\x80\"\n"),
+     "streams: not valid UTF-8 at offset 1 (byte 0xed)",
+     "1,spotify:track:" ID ",A,T,L,1,1,1,\"1\\xed\\xa0\\x80\""},
+    {"regional-global-daily-2017-01-01.csv", BYTES(LEGACY_HEADER "1,T,\"A\0\",10," URL "\n"),
+     "artist: contains a NUL byte at offset 1", "1,T,\"A\\x00\",10," URL},
+    {"charts.csv", BYTES(KAGGLE_HEADER "T,1,2021-02-01,A," URL ",Argentina,top200,\xFF,1.0\n"),
+     "trend: not valid UTF-8 at offset 0 (byte 0xff)",
+     "T,1,2021-02-01,A," URL ",Argentina,top200,\\xff,1.0"},
+    /* a column the reader ignores is held to the same rules */
+    {"regional-kr-daily-2024-03-01.csv",
+     BYTES("rank,uri,artist_names,track_name,source,peak_rank,previous_rank,days_on_chart,"
+           "streams,Start Date\n"
+           "1,spotify:track:" ID ",A,T,L,1,1,1,10,\"2021\0\"\n"),
+     "Start Date: contains a NUL byte at offset 4",
+     "1,spotify:track:" ID ",A,T,L,1,1,1,10,\"2021\\x00\""},
+    /* and so is a field past the header's */
+    {"regional-global-daily-2024-03-01.csv",
+     BYTES(SPOTIFY_HEADER "1,spotify:track:" ID ",A,T,L,1,1,1,10,\xFE\n"),
+     "column 10: not valid UTF-8 at offset 0 (byte 0xfe)",
+     "1,spotify:track:" ID ",A,T,L,1,1,1,10,\\xfe"},
+    {"charts_global.csv",
+     BYTES(K17_HEADER "1,T,A,10," URL ",2017-01-01,"
+                      "\"Republic of the Very Long Name That No Real Country Has At All,Ok\"\n"),
+     "region: 65 bytes, longer than the 64-byte cap", NULL},
+};
+
+START_TEST(hygiene_rejects)
+{
+    const struct hygiene_case *c = &hygiene_cases[_i];
+    struct got g;
+    read_buffer(c->text, c->len, c->name, NULL, NULL, &g);
+    ck_assert_msg(g.status == CP_OK, "case %d: %s", _i, g.err);
+    ck_assert_msg(g.nrejects == 1 && g.nrows == 0, "case %d: %zu rejects, %zu rows", _i, g.nrejects,
+                  g.nrows);
+    ck_assert_msg(strcmp(g.rejects[0].reason, c->reason) == 0,
+                  "case %d: reason '%s', expected '%s'", _i, g.rejects[0].reason, c->reason);
+    if (c->raw)
+        ck_assert_msg(strcmp(g.rejects[0].raw_text, c->raw) == 0, "case %d: raw '%s'", _i,
+                      g.rejects[0].raw_text);
+    got_free(&g);
+}
+END_TEST
+
+/* The bad row goes, the rows around it load unchanged. */
+START_TEST(hygiene_rejects_the_row_alone)
+{
+    static const char text[] =
+        SPOTIFY_HEADER "1,spotify:track:Fix0000000000000000001,\"La Oreja, Bad\",T1,L,1,1,1,10\n"
+                       "2,spotify:track:Fix0000000000000000002,\"La\0 Oreja\",T2,L,1,1,1,10\n"
+                       "3,spotify:track:Fix0000000000000000003,A3,\"T\xFF"
+                       "3\",L,1,1,1,10\n"
+                       "4,spotify:track:Fix0000000000000000004,\"La Oreja\",T4,L,1,1,1,10\n";
+    struct got g;
+    read_buffer(text, sizeof text - 1, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+    ck_assert_msg(g.status == CP_OK, "%s", g.err);
+    ck_assert_int_eq(g.nrows, 2);
+    ck_assert_int_eq(g.rows[0].rank, 1);
+    ck_assert_str_eq(g.rows[0].artist_names, "La Oreja, Bad");
+    ck_assert_int_eq(g.rows[1].rank, 4);
+    ck_assert_int_eq(g.rows[1].line_no, 5);
+    ck_assert_str_eq(g.rows[1].artist_names, "La Oreja");
+    ck_assert_int_eq(g.nrejects, 2);
+    ck_assert_int_eq(g.rejects[0].line_no, 3);
+    ck_assert_int_eq(g.rejects[1].line_no, 4);
+    got_free(&g);
+}
+END_TEST
+
+/* Each cap holds at its value and refuses one byte more; a 900 KB artist line (which made
+ * PostgreSQL refuse the whole object: "index row requires 10328 bytes") is one reject whose
+ * raw text is cut to CP_CHART_REJECT_RAW_MAX. */
+START_TEST(hygiene_caps)
+{
+    static const struct {
+        const char *before, *after; /* the row around the field */
+        size_t cap;
+        const char *column;
+        char fill;
+    } caps[] = {
+        {"1,spotify:track:" ID ",\"", "\",T,L,1,1,1,10\n", CP_CHART_NAME_MAX, "artist_names", 'a'},
+        {"1,spotify:track:" ID ",A,\"", "\",L,1,1,1,10\n", CP_CHART_NAME_MAX, "track_name", 't'},
+        {"1,spotify:track:" ID ",A,T,\"", "\",1,1,1,10\n", CP_CHART_NAME_MAX, "source", 'l'},
+        {"1,spotify:track:" ID ",A,T,L,1,1,1,\"", "\"\n", CP_CHART_SHORT_MAX, "streams", ' '},
+    };
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        for (size_t extra = 0; extra < 2; extra++) {
+            size_t n = caps[i].cap + extra;
+            char *value = cp_calloc(n + 1, 1);
+            memset(value, caps[i].fill, n);
+            if (caps[i].fill == ' ')
+                value[n - 1] = '7'; /* a number in blanks */
+            char *text = cp_asprintf(SPOTIFY_HEADER "%s%s%s", caps[i].before, value, caps[i].after);
+            struct got g;
+            read_text(text, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+            ck_assert_msg(g.status == CP_OK, "%s", g.err);
+            if (!extra) {
+                ck_assert_msg(g.nrows == 1, "%s at its cap: %s", caps[i].column,
+                              g.nrejects ? g.rejects[0].reason : "");
+            } else {
+                ck_assert_int_eq(g.nrejects, 1);
+                char *want = cp_asprintf("%s: %zu bytes, longer than the %zu-byte cap",
+                                         caps[i].column, n, caps[i].cap);
+                ck_assert_str_eq(g.rejects[0].reason, want);
+                free(want);
+            }
+            got_free(&g);
+            free(text);
+            free(value);
+        }
+    }
+
+    /* a track URI or URL: 256 bytes */
+    char *uri = cp_calloc(CP_CHART_TRACK_MAX + 2, 1);
+    memset(uri, 'u', CP_CHART_TRACK_MAX + 1);
+    char *text = cp_asprintf(SPOTIFY_HEADER "1,%s,A,T,L,1,1,1,10\n", uri);
+    struct got g;
+    read_text(text, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+    ck_assert_int_eq(g.nrejects, 1);
+    ck_assert_str_eq(g.rejects[0].reason, "uri: 257 bytes, longer than the 256-byte cap");
+    got_free(&g);
+    free(text);
+    free(uri);
+
+    size_t big = 921600;
+    char *artist = cp_calloc(big + 1, 1);
+    memset(artist, 'x', big);
+    text = cp_asprintf(SPOTIFY_HEADER "1,spotify:track:Fix0000000000000000001,A,T,L,1,1,1,10\n"
+                                      "2,spotify:track:" ID ",\"%s\",T,L,1,1,1,10\n"
+                                      "3,spotify:track:Fix0000000000000000003,A,T,L,1,1,1,10\n",
+                       artist);
+    read_text(text, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+    ck_assert_msg(g.status == CP_OK, "%s", g.err);
+    ck_assert_int_eq(g.nrows, 2);
+    ck_assert_int_eq(g.nrejects, 1);
+    ck_assert_str_eq(g.rejects[0].reason,
+                     "artist_names: 921600 bytes, longer than the 2000-byte cap");
+    size_t raw_len = strlen(g.rejects[0].raw_text);
+    ck_assert_msg(raw_len <= CP_CHART_REJECT_RAW_MAX, "raw text of %zu bytes", raw_len);
+    ck_assert_ptr_nonnull(strstr(g.rejects[0].raw_text, "[cut: 921654 bytes in all]"));
+    static const char start[] = "2,spotify:track:" ID ",\"xxx";
+    ck_assert_int_eq(strncmp(g.rejects[0].raw_text, start, sizeof start - 1), 0);
+    got_free(&g);
+    free(text);
+    free(artist);
+}
+END_TEST
+
 /* ---- file-level refusals -------------------------------------------------------------- */
 
 struct refusal_case {
@@ -789,10 +968,35 @@ END_TEST
 
 START_TEST(header_only_and_null_callbacks)
 {
+    /* a header and nothing else is refused, not read as a chart of no entries */
+    static const char *const header_only[] = {
+        SPOTIFY_HEADER,
+        SPOTIFY_HEADER "\n\r\n\n",
+        "\xEF\xBB\xBF" SPOTIFY_HEADER,
+        ",,,\"Note that these figures are generated using a formula.\",\n" LEGACY_HEADER,
+    };
+    for (size_t i = 0; i < sizeof header_only / sizeof header_only[0]; i++) {
+        struct got g;
+        read_text(header_only[i], "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+        ck_assert_msg(g.status == CP_ERR_FORMAT, "case %zu: %d", i, g.status);
+        ck_assert_str_eq(g.err, "no data rows: the file holds a header line only");
+        ck_assert_int_eq(g.nrows + g.nrejects, 0);
+        got_free(&g);
+        /* ingest asks cp_chart_resolve first: it refuses the same */
+        struct cp_chart_meta meta;
+        memset(&meta, 0, sizeof meta);
+        cp_chart_meta_from_filename("regional-global-daily-2024-03-01.csv", &meta);
+        char err[128] = "";
+        ck_assert_int_eq(
+            cp_chart_resolve(header_only[i], strlen(header_only[i]), &meta, err, sizeof err),
+            CP_ERR_FORMAT);
+        ck_assert_str_eq(err, "no data rows: the file holds a header line only");
+    }
+    /* a file whose only row is rejected has a data row: it reads, with the reject */
     struct got g;
-    read_text(SPOTIFY_HEADER, "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
+    read_text(SPOTIFY_HEADER "x\n", "regional-global-daily-2024-03-01.csv", NULL, NULL, &g);
     ck_assert_int_eq(g.status, CP_OK);
-    ck_assert_int_eq(g.nrows + g.nrejects, 0);
+    ck_assert_int_eq(g.nrejects, 1);
     got_free(&g);
 
     const char *text = SPOTIFY_HEADER "1,spotify:track:" ID ",A,T,L,1,1,1,10\nx\n";
@@ -817,7 +1021,13 @@ static const struct name_case name_cases[] = {
     {"regional-global-daily-2025-05-01.csv", "regional", "global", "daily", "2025-05-01"},
     {"/data/in/regional-au-weekly-2017-07-20.csv", "regional", "au", "weekly", "2017-07-20"},
     {"viral-za-daily-2022-09-01.csv", "viral", "za", "daily", "2022-09-01"},
-    {"regional-us-weekly-2019-12-27--2020-01-03.csv", "regional", "us", "weekly", "2020-01-03"},
+    /* legacy weekly ranges A--B: the week ends the day before B (a Thursday) */
+    {"regional-us-weekly-2019-12-27--2020-01-03.csv", "regional", "us", "weekly", "2020-01-02"},
+    {"regional-us-weekly-2019-01-04--2019-01-11.csv", "regional", "us", "weekly", "2019-01-10"},
+    {"regional-global-weekly-2020-02-28--2020-03-06.csv", "regional", "global", "weekly",
+     "2020-03-05"}, /* across a leap day */
+    {"regional-us-weekly-2020-12-25--2021-01-01.csv", "regional", "us", "weekly", "2020-12-31"},
+    {"regional-us-weekly-2019-01-04--2019-02-30.csv", "regional", "us", "weekly", ""},
     {"2017-01-01.csv", "", "", "", "2017-01-01"},
     {"regional-global-daily-latest.csv", "regional", "global", "daily", ""},
     {"REGIONAL-GB-DAILY-2020-01-01.CSV", "regional", "gb", "daily", "2020-01-01"},
@@ -1050,6 +1260,9 @@ int main(void)
     tcase_add_test(tc, mixed_rejects_lines_and_raw_text);
     tcase_add_loop_test(tc, reject_reasons, 0, sizeof reject_cases / sizeof reject_cases[0]);
     tcase_add_test(tc, long_values_cut_in_reasons);
+    tcase_add_loop_test(tc, hygiene_rejects, 0, sizeof hygiene_cases / sizeof hygiene_cases[0]);
+    tcase_add_test(tc, hygiene_rejects_the_row_alone);
+    tcase_add_test(tc, hygiene_caps);
     tcase_add_loop_test(tc, file_refusals, 0, sizeof refusal_cases / sizeof refusal_cases[0]);
     tcase_add_test(tc, missing_column_fixture);
     tcase_add_test(tc, forced_format);

@@ -1,13 +1,16 @@
 /* Unit tests of the domain rules in core/ that every layer shares: Spotify ids (chart files'
- * uri/url columns, API paths, --playlist), calendar dates (files, flags, API, release dates)
- * and the series vocabulary. Table-driven: one row per input. */
+ * uri/url columns, API paths, --playlist), calendar dates (files, flags, API, release dates),
+ * the series vocabulary and text from outside (UTF-8, the safe form). Table-driven: one row
+ * per input. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/date.h"
 #include "core/number.h"
 #include "core/series.h"
 #include "core/spotify_id.h"
+#include "core/text.h"
 #include "tests/testutil.h"
 
 /* ---- Spotify ids ------------------------------------------------------------------- */
@@ -244,6 +247,82 @@ START_TEST(numbers)
 }
 END_TEST
 
+/* ---- text from outside ---------------------------------------------------------------- */
+
+static const struct {
+    const char *bytes;
+    size_t len;
+    size_t invalid_at; /* len when valid */
+} utf8_cases[] = {
+    {"", 0, 0},
+    {"plain ascii", 11, 11},
+    {"Caf\xC3\xA9", 5, 5},
+    {"\xEB\xB0\xA4\xED\x8E\xB8", 6, 6}, /* Hangul */
+    {"\xF0\x9F\x8E\xB5 note", 9, 9},    /* U+1F3B5 */
+    {"\xF4\x8F\xBF\xBF", 4, 4},         /* U+10FFFF, the last */
+    {"a\0b", 3, 3},                     /* NUL is UTF-8; callers check it apart */
+    {"ab\xFF", 3, 2},                   /* never a UTF-8 byte */
+    {"Caf\xE9", 4, 3},                  /* Latin-1 */
+    {"\xC0\xAF", 2, 0},                 /* overlong '/' */
+    {"\xE0\x80\xAF", 3, 0},             /* overlong, three bytes */
+    {"\xF0\x80\x80\xAF", 4, 0},         /* overlong, four bytes */
+    {"x\xED\xA0\x80", 4, 1},            /* a UTF-16 surrogate */
+    {"\xF4\x90\x80\x80", 4, 0},         /* above U+10FFFF */
+    {"ok\xE2\x82", 4, 2},               /* cut off at the end */
+    {"\xE2\x82z", 3, 0},                /* cut off by another character */
+    {"\x80", 1, 0},                     /* a lone continuation byte */
+};
+
+START_TEST(utf8_validation)
+{
+    size_t got = cp_utf8_invalid_at(utf8_cases[_i].bytes, utf8_cases[_i].len);
+    ck_assert_msg(got == utf8_cases[_i].invalid_at, "case %d: invalid at %zu, expected %zu", _i,
+                  got, utf8_cases[_i].invalid_at);
+}
+END_TEST
+
+START_TEST(safe_text_form)
+{
+    /* valid text as it is; NUL and bytes that are not UTF-8 as \xNN */
+    char *safe = cp_text_safe_dup("La\0Foo \xFF\xC3\xA9\\", 11, 100);
+    ck_assert_str_eq(safe, "La\\x00Foo \\xff\xC3\xA9\\");
+    ck_assert_int_eq(cp_utf8_invalid_at(safe, strlen(safe)), strlen(safe));
+    /* applying it again changes nothing */
+    char *again = cp_text_safe_dup(safe, strlen(safe), 100);
+    ck_assert_str_eq(again, safe);
+    free(again);
+    free(safe);
+
+    /* over the cap: cut at a character boundary, the marker says how long it was, the whole
+     * within the cap */
+    char big[3000];
+    for (size_t i = 0; i < sizeof big; i += 3)
+        memcpy(big + i, "\xE2\x82\xAC", 3); /* U+20AC */
+    safe = cp_text_safe_dup(big, sizeof big, 100);
+    size_t n = strlen(safe);
+    ck_assert_msg(n <= 100, "%zu bytes", n);
+    ck_assert_ptr_nonnull(strstr(safe, " [cut: 3000 bytes in all]"));
+    ck_assert_int_eq(cp_utf8_invalid_at(safe, n), n);
+    again = cp_text_safe_dup(safe, n, 100);
+    ck_assert_str_eq(again, safe);
+    free(again);
+    free(safe);
+
+    /* an escape is never split by the cut */
+    char nuls[200] = {0};
+    safe = cp_text_safe_dup(nuls, sizeof nuls, 64);
+    ck_assert_msg(strlen(safe) <= 64, "%s", safe);
+    const char *marker = strstr(safe, " [cut:");
+    ck_assert_ptr_nonnull(marker);
+    ck_assert_int_eq((marker - safe) % 4, 0);
+    free(safe);
+    /* exactly at the cap: no cut */
+    safe = cp_text_safe_dup("abcd", 4, 4 + CP_TEXT_CUT_MARKER_MAX);
+    ck_assert_str_eq(safe, "abcd");
+    free(safe);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_rules");
@@ -257,6 +336,8 @@ int main(void)
     tcase_add_test(tc, release_dates);
     tcase_add_test(tc, series_vocabulary);
     tcase_add_test(tc, numbers);
+    tcase_add_loop_test(tc, utf8_validation, 0, sizeof utf8_cases / sizeof utf8_cases[0]);
+    tcase_add_test(tc, safe_text_form);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
