@@ -69,8 +69,41 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* A track's run so far, so each fixture row carries the chart-run columns
+ * charts.spotify.com would print for it (the series starts with the fixture). */
+struct fixture_run {
+    char id[32];
+    int peak, days, last_day, last_rank;
+};
+
+static struct fixture_run *fixture_run_of(struct fixture_run *runs, size_t *n, const char *id)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(runs[i].id, id))
+            return &runs[i];
+    struct fixture_run *r = &runs[(*n)++];
+    snprintf(r->id, sizeof r->id, "%s", id);
+    r->peak = 1000;
+    return r;
+}
+
+/* Appends rank's peak_rank, previous_rank and days_on_chart on day to the run. */
+static void fixture_run_step(struct fixture_run *r, int day, int rank, int *peak, int *previous,
+                             int *days)
+{
+    *previous = r->days > 0 && r->last_day == day - 1 ? r->last_rank : -1;
+    r->peak = rank < r->peak ? rank : r->peak;
+    r->days++;
+    r->last_day = day;
+    r->last_rank = rank;
+    *peak = r->peak;
+    *days = r->days;
+}
+
 static void write_fixture_charts(void)
 {
+    struct fixture_run runs[256] = {0};
+    size_t run_count = 0;
     for (int day = 1; day <= DAYS; day++) {
         struct cp_buf b;
         cp_buf_init(&b, TU_TEXT_MAX);
@@ -91,8 +124,11 @@ static void write_fixture_charts(void)
                 artists = "Steady Artist";
                 name = "Steady";
             }
-            cp_buf_addf(&b, "%d,\"spotify:track:%s\",\"%s\",\"%s\",\"Label\",%d,-1,1,\"%lld\"\n",
-                        rank, id, artists, name, rank, fixture_streams(rank, day));
+            int peak, previous, days;
+            fixture_run_step(fixture_run_of(runs, &run_count, id), day, rank, &peak, &previous,
+                             &days);
+            cp_buf_addf(&b, "%d,\"spotify:track:%s\",\"%s\",\"%s\",\"Label\",%d,%d,%d,\"%lld\"\n",
+                        rank, id, artists, name, peak, previous, days, fixture_streams(rank, day));
         }
         char *path = cp_asprintf("%s/regional-global-daily-2031-03-%02d.csv", data_dir, day);
         write_file(path, b.data);
@@ -103,9 +139,9 @@ static void write_fixture_charts(void)
         char *text = cp_asprintf(
             "\xEF\xBB\xBFrank,uri,artist_names,track_name,source,peak_rank,previous_rank,"
             "days_on_chart\n"
-            "1,\"spotify:track:" STEADY "\",\"Steady Artist\",\"Steady\",\"Label %d\",1,-1,%d\n"
-            "2,\"spotify:track:" CLIMB "\",\"Alpha, Beta\",\"Climb\",\"Label\",2,-1,%d\n",
-            day, day, day);
+            "1,\"spotify:track:" STEADY "\",\"Steady Artist\",\"Steady\",\"Label %d\",1,%d,%d\n"
+            "2,\"spotify:track:" CLIMB "\",\"Alpha, Beta\",\"Climb\",\"Label\",2,%d,%d\n",
+            day, day == 1 ? -1 : 1, day, day == 1 ? -1 : 2, day);
         char *path = cp_asprintf("%s/viral-global-daily-2031-03-%02d.csv", data_dir, day);
         write_file(path, text);
         free(path);
@@ -308,9 +344,9 @@ static void assert_members(const json_t *obj, const char *const *required)
 }
 
 static const char *const CHART_RUN_REQUIRED[] = {
-    "chart_kind",     "region",    "period",        "debut_date",    "debut_rank",
-    "peak_rank",      "peak_date", "days_at_1",     "days_in_top10", "total_days",
-    "longest_streak", "reentries", "total_streams", "last_date",     NULL};
+    "chart_kind",       "region", "period",         "debut_date", "debut_rank",    "peak_rank",
+    "peak_date",        "window", "longest_streak", "reentries",  "total_streams", "last_date",
+    "history_complete", NULL};
 
 /* The run of series kind/region/period in a track body. */
 static const json_t *find_run(const json_t *track, const char *kind, const char *period)
@@ -338,9 +374,18 @@ static void assert_run(const json_t *run, const char *debut_date, int debut_rank
     ck_assert_int_eq(int_member(run, "debut_rank"), debut_rank);
     ck_assert_int_eq(int_member(run, "peak_rank"), peak_rank);
     ck_assert_str_eq(str_member(run, "peak_date"), peak_date);
-    ck_assert_int_eq(int_member(run, "days_at_1"), at_1);
-    ck_assert_int_eq(int_member(run, "days_in_top10"), top10);
-    ck_assert_int_eq(int_member(run, "total_days"), total);
+    /* counts are named by their unit: days on daily series, weeks on weekly ones */
+    const char *unit = strcmp(str_member(run, "period"), "weekly") ? "days" : "weeks";
+    const char *other = strcmp(unit, "days") ? "days" : "weeks";
+    char key[32];
+    snprintf(key, sizeof key, "%s_at_1", unit);
+    ck_assert_int_eq(int_member(run, key), at_1);
+    snprintf(key, sizeof key, "%s_in_top10", unit);
+    ck_assert_int_eq(int_member(run, key), top10);
+    snprintf(key, sizeof key, "%s_on_chart", unit);
+    ck_assert_int_eq(int_member(run, key), total);
+    snprintf(key, sizeof key, "%s_on_chart", other);
+    ck_assert_msg(json_object_get(run, key) == NULL, "a %s run has %s", unit, key);
     ck_assert_int_eq(int_member(run, "longest_streak"), longest);
     ck_assert_int_eq(int_member(run, "reentries"), reentries);
 }
@@ -355,7 +400,8 @@ START_TEST(track_enriched_with_runs)
     assert_members(t, required);
     ck_assert_str_eq(str_member(t, "id"), STEADY);
     ck_assert_str_eq(str_member(t, "name"), "Steady");
-    ck_assert_str_eq(str_member(t, "artist_names"), "Steady Artist");
+    /* the Web API's credits are the richest source: its line replaces the charts' */
+    ck_assert_str_eq(str_member(t, "artist_names"), "Steady Artist, Guest");
     ck_assert_str_eq(str_member(t, "label"), "Label");
     ck_assert_int_eq(int_member(t, "duration_ms"), 201000);
     ck_assert(json_is_true(json_object_get(t, "explicit")));
@@ -385,6 +431,17 @@ START_TEST(track_enriched_with_runs)
         total += fixture_streams(1, day);
     ck_assert_int_eq(int_member(daily, "total_streams"), total);
     ck_assert_str_eq(str_member(daily, "last_date"), "2031-03-12");
+    /* the window the run covers, and the debut inside it: the file says day 1 */
+    ck_assert_str_eq(str_member(json_object_get(daily, "window"), "from"), "2031-03-01");
+    ck_assert_str_eq(str_member(json_object_get(daily, "window"), "to"), "2031-03-12");
+    ck_assert(json_is_true(json_object_get(daily, "history_complete")));
+    ck_assert_int_eq(int_member(daily, "source_days_on_chart"), 12);
+    ck_assert_int_eq(int_member(daily, "source_peak_rank"), 1);
+    /* a song of its own */
+    const json_t *song = json_object_get(t, "song");
+    ck_assert_str_eq(str_member(song, "id"), STEADY);
+    ck_assert_int_eq(json_array_size(json_object_get(song, "other_tracks")), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(song, "runs")), 2);
     const json_t *viral = find_run(t, "viral", "daily");
     assert_run(viral, "2031-03-01", 1, 1, "2031-03-01", 3, 3, 3, 3, 0);
     ck_assert(json_is_null(json_object_get(viral, "total_streams")));
@@ -404,9 +461,11 @@ START_TEST(track_provisional_credits_and_reentries)
     const json_t *alpha = json_array_get(artists, 0);
     ck_assert_str_eq(str_member(alpha, "name"), "Alpha");
     ck_assert(json_is_null(json_object_get(alpha, "spotify_id")));
-    /* a provisional artist is named by chartpulse's numeric id */
+    /* a provisional artist's public id: pa- and 16 hex digits of its name's MD5 */
     const char *id = str_member(alpha, "id");
-    ck_assert_msg(strspn(id, "0123456789") == strlen(id) && *id, "id '%s'", id);
+    ck_assert_msg(strlen(id) == 19 && !strncmp(id, "pa-", 3) &&
+                      strspn(id + 3, "0123456789abcdef") == 16,
+                  "id '%s'", id);
     /* rises from 10 one place a day, reaches 2 on day 9 and stays */
     assert_run(find_run(t, "regional", "daily"), "2031-03-01", 10, 2, "2031-03-09", 0, 12, 12, 12,
                0);
@@ -542,9 +601,9 @@ START_TEST(history_csv)
         ck_assert_msg(!strncmp(type, "text/csv", 8), "%s", type);
         ck_assert_str_eq(r.body.data,
                          "date,rank,streams,previous_rank,movement,peak_rank,days_on_chart,"
-                         "streak\r\n"
-                         "2031-03-11,9,561000,,new,9,1,1\r\n"
-                         "2031-03-12,8,612000,9,up,8,2,2\r\n");
+                         "streak,run_source\r\n"
+                         "2031-03-11,9,561000,,new,9,1,1,source\r\n"
+                         "2031-03-12,8,612000,9,up,8,2,2,source\r\n");
         tu_http_result_free(&r);
     }
 }
@@ -824,7 +883,7 @@ static void check_real_track(const struct real_stats *s)
     char *path = cp_asprintf("/v1/tracks/%s", s->track);
     json_t *t = get_json(&r, path);
     const json_t *run = find_run(t, "regional", "weekly");
-    ck_assert_msg(int_member(run, "total_days") == s->total, "%s total", s->track);
+    ck_assert_msg(int_member(run, "weeks_on_chart") == s->total, "%s total", s->track);
     assert_run(run, real_dates[s->debut_chart], s->debut_rank, s->peak_rank,
                real_dates[s->peak_chart], s->at_1, s->top10, s->total, s->longest, s->reentries);
     ck_assert_msg(int_member(run, "total_streams") == s->streams, "%s streams %lld vs %lld",
