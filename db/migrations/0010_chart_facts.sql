@@ -271,6 +271,12 @@ begin
     ) h using (track_id)
     where h.names is distinct from w.names;
 
+    -- the artists the changed tracks were credited to, to drop those left without a credit
+    -- (a re-split "Tyler, The Creator" leaves a provisional "The Creator" behind)
+    create temp table credit_old_artists on commit drop as
+    select distinct artist_id from core.track_credit
+    where track_id in (select track_id from credit_changed);
+
     -- an upsert, not delete + insert, so a concurrent load writing the same credits waits
     -- and then finds its row instead of colliding with it
     insert into core.track_credit as c (track_id, position, artist_id, role)
@@ -286,6 +292,11 @@ begin
     using (select track_id, max(position) as last_position from credit_wanted
            where track_id in (select track_id from credit_changed) group by track_id) x
     where c.track_id = x.track_id and c.position > x.last_position;
+
+    delete from core.artist a
+    using credit_old_artists o
+    where a.artist_id = o.artist_id and a.provisional and not a.single_field
+      and not exists (select 1 from core.track_credit c where c.artist_id = a.artist_id);
 end $$;
 
 -- Web API credits are the richest: the track's credit line becomes theirs.

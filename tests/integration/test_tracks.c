@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/generation.h"
+#include "core/date.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/cache.h"
@@ -825,11 +826,15 @@ static struct real_stats *real_stats(struct real_row *rows, size_t n_rows, size_
             streak = 0;
         }
         struct real_stats *s = &stats[n - 1];
-        /* consecutive means on the previous loaded chart of the series, whatever its date */
-        if (!first && rows[i - 1].chart == r->chart - 1)
+        /* consecutive means on the previous week's chart (SPEC 4a: a missing week breaks
+         * the streak); a return counts as a re-entry only when that week is loaded */
+        long day = cp_date_text_to_days(real_dates[r->chart]);
+        bool previous_week_loaded =
+            r->chart > 0 && cp_date_text_to_days(real_dates[r->chart - 1]) == day - 7;
+        if (!first && rows[i - 1].chart == r->chart - 1 && previous_week_loaded)
             streak++;
         else {
-            if (!first)
+            if (!first && previous_week_loaded)
                 s->reentries++;
             streak = 1;
         }
