@@ -34,6 +34,8 @@ queries=(
 "artist leaderboard, mid-month to mid-month|select * from reporting.artist_leaderboard('$region', 'daily', '$year-02-15', '$year-11-14', 'streams', 'all', 100)"
 "movers on a date (GET /v1/trends/movers)|select * from reporting.movers where chart_kind = 'regional' and region = '$region' and period = 'daily' and chart_date = '$date' order by rank_change desc limit 20"
 "daily totals over a year (GET /v1/trends/streams)|select * from reporting.daily_totals where chart_kind = 'regional' and region = '$region' and period = 'daily' and chart_date between '$year-01-01' and '$year-12-31'"
+"coverage of every series (GET /v1/regions)|select * from reporting.series_coverage"
+"missing ranges of every series (GET /v1/regions)|select * from reporting.series_gaps"
 )
 
 {

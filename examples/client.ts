@@ -45,6 +45,11 @@ async function main(): Promise<void> {
 
   const regions = await client.GET('/v1/regions');
   report('GET /v1/regions', regions.response);
+  for (const region of asJson(regions.data)?.regions ?? [])
+    for (const s of region.series)
+      if (s.charts_missing > 0)
+        console.log(`     ${region.region} ${s.chart_kind} ${s.period}: ${s.charts_missing} of ` +
+          `${s.charts_expected} charts missing, first gap ${s.missing_ranges[0]?.from}`);
 
   const chart = await client.GET('/v1/charts/{region}/{date}', {
     params: { path: { region: 'global', date: 'latest' }, query: { limit: 5 } },

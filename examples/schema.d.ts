@@ -11,7 +11,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Regions with chart coverage */
+        /**
+         * Regions with chart coverage
+         * @description Every region with at least one loaded chart (`global` first, then by code) and, per
+         *     series, the first and last chart, the charts loaded, the charts expected between
+         *     them (one a day on daily series, one every 7 days on weekly ones), how many of those
+         *     are missing, and the missing ranges themselves: the 50 largest (most charts missing;
+         *     of equal ones the earliest), listed in date order, with `missing_ranges_truncated`
+         *     saying whether the series has more. The BI views `reporting.series_coverage` and
+         *     `reporting.series_gaps` give the same numbers, every range included.
+         *
+         *     The CSV answer has one row per series: `region,name,chart_kind,period,first_date,
+         *     last_date,charts,charts_expected,charts_missing`. The ranges are a list per series
+         *     and do not fit a CSV row; read them from the JSON answer or `reporting.series_gaps`.
+         */
         get: operations["listRegions"];
         put?: never;
         post?: never;
@@ -459,8 +472,35 @@ export interface components {
                 period: "daily" | "weekly";
                 first_date: components["schemas"]["Date"];
                 last_date: components["schemas"]["Date"];
+                /** @description charts loaded */
                 charts: number;
+                /**
+                 * @description periods from first_date to last_date inclusive: days on a daily series,
+                 *     7-day steps on a weekly one (counted from first_date)
+                 */
+                charts_expected: number;
+                /**
+                 * @description periods in that span with no chart loaded; charts + charts_missing =
+                 *     charts_expected unless two charts of a weekly series fall in one week
+                 */
+                charts_missing: number;
+                /**
+                 * @description runs of consecutive missing periods: the 50 largest (most charts; of equal
+                 *     ones the earliest), in date order
+                 */
+                missing_ranges: components["schemas"]["MissingRange"][];
+                /** @description the series has more missing ranges than missing_ranges lists */
+                missing_ranges_truncated: boolean;
             }[];
+        };
+        /** @description periods of a series with no chart loaded */
+        MissingRange: {
+            /** @description the date the first missing chart would have */
+            from: components["schemas"]["Date"];
+            /** @description the date the last missing chart would have (on weekly series, 7 days apart) */
+            to: components["schemas"]["Date"];
+            /** @description charts missing in the range */
+            charts: number;
         };
         /**
          * @description one chart position. The run values shown are the source's own where its file had
@@ -1013,9 +1053,88 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "regions": [
+                     *         {
+                     *           "region": "global",
+                     *           "name": "Global",
+                     *           "series": [
+                     *             {
+                     *               "chart_kind": "regional",
+                     *               "period": "daily",
+                     *               "first_date": "2017-01-01",
+                     *               "last_date": "2025-05-05",
+                     *               "charts": 36,
+                     *               "charts_expected": 3047,
+                     *               "charts_missing": 3011,
+                     *               "missing_ranges": [
+                     *                 {
+                     *                   "from": "2017-02-01",
+                     *                   "to": "2025-04-30",
+                     *                   "charts": 3011
+                     *                 }
+                     *               ],
+                     *               "missing_ranges_truncated": false
+                     *             },
+                     *             {
+                     *               "chart_kind": "regional",
+                     *               "period": "weekly",
+                     *               "first_date": "2016-12-29",
+                     *               "last_date": "2019-05-02",
+                     *               "charts": 123,
+                     *               "charts_expected": 123,
+                     *               "charts_missing": 0,
+                     *               "missing_ranges": [],
+                     *               "missing_ranges_truncated": false
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "region": "au",
+                     *           "name": "Australia",
+                     *           "series": [
+                     *             {
+                     *               "chart_kind": "regional",
+                     *               "period": "weekly",
+                     *               "first_date": "2016-12-29",
+                     *               "last_date": "2025-07-03",
+                     *               "charts": 107,
+                     *               "charts_expected": 445,
+                     *               "charts_missing": 338,
+                     *               "missing_ranges": [
+                     *                 {
+                     *                   "from": "2017-02-16",
+                     *                   "to": "2017-02-16",
+                     *                   "charts": 1
+                     *                 },
+                     *                 {
+                     *                   "from": "2019-01-10",
+                     *                   "to": "2025-06-12",
+                     *                   "charts": 336
+                     *                 },
+                     *                 {
+                     *                   "from": "2025-06-26",
+                     *                   "to": "2025-06-26",
+                     *                   "charts": 1
+                     *                 }
+                     *               ],
+                     *               "missing_ranges_truncated": false
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         regions: components["schemas"]["RegionCoverage"][];
                     };
+                    /**
+                     * @example region,name,chart_kind,period,first_date,last_date,charts,charts_expected,charts_missing
+                     *     global,Global,regional,daily,2017-01-01,2025-05-05,36,3047,3011
+                     *     global,Global,regional,weekly,2016-12-29,2019-05-02,123,123,0
+                     *     au,Australia,regional,weekly,2016-12-29,2025-07-03,107,445,338
+                     */
                     "text/csv": string;
                 };
             };

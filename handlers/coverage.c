@@ -7,11 +7,21 @@
 #include "db/regions_repo.h"
 #include "handlers/csv.h"
 
+/* The series object: coverage counts, then the missing ranges (the largest, in date order;
+ * CP_REGIONS_MAX_RANGES at most, missing_ranges_truncated saying whether there are more). */
 static json_t *series_json(const struct cp_region_series *s)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "chart_kind", s->chart_kind, "period", s->period,
-                     "first_date", s->first_date, "last_date", s->last_date, "charts",
-                     (json_int_t)s->charts);
+    json_t *ranges = json_array();
+    for (size_t i = 0; i < s->range_count; i++)
+        json_array_append_new(ranges, json_pack("{s:s, s:s, s:I}", "from", s->ranges[i].from, "to",
+                                                s->ranges[i].to, "charts",
+                                                (json_int_t)s->ranges[i].charts));
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:b}", "chart_kind", s->chart_kind,
+                     "period", s->period, "first_date", s->first_date, "last_date", s->last_date,
+                     "charts", (json_int_t)s->charts, "charts_expected",
+                     (json_int_t)s->charts_expected, "charts_missing",
+                     (json_int_t)s->charts_missing, "missing_ranges", ranges,
+                     "missing_ranges_truncated", s->ranges_truncated);
 }
 
 cp_status cp_regions_index(const struct cp_request *req, struct cp_reply *reply)
@@ -44,8 +54,10 @@ cp_status cp_regions_index(const struct cp_request *req, struct cp_reply *reply)
             json_array_append_new(rows, row);
         }
         cp_regions_repo_cleanup(&coverage);
-        static const char *const columns[] = {"region",     "name",      "chart_kind", "period",
-                                              "first_date", "last_date", "charts",     NULL};
+        /* one row per series: the ranges are a list, which a CSV row has no room for */
+        static const char *const columns[] = {
+            "region",    "name",   "chart_kind",      "period",         "first_date",
+            "last_date", "charts", "charts_expected", "charts_missing", NULL};
         return cp_csv_reply_rows(reply, rows, NULL, columns);
     }
     json_t *regions = json_array();

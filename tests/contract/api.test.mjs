@@ -128,10 +128,58 @@ test('GET /v1/charts/{region}/{date}', async () => {
   await bad(op, '/v1/charts/global/1999-01-01', 404);
 });
 
+/** Days from ISO date a to ISO date b. */
+const daysBetween = (a, b) => (Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86400000;
+const addDays = (a, n) => new Date(Date.parse(`${a}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
+
+/** The series (kind, period) of region in a /v1/regions body. */
+function regionSeries(body, region, kind, period) {
+  const series = body.regions.find((x) => x.region === region)?.series
+    .find((s) => s.chart_kind === kind && s.period === period);
+  assert.ok(series, `no ${region} ${kind} ${period} series`);
+  return series;
+}
+
+/** What every series of /v1/regions must satisfy, whatever the data. */
+function assertCoherentCoverage(body) {
+  for (const region of body.regions)
+    for (const s of region.series) {
+      const where = `${region.region} ${s.chart_kind} ${s.period}`;
+      const step = s.period === 'weekly' ? 7 : 1;
+      assert.equal(s.charts_expected, Math.floor(daysBetween(s.first_date, s.last_date) / step) + 1, where);
+      assert.ok(s.charts_missing <= s.charts_expected && s.charts + s.charts_missing >= s.charts_expected, where);
+      const listed = s.missing_ranges.reduce((n, r) => n + r.charts, 0);
+      if (s.missing_ranges_truncated) assert.ok(listed < s.charts_missing, where);
+      else assert.equal(listed, s.charts_missing, `${where}: the ranges add up to charts_missing`);
+      let previousTo = s.first_date;
+      for (const r of s.missing_ranges) {
+        assert.ok(r.from > previousTo && r.from <= r.to && r.to < s.last_date, `${where}: ranges in date order, inside the series`);
+        assert.equal(Math.floor(daysBetween(r.from, r.to) / step) + 1, r.charts, `${where}: ${r.from}..${r.to}`);
+        previousTo = r.to;
+      }
+    }
+}
+
 test('GET /v1/regions', async () => {
   const r = await ok('GET /v1/regions', '/v1/regions');
-  assert.ok(r.body.regions.some((x) => x.region === 'global'));
-  await ok('GET /v1/regions', '/v1/regions?format=csv');
+  assert.equal(r.body.regions[0].region, 'global');
+  assertCoherentCoverage(r.body);
+  // the generated fixture: 21 consecutive days and their 2 weeks in every region
+  const daily = regionSeries(r.body, 'global', 'regional', 'daily');
+  assert.deepEqual(daily, {
+    chart_kind: 'regional', period: 'daily', first_date: addDays(FIXTURE_END_DATE, -20),
+    last_date: FIXTURE_END_DATE, charts: 21, charts_expected: 21, charts_missing: 0,
+    missing_ranges: [], missing_ranges_truncated: false,
+  });
+  const weekly = regionSeries(r.body, 'global', 'regional', 'weekly');
+  assert.equal(weekly.charts, 2);
+  assert.equal(weekly.charts_expected, 2);
+  const csv = await ok('GET /v1/regions', '/v1/regions?format=csv');
+  const rows = parseCsv(csv.text);
+  assert.deepEqual(rows[0], ['region', 'name', 'chart_kind', 'period', 'first_date', 'last_date',
+    'charts', 'charts_expected', 'charts_missing']);
+  assert.deepEqual(rows[1], ['global', 'Global', 'regional', 'daily', daily.first_date,
+    FIXTURE_END_DATE, '21', '21', '0']);
   await bad('GET /v1/regions', '/v1/regions?format=yaml');
 });
 
@@ -230,6 +278,14 @@ test('POST /v1/uploads', async () => {
   succeeded.add(op);
   assert.ok(first.body.rows_rejected > 0, 'the fixture has bad rows');
   ids.objectWithRejects = first.body.object_id;
+  // a chart half a year after the fixture's last: the months between show as one range
+  const coverage = await ok('GET /v1/regions', '/v1/regions');
+  assertCoherentCoverage(coverage.body);
+  const us = regionSeries(coverage.body, 'us', 'regional', 'daily');
+  const hole = daysBetween(FIXTURE_END_DATE, '2033-01-01') - 1;
+  assert.equal(us.last_date, '2033-01-01');
+  assert.equal(us.charts_missing, hole);
+  assert.deepEqual(us.missing_ranges, [{ from: addDays(FIXTURE_END_DATE, 1), to: '2032-12-31', charts: hole }]);
   const second = await call(server, op, `/v1/uploads?filename=${name}`, { body: good, headers: admin, expect: 200 });
   assert.equal(second.body.object_id, first.body.object_id);
   await call(server, op, '/v1/uploads?filename=notes.csv', {

@@ -102,6 +102,13 @@ function validatorFor(key, schema) {
   return validators.get(key);
 }
 
+/** The errors of value against schema (a schema of the spec, its `#/components/...`
+ * references resolved), as text; '' when it matches. key names the schema for reuse. */
+export function schemaErrors(key, schema, value) {
+  const validate = validatorFor(key, schema);
+  return validate(value) ? '' : ajv.errorsText(validate.errors);
+}
+
 // ---- the server ----------------------------------------------------------------------
 
 /** Runs the binary to completion; returns {status, stdout, stderr}. */

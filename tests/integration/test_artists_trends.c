@@ -231,6 +231,10 @@ START_TEST(regions_list_coverage)
     ck_assert_str_eq(str(series, "first_date"), "2031-01-30");
     ck_assert_str_eq(str(series, "last_date"), "2031-02-03");
     ck_assert_int_eq(num(series, "charts"), 5);
+    ck_assert_int_eq(num(series, "charts_expected"), 5);
+    ck_assert_int_eq(num(series, "charts_missing"), 0);
+    arr(series, "missing_ranges", 0);
+    ck_assert(json_is_false(json_object_get(series, "missing_ranges_truncated")));
     const json_t *se = json_array_get(regions, 1);
     ck_assert_str_eq(str(se, "region"), "se");
     ck_assert_str_eq(str(se, "name"), "Sweden");
@@ -242,9 +246,10 @@ START_TEST(regions_list_coverage)
     http_request(&r, "GET", "/v1/regions?format=csv", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_msg(strstr(r.headers.data, "text/csv") != NULL, "%s", r.headers.data);
-    ck_assert_str_eq(r.body.data, "region,name,chart_kind,period,first_date,last_date,charts\r\n"
-                                  "global,Global,regional,daily,2031-01-30,2031-02-03,5\r\n"
-                                  "se,Sweden,regional,weekly,2031-02-06,2031-02-06,1\r\n");
+    ck_assert_str_eq(r.body.data, "region,name,chart_kind,period,first_date,last_date,charts,"
+                                  "charts_expected,charts_missing\r\n"
+                                  "global,Global,regional,daily,2031-01-30,2031-02-03,5,5,0\r\n"
+                                  "se,Sweden,regional,weekly,2031-02-06,2031-02-06,1,1,0\r\n");
     tu_http_result_free(&r);
 
     assert_bad_request("/v1/regions?format=xml", "format");

@@ -40,7 +40,7 @@ public final class BiSmoke {
                 while (rs.next()) views.add(rs.getString("TABLE_NAME"));
             }
             for (String required : new String[] {"chart_entries", "track_stats", "artist_stats",
-                    "daily_totals", "movers"}) {
+                    "daily_totals", "movers", "series_coverage", "series_gaps"}) {
                 check(views.contains(required), "reporting." + required + " is listed");
             }
             try (Statement st = c.createStatement()) {

@@ -1,6 +1,6 @@
 -- The star schema's shape: tables, keys, partitioning, the reporting surface.
 begin;
-select plan(26);
+select plan(28);
 
 select has_schema(s) from unnest(array['core', 'catalog', 'etl', 'reporting']) s;
 select has_table('core', t, 'core.' || t) from unnest(array['region', 'track', 'artist',
@@ -13,7 +13,8 @@ select is((select relkind::text from pg_class where oid = 'core.chart_entry'::re
           'chart_entry is partitioned');
 select has_index('core', 'chart_entry', 'chart_entry_track_idx', 'track history index');
 select has_view('reporting', v, 'reporting.' || v) from unnest(array['chart_entries', 'track_stats',
-    'artist_stats', 'artist_months', 'daily_totals', 'movers', 'credits']) v;
+    'artist_stats', 'artist_months', 'daily_totals', 'movers', 'credits', 'series_coverage',
+    'series_gaps']) v;
 select has_function('reporting', 'artist_leaderboard', 'leaderboard function');
 select has_function('reporting', 'track_history', 'track history function');
 

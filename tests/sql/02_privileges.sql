@@ -1,11 +1,12 @@
 -- chartpulse_bi reads the reporting schema and nothing else, and writes nothing;
 -- chartpulse_api reads but never writes.
 begin;
-select plan(16);
+select plan(18);
 
 set local role chartpulse_bi;
 select lives_ok('select * from reporting.' || v || ' limit 1', 'bi reads reporting.' || v)
-from unnest(array['chart_entries', 'track_stats', 'artist_stats', 'daily_totals', 'movers']) v;
+from unnest(array['chart_entries', 'track_stats', 'artist_stats', 'daily_totals', 'movers',
+                   'series_coverage', 'series_gaps']) v;
 select lives_ok($$select * from reporting.artist_leaderboard('global', 'daily', '2020-01-01', '2020-12-31')$$,
                 'bi runs the leaderboard');
 select throws_ok('select * from core.chart_entry limit 1', '42501', null, 'bi cannot read core');
