@@ -386,3 +386,42 @@ void tu_http_result_free(struct tu_http_result *r)
     cp_buf_free(&r->body);
     cp_buf_free(&r->headers);
 }
+
+void tu_server_opts(struct cp_server_opts *opts)
+{
+    cp_server_opts_init(opts);
+    opts->db_workers = 2;
+    opts->db_connect_timeout_s = 2;
+}
+
+void tu_server_start(struct tu_server *ts, const char *const *settings,
+                     const struct cp_server_opts *opts)
+{
+    memset(ts, 0, sizeof *ts);
+    char err[512];
+    ck_assert_msg(cp_config_load(&ts->cfg, err, sizeof err) == CP_OK, "config: %s", err);
+    ck_assert_msg(cp_config_set(&ts->cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err) ==
+                      CP_OK,
+                  "CHARTPULSE_LISTEN: %s", err);
+    for (size_t i = 0; settings && settings[i]; i += 2)
+        if (settings[i + 1])
+            ck_assert_msg(cp_config_set(&ts->cfg, settings[i], settings[i + 1], err, sizeof err) ==
+                              CP_OK,
+                          "%s: %s", settings[i], err);
+    struct cp_server_opts defaults;
+    if (!opts) {
+        tu_server_opts(&defaults);
+        opts = &defaults;
+    }
+    ck_assert_msg(cp_server_start(&ts->cfg, opts, &ts->server, err, sizeof err) == CP_OK,
+                  "server: %s", err);
+    ck_assert_int_gt(cp_server_port(ts->server), 0);
+    snprintf(ts->base, sizeof ts->base, "http://127.0.0.1:%d", cp_server_port(ts->server));
+}
+
+void tu_server_stop(struct tu_server *ts)
+{
+    cp_server_stop(ts->server);
+    ts->server = NULL;
+    cp_config_cleanup(&ts->cfg);
+}

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "core/config.h"
+#include "server/http.h"
 
 /* Caps of the tests' own buffers: a file read whole, a text built in a test, an HTTP answer's
  * headers, a short path or query. */
@@ -87,5 +89,22 @@ struct tu_http_result {
 void tu_http_request(struct tu_http_result *r, const char *method, const char *url,
                      const char *const *extra_headers, const char *body, size_t body_len);
 void tu_http_result_free(struct tu_http_result *r);
+
+/* A `chartpulse serve` inside the test process, on a free loopback port. Start one per
+ * test: its threads do not survive Check's fork. */
+struct tu_server {
+    struct cp_config cfg;
+    struct cp_server *server;
+    char base[64]; /* http://127.0.0.1:<port> */
+};
+/* Starts ts with the environment's settings, overridden by settings: "NAME", "value"
+ * pairs ending in NULL (a NULL value keeps the environment's), or NULL for none. opts NULL
+ * means the tests' defaults: two database workers, a 2-second connect timeout. Fails the
+ * test when the server does not start. */
+void tu_server_start(struct tu_server *ts, const char *const *settings,
+                     const struct cp_server_opts *opts);
+void tu_server_stop(struct tu_server *ts);
+/* The tests' server options, to adjust before tu_server_start. */
+void tu_server_opts(struct cp_server_opts *opts);
 
 #endif

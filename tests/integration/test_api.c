@@ -178,38 +178,18 @@ static void suite_teardown(void)
 
 /* ---- a server per test (threads do not survive Check's fork) ----------------------- */
 
-struct test_server {
-    struct cp_config cfg;
-    struct cp_server *server;
-    char base[64];
-};
+static struct tu_server live;
 
-static struct test_server live;
-
-static void server_start(struct test_server *ts, const char *api_url)
+/* api_url NULL keeps the environment's API_DATABASE_URL. */
+static void server_start(struct tu_server *ts, const char *api_url)
 {
-    char err[512];
-    ck_assert_msg(cp_config_load(&ts->cfg, err, sizeof err) == CP_OK, "config: %s", err);
-    ck_assert_int_eq(cp_config_set(&ts->cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
-                     CP_OK);
-    if (api_url)
-        ck_assert_int_eq(cp_config_set(&ts->cfg, "API_DATABASE_URL", api_url, err, sizeof err),
-                         CP_OK);
-    struct cp_server_opts opts;
-    cp_server_opts_init(&opts);
-    opts.db_workers = 2;
-    opts.db_connect_timeout_s = 2;
-    ck_assert_msg(cp_server_start(&ts->cfg, &opts, &ts->server, err, sizeof err) == CP_OK,
-                  "server: %s", err);
-    ck_assert_int_gt(cp_server_port(ts->server), 0);
-    snprintf(ts->base, sizeof ts->base, "http://127.0.0.1:%d", cp_server_port(ts->server));
+    const char *const settings[] = {"API_DATABASE_URL", api_url, NULL};
+    tu_server_start(ts, settings, NULL);
 }
 
-static void server_stop(struct test_server *ts)
+static void server_stop(struct tu_server *ts)
 {
-    cp_server_stop(ts->server);
-    ts->server = NULL;
-    cp_config_cleanup(&ts->cfg);
+    tu_server_stop(ts);
 }
 
 static void test_setup(void)
@@ -225,7 +205,7 @@ static void test_teardown(void)
 /* ---- an HTTP client ---------------------------------------------------------------- */
 
 /* Performs one request; extra_headers is NULL or a NULL-terminated list of "Name: value". */
-static void http_request(struct tu_http_result *r, const struct test_server *ts, const char *method,
+static void http_request(struct tu_http_result *r, const struct tu_server *ts, const char *method,
                          const char *path, const char *const *extra_headers, const char *body,
                          size_t body_len)
 {
@@ -951,7 +931,7 @@ START_TEST(database_down_is_503)
      * database here */
     char err[512];
     ck_assert_int_eq(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err), CP_OK);
-    struct test_server down;
+    struct tu_server down;
     memset(&down, 0, sizeof down);
     server_start(&down, DEAD_DATABASE_URL);
 

@@ -114,34 +114,16 @@ static void fixture_teardown(void)
     curl_global_cleanup();
 }
 
-struct test_server {
-    struct cp_config cfg;
-    struct cp_server *server;
-    char base[64];
-};
-
-static struct test_server live;
+static struct tu_server live;
 
 static void server_start(void)
 {
-    char err[512];
-    ck_assert_msg(cp_config_load(&live.cfg, err, sizeof err) == CP_OK, "config: %s", err);
-    ck_assert_int_eq(cp_config_set(&live.cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
-                     CP_OK);
-    struct cp_server_opts opts;
-    cp_server_opts_init(&opts);
-    opts.db_workers = 2;
-    opts.db_connect_timeout_s = 2;
-    ck_assert_msg(cp_server_start(&live.cfg, &opts, &live.server, err, sizeof err) == CP_OK,
-                  "server: %s", err);
-    snprintf(live.base, sizeof live.base, "http://127.0.0.1:%d", cp_server_port(live.server));
+    tu_server_start(&live, NULL, NULL);
 }
 
 static void server_stop(void)
 {
-    cp_server_stop(live.server);
-    live.server = NULL;
-    cp_config_cleanup(&live.cfg);
+    tu_server_stop(&live);
 }
 
 /* ---- an HTTP client ------------------------------------------------------------------ */

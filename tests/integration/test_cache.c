@@ -99,42 +99,21 @@ static void suite_teardown(void)
 
 /* ---- servers ----------------------------------------------------------------------- */
 
-struct test_server {
-    struct cp_config cfg;
-    struct cp_server *server;
-    char base[64];
-};
-
-static struct test_server live;
+static struct tu_server live;
 
 /* api_url / redis_url NULL keep the environment's; redis_url "" disables Redis. */
-static void server_start(struct test_server *ts, const char *api_url, const char *redis_url)
+static void server_start(struct tu_server *ts, const char *api_url, const char *redis_url)
 {
-    memset(ts, 0, sizeof *ts);
-    char err[512];
-    ck_assert_msg(cp_config_load(&ts->cfg, err, sizeof err) == CP_OK, "config: %s", err);
-    ck_assert_int_eq(cp_config_set(&ts->cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
-                     CP_OK);
-    if (api_url)
-        ck_assert_int_eq(cp_config_set(&ts->cfg, "API_DATABASE_URL", api_url, err, sizeof err),
-                         CP_OK);
-    if (redis_url)
-        ck_assert_int_eq(cp_config_set(&ts->cfg, "REDIS_URL", redis_url, err, sizeof err), CP_OK);
+    const char *const settings[] = {"API_DATABASE_URL", api_url, "REDIS_URL", redis_url, NULL};
     struct cp_server_opts opts;
-    cp_server_opts_init(&opts);
-    opts.db_workers = 2;
-    opts.db_connect_timeout_s = 2;
+    tu_server_opts(&opts);
     opts.cache_refresh_ms = REFRESH_MS;
-    ck_assert_msg(cp_server_start(&ts->cfg, &opts, &ts->server, err, sizeof err) == CP_OK,
-                  "server: %s", err);
-    snprintf(ts->base, sizeof ts->base, "http://127.0.0.1:%d", cp_server_port(ts->server));
+    tu_server_start(ts, settings, &opts);
 }
 
-static void server_stop(struct test_server *ts)
+static void server_stop(struct tu_server *ts)
 {
-    cp_server_stop(ts->server);
-    ts->server = NULL;
-    cp_config_cleanup(&ts->cfg);
+    tu_server_stop(ts);
 }
 
 /* Every test starts from a new generation (nothing another test or run left in Redis is
@@ -155,7 +134,7 @@ static void test_teardown(void)
 
 /* ---- an HTTP client ---------------------------------------------------------------- */
 
-static void http_request(struct tu_http_result *r, const struct test_server *ts, const char *method,
+static void http_request(struct tu_http_result *r, const struct tu_server *ts, const char *method,
                          const char *path, const char *const *extra_headers)
 {
     char *url = cp_asprintf("%s%s", ts->base, path);
@@ -163,7 +142,7 @@ static void http_request(struct tu_http_result *r, const struct test_server *ts,
     free(url);
 }
 
-static void http_get(struct tu_http_result *r, const struct test_server *ts, const char *path,
+static void http_get(struct tu_http_result *r, const struct tu_server *ts, const char *path,
                      const char *const *extra_headers)
 {
     http_request(r, ts, "GET", path, extra_headers);
@@ -188,7 +167,7 @@ static void assert_no_header(const struct tu_http_result *r, const char *name)
 }
 
 /* GETs path and checks the status and where the answer came from. */
-static void get_expecting(struct tu_http_result *r, const struct test_server *ts, const char *path,
+static void get_expecting(struct tu_http_result *r, const struct tu_server *ts, const char *path,
                           const char *const *extra_headers, long status, const char *x_cache)
 {
     http_get(r, ts, path, extra_headers);
@@ -210,7 +189,7 @@ static const char *first_track_name(const struct tu_http_result *r)
 
 /* The value of the sample whose name and labels are exactly `series` (e.g.
  * `chartpulse_cache_hits_total{level="local"}`); fails when absent. */
-static double metric(const struct test_server *ts, const char *series)
+static double metric(const struct tu_server *ts, const char *series)
 {
     struct tu_http_result r;
     http_get(&r, ts, "/metrics", NULL);

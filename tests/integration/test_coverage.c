@@ -140,30 +140,16 @@ static void fixture_teardown(void)
     curl_global_cleanup();
 }
 
-static struct cp_config cfg;
-static struct cp_server *server;
-static char base[64];
+static struct tu_server live;
 
 static void server_start(void)
 {
-    char err[512];
-    ck_assert_msg(cp_config_load(&cfg, err, sizeof err) == CP_OK, "config: %s", err);
-    ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
-                     CP_OK);
-    struct cp_server_opts opts;
-    cp_server_opts_init(&opts);
-    opts.db_workers = 2;
-    opts.db_connect_timeout_s = 2;
-    ck_assert_msg(cp_server_start(&cfg, &opts, &server, err, sizeof err) == CP_OK, "server: %s",
-                  err);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", cp_server_port(server));
+    tu_server_start(&live, NULL, NULL);
 }
 
 static void server_stop(void)
 {
-    cp_server_stop(server);
-    server = NULL;
-    cp_config_cleanup(&cfg);
+    tu_server_stop(&live);
 }
 
 /* ---- reading the answer ------------------------------------------------------------------ */
@@ -171,7 +157,7 @@ static void server_stop(void)
 /* GET path, which must answer 200; the caller frees r. */
 static void get_ok(struct tu_http_result *r, const char *path)
 {
-    char *url = cp_asprintf("%s%s", base, path);
+    char *url = cp_asprintf("%s%s", live.base, path);
     tu_http_request(r, "GET", url, NULL, NULL, 0);
     free(url);
     ck_assert_msg(r->status == 200, "GET %s: %ld %s", path, r->status,

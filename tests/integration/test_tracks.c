@@ -16,8 +16,8 @@
 
 #include "core/buf.h"
 #include "core/config.h"
-#include "core/generation.h"
 #include "core/date.h"
+#include "core/generation.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/cache.h"
@@ -248,35 +248,21 @@ static void suite_teardown(void)
 
 /* ---- a server per test (threads do not survive Check's fork) ----------------------- */
 
-static struct cp_config cfg;
-static struct cp_server *server;
-static char base[64];
+static struct tu_server live;
 
 static void server_start(void)
 {
-    char err[512];
-    ck_assert_msg(cp_config_load(&cfg, err, sizeof err) == CP_OK, "config: %s", err);
-    ck_assert_int_eq(cp_config_set(&cfg, "CHARTPULSE_LISTEN", "127.0.0.1:0", err, sizeof err),
-                     CP_OK);
-    struct cp_server_opts opts;
-    cp_server_opts_init(&opts);
-    opts.db_workers = 2;
-    opts.db_connect_timeout_s = 2;
-    ck_assert_msg(cp_server_start(&cfg, &opts, &server, err, sizeof err) == CP_OK, "server: %s",
-                  err);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", cp_server_port(server));
+    tu_server_start(&live, NULL, NULL);
 }
 
 static void server_stop(void)
 {
-    cp_server_stop(server);
-    server = NULL;
-    cp_config_cleanup(&cfg);
+    tu_server_stop(&live);
 }
 
 static void http_get(struct tu_http_result *r, const char *path, const char *extra_header)
 {
-    char *url = cp_asprintf("%s%s", base, path);
+    char *url = cp_asprintf("%s%s", live.base, path);
     const char *headers[] = {extra_header, NULL};
     tu_http_request(r, "GET", url, headers, NULL, 0);
     free(url);
