@@ -141,3 +141,13 @@ int cp_period_days(const char *period)
 {
     return period && !strcmp(period, "weekly") ? 7 : 1;
 }
+
+const char *cp_period_unit(const char *period)
+{
+    return period && !strcmp(period, "weekly") ? "weeks" : "days";
+}
+
+const char *cp_period_on_chart(const char *period)
+{
+    return period && !strcmp(period, "weekly") ? "weeks_on_chart" : "days_on_chart";
+}

@@ -36,5 +36,11 @@ bool cp_period_valid(const char *s);
 bool cp_chart_kind_valid(const char *s);
 /* Days between two consecutive charts of the period: 7 for "weekly", else 1. */
 int cp_period_days(const char *period);
+/* The unit a period's counts are named by (SPEC 4a: a field named days counts days):
+ * "weeks" for "weekly", else "days". */
+const char *cp_period_unit(const char *period);
+/* The name of a count of charts on chart: "weeks_on_chart" for "weekly", else
+ * "days_on_chart". */
+const char *cp_period_on_chart(const char *period);
 
 #endif

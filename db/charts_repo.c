@@ -59,17 +59,20 @@ enum chart_column {
     COL_SONG_ID,
 };
 
-/* An integer column; *present is false for NULL (and for text that is not a number, which
- * the schema rules out). */
 static void copy_message(char *err, size_t errlen, const char *message)
 {
     snprintf(err, errlen, "%s", message);
     err[strcspn(err, "\n")] = '\0';
 }
 
-static const char *text_or_null(const PGresult *res, int row, int col)
+/* The four run columns from column first on: previous rank, movement, peak rank and
+ * periods on chart, in that order (the shown ones and the derived_* ones alike). */
+static void read_run_values(const PGresult *res, int row, int first, struct cp_chart_run_values *v)
 {
-    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+    v->previous_rank = (int)cp_pg_int(res, row, first, &v->has_previous_rank);
+    v->movement = cp_pg_text(res, row, first + 1);
+    v->peak_rank = (int)cp_pg_int(res, row, first + 2, &v->has_peak_rank);
+    v->periods_on_chart = (int)cp_pg_int(res, row, first + 3, &v->has_periods_on_chart);
 }
 
 cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct cp_chart *chart,
@@ -107,19 +110,9 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
         e->track_name = PQgetvalue(res, row, COL_TRACK_NAME);
         e->artist_names = PQgetvalue(res, row, COL_ARTIST_NAMES);
         e->streams = cp_pg_int(res, row, COL_STREAMS, &e->has_streams);
-        e->previous_rank = (int)cp_pg_int(res, row, COL_PREVIOUS_RANK, &e->has_previous_rank);
-        e->movement = text_or_null(res, row, COL_MOVEMENT);
-        e->peak_rank = (int)cp_pg_int(res, row, COL_PEAK_RANK, &e->has_peak_rank);
-        e->periods_on_chart =
-            (int)cp_pg_int(res, row, COL_PERIODS_ON_CHART, &e->has_periods_on_chart);
+        read_run_values(res, row, COL_PREVIOUS_RANK, &e->shown);
         e->run_source = PQgetvalue(res, row, COL_RUN_SOURCE);
-        e->derived.previous_rank =
-            (int)cp_pg_int(res, row, COL_DERIVED_PREVIOUS_RANK, &e->derived.has_previous_rank);
-        e->derived.movement = text_or_null(res, row, COL_DERIVED_MOVEMENT);
-        e->derived.peak_rank =
-            (int)cp_pg_int(res, row, COL_DERIVED_PEAK_RANK, &e->derived.has_peak_rank);
-        e->derived.periods_on_chart =
-            (int)cp_pg_int(res, row, COL_DERIVED_PERIODS, &e->derived.has_periods_on_chart);
+        read_run_values(res, row, COL_DERIVED_PREVIOUS_RANK, &e->derived);
         e->song_id = PQgetvalue(res, row, COL_SONG_ID);
     }
     return CP_OK;

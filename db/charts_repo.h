@@ -33,15 +33,9 @@ struct cp_chart_entry {
     const char *artist_names; /* the credit line as the chart file printed it */
     long long streams;
     bool has_streams;
-    int previous_rank;
-    bool has_previous_rank;
-    const char *movement; /* up|down|same|new|re-entry|unknown, or NULL when not computed */
-    int peak_rank;
-    bool has_peak_rank;
-    int periods_on_chart;
-    bool has_periods_on_chart;
-    const char *run_source; /* "source" | "derived" */
-    struct cp_chart_run_values derived;
+    struct cp_chart_run_values shown;   /* what the API shows */
+    const char *run_source;             /* "source" | "derived": where shown comes from */
+    struct cp_chart_run_values derived; /* counted over the loaded charts */
     const char *song_id; /* the song the track id belongs to (relinked ids share one) */
 };
 

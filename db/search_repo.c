@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "db/pgresult.h"
 
 /* The match class of search_key(name) against the query: 0 exact, 1 prefix, 2 a word
  * (after a space) starts with it, 3 anywhere. $1 is the query. */
@@ -83,16 +84,16 @@ cp_status cp_search_repo_find(PGconn *db, const char *query, int limit,
         h->name = PQgetvalue(tracks, row, 1);
         h->artist_names = PQgetvalue(tracks, row, 2);
         h->song_id = PQgetvalue(tracks, row, 3);
-        h->first_date = PQgetisnull(tracks, row, 4) ? NULL : PQgetvalue(tracks, row, 4);
-        h->last_date = PQgetisnull(tracks, row, 5) ? NULL : PQgetvalue(tracks, row, 5);
-        h->best_rank = PQgetisnull(tracks, row, 6) ? 0 : atoi(PQgetvalue(tracks, row, 6));
+        h->first_date = cp_pg_text(tracks, row, 4);
+        h->last_date = cp_pg_text(tracks, row, 5);
+        h->best_rank = (int)cp_pg_int(tracks, row, 6, NULL); /* 0 when never charted */
     }
     rows = PQntuples(artists);
     out->artists = cp_calloc(rows ? (size_t)rows : 1, sizeof *out->artists);
     for (int row = 0; row < rows; row++) {
         struct cp_search_hit *h = &out->artists[out->artist_count++];
         h->id = PQgetvalue(artists, row, 0);
-        h->spotify_id = PQgetisnull(artists, row, 1) ? NULL : PQgetvalue(artists, row, 1);
+        h->spotify_id = cp_pg_text(artists, row, 1);
         h->name = PQgetvalue(artists, row, 2);
     }
     return CP_OK;

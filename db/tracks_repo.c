@@ -144,9 +144,6 @@ static const char SERIES_SQL[] = "select track_id, rank, streams from core.chart
 static const char CHART_SIZE_SQL[] = "select coalesce(max(entries), 0) from core.chart"
                                      " where chart_kind = $1 and region = $2 and period = $3";
 
-/* An integer column; *present is false for NULL (and for text that is not a number, which
- * the schema rules out). */
-/* A text column, NULL for SQL NULL. */
 static void copy_message(char *err, size_t errlen, const char *message)
 {
     snprintf(err, errlen, "%s", message);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/number.h"
+#include "core/series.h"
 #include "core/spotify_id.h"
 #include "db/artists_repo.h"
 #include "handlers/csv.h"
@@ -150,9 +150,8 @@ static json_t *artist_json(const struct cp_artist *a, const struct cp_artists_se
         json_object_set_new(track, "name", json_string(t->name));
         json_object_set_new(track, "role", json_string(t->role));
         json_object_set_new(track, "peak_rank", json_integer((json_int_t)t->peak_rank));
-        json_object_set_new(
-            track, strcmp(series->period, "weekly") == 0 ? "weeks_on_chart" : "days_on_chart",
-            json_integer((json_int_t)t->periods_on_chart));
+        json_object_set_new(track, cp_period_on_chart(series->period),
+                            json_integer((json_int_t)t->periods_on_chart));
         json_object_set_new(track, "history_complete", json_boolean(t->history_complete));
         json_object_set_new(track, "total_streams",
                             nullable_int(t->has_total_streams, t->total_streams));

@@ -5,6 +5,7 @@
 
 #include "core/date.h"
 #include "core/log.h"
+#include "core/series.h"
 #include "db/charts_repo.h"
 #include "handlers/csv.h"
 #include "handlers/params.h"
@@ -14,19 +15,12 @@ static json_t *nullable_int(bool present, long long v)
     return present ? json_integer(v) : json_null();
 }
 
-/* The key of a count of charts on chart: days on daily charts, weeks on weekly ones (SPEC
- * §4a: a field named days counts days). */
-static const char *periods_key(const char *period)
-{
-    return strcmp(period, "weekly") ? "days_on_chart" : "weeks_on_chart";
-}
-
 static void set_run_values(json_t *obj, const struct cp_chart_run_values *v, const char *period)
 {
     json_object_set_new(obj, "previous_rank", nullable_int(v->has_previous_rank, v->previous_rank));
     json_object_set_new(obj, "movement", v->movement ? json_string(v->movement) : json_null());
     json_object_set_new(obj, "peak_rank", nullable_int(v->has_peak_rank, v->peak_rank));
-    json_object_set_new(obj, periods_key(period),
+    json_object_set_new(obj, cp_period_on_chart(period),
                         nullable_int(v->has_periods_on_chart, v->periods_on_chart));
 }
 
@@ -39,54 +33,13 @@ static json_t *entry_json(const struct cp_chart_entry *e, const char *period)
                                   "song_id", e->song_id));
     json_object_set_new(entry, "artists", json_string(e->artist_names));
     json_object_set_new(entry, "streams", nullable_int(e->has_streams, e->streams));
-    const struct cp_chart_run_values shown = {
-        .previous_rank = e->previous_rank,
-        .has_previous_rank = e->has_previous_rank,
-        .movement = e->movement,
-        .peak_rank = e->peak_rank,
-        .has_peak_rank = e->has_peak_rank,
-        .periods_on_chart = e->periods_on_chart,
-        .has_periods_on_chart = e->has_periods_on_chart,
-    };
-    set_run_values(entry, &shown, period);
+    set_run_values(entry, &e->shown, period);
     json_object_set_new(entry, "run_source", json_string(e->run_source));
     json_t *derived = json_object();
     set_run_values(derived, &e->derived, period);
     json_object_set_new(entry, "derived", derived);
     return entry;
 }
-
-/* CSV columns: one row per chart entry (csv.h), the count of charts named by its unit. */
-static const char *const DAILY_CSV_COLUMNS[] = {"rank",
-                                                "track.id",
-                                                "track.name",
-                                                "artists",
-                                                "streams",
-                                                "previous_rank",
-                                                "movement",
-                                                "peak_rank",
-                                                "days_on_chart",
-                                                "run_source",
-                                                "derived.previous_rank",
-                                                "derived.movement",
-                                                "derived.peak_rank",
-                                                "derived.days_on_chart",
-                                                NULL};
-static const char *const WEEKLY_CSV_COLUMNS[] = {"rank",
-                                                 "track.id",
-                                                 "track.name",
-                                                 "artists",
-                                                 "streams",
-                                                 "previous_rank",
-                                                 "movement",
-                                                 "peak_rank",
-                                                 "weeks_on_chart",
-                                                 "run_source",
-                                                 "derived.previous_rank",
-                                                 "derived.movement",
-                                                 "derived.peak_rank",
-                                                 "derived.weeks_on_chart",
-                                                 NULL};
 
 cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
 {
@@ -153,8 +106,25 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
     cp_charts_repo_cleanup(&chart);
 
     /* respond */
-    if (csv)
-        return cp_csv_reply_rows(reply, body, "entries",
-                                 strcmp(period, "weekly") ? DAILY_CSV_COLUMNS : WEEKLY_CSV_COLUMNS);
+    if (csv) {
+        /* one row per chart entry (csv.h), the counts of charts named by their unit */
+        bool weekly = !strcmp(cp_period_unit(period), "weeks");
+        const char *const columns[] = {"rank",
+                                       "track.id",
+                                       "track.name",
+                                       "artists",
+                                       "streams",
+                                       "previous_rank",
+                                       "movement",
+                                       "peak_rank",
+                                       cp_period_on_chart(period),
+                                       "run_source",
+                                       "derived.previous_rank",
+                                       "derived.movement",
+                                       "derived.peak_rank",
+                                       weekly ? "derived.weeks_on_chart" : "derived.days_on_chart",
+                                       NULL};
+        return cp_csv_reply_rows(reply, body, "entries", columns);
+    }
     return cp_reply_json(reply, body);
 }

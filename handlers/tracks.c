@@ -69,7 +69,7 @@ static json_t *album_json(const struct cp_track *t)
 static void set_periods(json_t *obj, const char *period, const char *what, json_t *value)
 {
     char key[64];
-    snprintf(key, sizeof key, "%s_%s", strcmp(period, "weekly") == 0 ? "weeks" : "days", what);
+    snprintf(key, sizeof key, "%s_%s", cp_period_unit(period), what);
     json_object_set_new(obj, key, value);
 }
 
@@ -96,8 +96,7 @@ static json_t *run_json(const struct cp_track_run *r)
                         json_pack("{s:s, s:s}", "from", r->window_from, "to", r->window_to));
     json_object_set_new(run, "history_complete", json_boolean(r->history_complete));
     char key[64];
-    snprintf(key, sizeof key, "source_%s_on_chart",
-             strcmp(r->period, "weekly") == 0 ? "weeks" : "days");
+    snprintf(key, sizeof key, "source_%s_on_chart", cp_period_unit(r->period));
     json_object_set_new(run, key,
                         nullable_int(r->has_source_periods_on_chart, r->source_periods_on_chart));
     json_object_set_new(run, "source_peak_rank",
@@ -274,8 +273,7 @@ cp_status cp_tracks_history(const struct cp_request *req, struct cp_reply *reply
                                        "previous_rank",
                                        "movement",
                                        "peak_rank",
-                                       strcmp(sp.period, "weekly") == 0 ? "weeks_on_chart"
-                                                                        : "days_on_chart",
+                                       cp_period_on_chart(sp.period),
                                        "streak",
                                        "run_source",
                                        NULL};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/series.h"
 #include "db/trends_repo.h"
 #include "handlers/csv.h"
 #include "handlers/params.h"
@@ -59,12 +60,6 @@ static cp_status chart_failed(struct cp_reply *reply, cp_status st, const struct
     return cp_reply_problem(reply, st, "the %s could not be read from the database", what);
 }
 
-/* The name of a period's run-length field: days on daily charts, weeks on weekly ones. */
-static const char *periods_field(const char *period)
-{
-    return strcmp(period, "weekly") == 0 ? "weeks_on_chart" : "days_on_chart";
-}
-
 static json_t *chart_body(const struct cp_trends_query *q, bool with_kind,
                           const struct cp_trend_list *list)
 {
@@ -86,7 +81,8 @@ static void set_comparison(json_t *body, const struct cp_trends_query *q,
         json_object_set_new(
             body, "note",
             json_sprintf("the %s chart before %s is not loaded, so nothing is compared with it",
-                         strcmp(q->period, "weekly") == 0 ? "week's" : "day's", list->date));
+                         strcmp(cp_period_unit(q->period), "weeks") ? "day's" : "week's",
+                         list->date));
 }
 
 cp_status cp_trends_movers(const struct cp_request *req, struct cp_reply *reply)
@@ -175,7 +171,7 @@ cp_status cp_trends_new_entries(const struct cp_request *req, struct cp_reply *r
         json_object_set_new(entry, "movement",
                             r->movement ? json_string(r->movement) : json_null());
         json_object_set_new(entry, "peak_rank", nullable_int(r->has_peak_rank, r->peak_rank));
-        json_object_set_new(entry, periods_field(q.period),
+        json_object_set_new(entry, cp_period_on_chart(q.period),
                             nullable_int(r->has_periods_on_chart, r->periods_on_chart));
         json_array_append_new(entries, entry);
     }
@@ -187,9 +183,10 @@ cp_status cp_trends_new_entries(const struct cp_request *req, struct cp_reply *r
 
     /* respond */
     if (csv) {
-        const char *const columns[] = {"rank",    "track.id", "track.name", "artists",
-                                       "streams", "movement", "peak_rank",  periods_field(q.period),
-                                       NULL};
+        const char *const columns[] = {
+            "rank",    "track.id", "track.name", "artists",
+            "streams", "movement", "peak_rank",  cp_period_on_chart(q.period),
+            NULL};
         return cp_csv_reply_rows(reply, body, "entries", columns);
     }
     return cp_reply_json(reply, body);

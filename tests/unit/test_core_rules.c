@@ -218,6 +218,11 @@ START_TEST(series_vocabulary)
     ck_assert_str_eq(cp_chart_kinds[0], "regional");
     ck_assert_int_eq(cp_period_days("weekly"), 7);
     ck_assert_int_eq(cp_period_days("daily"), 1);
+    /* counts are named by their unit (SPEC 4a) */
+    ck_assert_str_eq(cp_period_unit("weekly"), "weeks");
+    ck_assert_str_eq(cp_period_unit("daily"), "days");
+    ck_assert_str_eq(cp_period_on_chart("weekly"), "weeks_on_chart");
+    ck_assert_str_eq(cp_period_on_chart("daily"), "days_on_chart");
     ck_assert(cp_region_known("global"));
     ck_assert(cp_region_known("us"));
     ck_assert(!cp_region_known("zz"));
