@@ -634,29 +634,6 @@ static cp_status write_streamed(PGconn *conn, const struct streamed_out *o, long
     return st;
 }
 
-/* Whether every chart's previous period is either the chart before it (in the object, or
- * the series' latest loaded one for the first) or newer than that chart, so that the
- * streamed path knows without asking whether it is loaded. Weekly charts whose dates do not
- * fall 7 days apart (a series mixing week-end days) fail this; the set-based path serves
- * them. */
-static bool periods_aligned(const struct cp_staged *s, const size_t *rows)
-{
-    for (size_t i = 0; i < s->count; i++) {
-        const struct cp_staged_row *row = &s->rows[rows[i]];
-        const struct cp_staged_row *before = i ? &s->rows[rows[i - 1]] : NULL;
-        bool new_series = !before || before->series != row->series;
-        if (!new_series && !strcmp(before->chart_date, row->chart_date))
-            continue;
-        const struct cp_series *se = &s->series[row->series];
-        const char *reference = new_series ? se->latest : before->chart_date;
-        char prev_period[11];
-        previous_period(row->chart_date, se->period, prev_period);
-        if (reference[0] && strcmp(prev_period, reference) < 0)
-            return false;
-    }
-    return true;
-}
-
 cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *s, bool *streamed,
                            char *err, size_t errlen)
 {
@@ -690,11 +667,6 @@ cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *
         st = read_runs(conn, s, (int)k, &m, err, errlen);
 
     size_t *rows = sorted_rows(s);
-    if (st == CP_OK && !periods_aligned(s, rows)) {
-        free(rows);
-        map_free(&m);
-        return CP_OK; /* the set-based merge looks the previous periods up */
-    }
 
     struct streamed_out o;
     struct cp_buf *bufs[] = {&o.charts, &o.entries, &o.tracks, &o.runs, &o.months};
@@ -703,7 +675,10 @@ cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *
 
     /* rows in (series, date, rank) order. A chart's previous period is loaded when it is
      * the chart before it in the object or, for the object's first chart of the series,
-     * the series' latest loaded chart: every loaded chart is older than the object's. */
+     * the series' latest loaded chart: every loaded chart is older than the object's. When
+     * the previous period is older than that chart (weekly dates not 7 days apart), whether
+     * it is loaded is not known here: the object goes to the set-based merge, as it does
+     * when a track is on a chart twice (ok false, st CP_OK). */
     bool ok = st == CP_OK;
     char prev_period[11] = "";
     bool prev_loaded = false;
@@ -717,8 +692,13 @@ cp_status cp_load_streamed(PGconn *conn, long long object_id, struct cp_staged *
             continue;
         }
         const struct cp_series *se = &s->series[row->series];
+        const char *reference = new_series ? se->latest : before->chart_date;
         previous_period(row->chart_date, se->period, prev_period);
-        prev_loaded = !strcmp(prev_period, new_series ? se->latest : before->chart_date);
+        if (reference[0] && strcmp(prev_period, reference) < 0) {
+            ok = false;
+            break;
+        }
+        prev_loaded = !strcmp(prev_period, reference);
         if (before)
             put_chart(&o.charts, s, before, (long)(i - chart_start), object_id);
         chart_start = i;
