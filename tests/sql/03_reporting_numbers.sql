@@ -6,7 +6,7 @@
 --   2031-01-31: 1 T2 (B) 900       2 T1 (A, B) 850 3 T4 (C, A) 400
 --   2031-02-01: 1 T4 (C, A) 1200   2 T1 (A, B) 700 3 T3 (C) 300     (T3 re-enters)
 begin;
-select plan(27);
+select plan(30);
 
 insert into catalog.raw_object (source, format, object_key, original_name, bytes, sha256)
 values ('test', 'charts.spotify.com', 'k', 'fixture.csv', 0, repeat('a', 64));
@@ -157,6 +157,23 @@ select is_empty('select * from before_runs except select * from core.chart_run',
 select is_empty('select * from core.chart_run except select * from before_runs', 'refresh adds no chart_run');
 select is_empty('select * from before_months except select * from core.track_month', 'refresh keeps track_month');
 select is_empty('select * from core.track_month except select * from before_months', 'refresh adds no track_month');
+
+-- ids sharing an ISRC (after enrichment) are one song, named by the smallest id, and the
+-- song counts once on the leaderboard: Artist C's T3 and T4 become one song
+update core.track set isrc = 'USX9P3100077'
+where track_id in ('T3xxxxxxxxxxxxxxxxxxx3', 'T4xxxxxxxxxxxxxxxxxxx4');
+select is(etl.link_songs_by_isrc(), 1, 'one link made from a shared ISRC');
+select results_eq(
+    $$select track_id, song_id, (select evidence from core.track_relink) from reporting.songs
+      where track_id in ('T3xxxxxxxxxxxxxxxxxxx3', 'T4xxxxxxxxxxxxxxxxxxx4') order by 1$$,
+    $$values ('T3xxxxxxxxxxxxxxxxxxx3'::text, 'T3xxxxxxxxxxxxxxxxxxx3'::text, 'isrc'::text),
+             ('T4xxxxxxxxxxxxxxxxxxx4', 'T3xxxxxxxxxxxxxxxxxxx3', 'isrc')$$,
+    'both ids are the song T3');
+select results_eq(
+    $$select artist_name, songs from reporting.artist_leaderboard('global', 'daily', '2031-01-01', '2031-02-28')
+      where artist_name = 'Artist C'$$,
+    $$values ('Artist C', 1::bigint)$$,
+    'Artist C charted one song under two ids');
 
 select * from finish();
 rollback;
