@@ -34,6 +34,8 @@ DEB_PACKAGES=(
     curl ca-certificates prometheus libpostgresql-jdbc-java openjdk-17-jdk-headless
     # pg_prove (tests/sql/run.sh): only a Recommends of postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl
+    # the dashboard's browser tests (tests/browser): headless Chromium and a font to render with
+    chromium fonts-dejavu-core
     # useradd (pg_user), runuser (as_pg), lscpu (bench/load_bench.sh); git (bench/)
     passwd util-linux git
 )
