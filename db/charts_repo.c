@@ -29,7 +29,12 @@ static const char CHART_SQL[] =
     "        e.rank, e.track_id, e.track_name, e.artist_names, e.streams, e.previous_rank,"
     "        e.movement, e.peak_rank, e.periods_on_chart, e.run_source,"
     "        e.derived_previous_rank, e.derived_movement, e.derived_peak_rank,"
-    "        e.derived_periods_on_chart, e.song_id"
+    "        e.derived_periods_on_chart, e.song_id,"
+    /* the track's credits (the richest source's, SPEC 4a), for links to each artist */
+    "        (select coalesce(json_agg(json_build_object('id', a.public_id, 'name', a.name)"
+    "                                  order by tc.position), '[]')"
+    "         from core.track_credit tc join core.artist a using (artist_id)"
+    "         where tc.track_id = e.track_id)"
     " from chart"
     " left join lateral ("
     "   select * from reporting.chart_entries e"
@@ -57,6 +62,7 @@ enum chart_column {
     COL_DERIVED_PEAK_RANK,
     COL_DERIVED_PERIODS,
     COL_SONG_ID,
+    COL_CREDITS,
 };
 
 static void copy_message(char *err, size_t errlen, const char *message)
@@ -114,6 +120,7 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
         e->run_source = PQgetvalue(res, row, COL_RUN_SOURCE);
         read_run_values(res, row, COL_DERIVED_PREVIOUS_RANK, &e->derived);
         e->song_id = PQgetvalue(res, row, COL_SONG_ID);
+        e->credits_json = PQgetvalue(res, row, COL_CREDITS);
     }
     return CP_OK;
 }

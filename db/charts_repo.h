@@ -37,6 +37,7 @@ struct cp_chart_entry {
     const char *run_source;             /* "source" | "derived": where shown comes from */
     struct cp_chart_run_values derived; /* counted over the loaded charts */
     const char *song_id; /* the song the track id belongs to (relinked ids share one) */
+    const char *credits_json; /* the track's credited artists: a JSON array of {id, name} */
 };
 
 /* Which chart to read: a series (kind, region, period) and a date. */

@@ -513,6 +513,15 @@ export interface components {
             track: components["schemas"]["TrackRef"];
             /** @description the credit line as this chart's file printed it */
             artists: string;
+            /**
+             * @description the track's credited artists in credit order, from the richest source (the
+             *     Web API once enriched, else the credit line split as SPEC 4a says); their
+             *     names can differ from the printed line
+             */
+            credits: {
+                id: string;
+                name: string;
+            }[];
             streams: number | null;
             /** @enum {string} */
             run_source: "source" | "derived";

@@ -32,6 +32,8 @@ static json_t *entry_json(const struct cp_chart_entry *e, const char *period)
                         json_pack("{s:s, s:s, s:s}", "id", e->track_id, "name", e->track_name,
                                   "song_id", e->song_id));
     json_object_set_new(entry, "artists", json_string(e->artist_names));
+    json_t *credits = json_loads(e->credits_json, 0, NULL); /* built by the database */
+    json_object_set_new(entry, "credits", credits ? credits : json_array());
     json_object_set_new(entry, "streams", nullable_int(e->has_streams, e->streams));
     set_run_values(entry, &e->shown, period);
     json_object_set_new(entry, "run_source", json_string(e->run_source));

@@ -43,6 +43,13 @@ static const char FIXTURE_SQL[] =
     " select 'CPAPITEST' || lpad(i::text, 13, '0'), 'Test Song ' || i || ' – Señal',"
     "        'Artist ' || i || ', Guest'"
     " from generate_series(1, 12) i;"
+    /* track 2's credits, as a load would split its line */
+    "insert into core.artist (name) select n from (values ('Artist 2'), ('Guest')) v(n)"
+    " where not exists (select 1 from core.artist a where a.name = v.n and a.spotify_id is null);"
+    "insert into core.track_credit (track_id, position, artist_id, role)"
+    " select 'CPAPITEST0000000000002', p, a.artist_id, case p when 1 then 'lead' else 'featured' end"
+    " from (values (1, 'Artist 2'), (2, 'Guest')) v(p, n) join core.artist a on a.name = v.n"
+    "  and a.spotify_id is null;"
     "insert into core.chart (chart_kind, region, period, chart_date, entries) values"
     " ('regional', 'global', 'daily', '1999-01-01', 10),"
     " ('regional', 'global', 'daily', '1999-01-02', 12),"
@@ -325,6 +332,13 @@ START_TEST(chart_by_date)
     ck_assert_str_eq(json_str(track, "id"), "CPAPITEST0000000000002");
     ck_assert_str_eq(json_str(track, "name"), "Test Song 2 – Señal");
     ck_assert_str_eq(json_str(first, "artists"), "Artist 2, Guest");
+    /* the credited artists, each with the public id its links use ("pa-" + MD5 of the name) */
+    const json_t *credits = json_object_get(first, "credits");
+    ck_assert_uint_eq(json_array_size(credits), 2);
+    ck_assert_str_eq(json_str(json_array_get(credits, 0), "name"), "Artist 2");
+    ck_assert_str_eq(json_str(json_array_get(credits, 0), "id"), "pa-b1e45185b50f91d9");
+    ck_assert_str_eq(json_str(json_array_get(credits, 1), "name"), "Guest");
+    ck_assert_str_eq(json_str(json_array_get(credits, 1), "id"), "pa-adb831a7fdd83dd1");
     ck_assert_int_eq(json_int(first, "streams"), 2099000);
     ck_assert_int_eq(json_int(first, "previous_rank"), 2);
     ck_assert_str_eq(json_str(first, "movement"), "up");
