@@ -46,14 +46,12 @@ export default {
       const s = settle(all, state);
       if (!all.length) return empty('No chart is loaded yet: run chartpulse ingest and chartpulse load.');
       const params = seriesParams(s);
-      const [dates, chart] = await Promise.all([
-        api(`/v1/charts/${seg(s.region)}/dates`, { period: s.period, kind: s.kind }, { signal }),
-        api(`/v1/charts/${seg(s.region)}/${seg(s.date || 'latest')}`, { period: s.period, kind: s.kind, limit: 200 }, { signal })
-          .catch((e) => {
-            if (e.status === 404) return null;
-            throw e;
-          }),
-      ]);
+      // the dates first: a date without a chart is said so without asking for it
+      const dates = await api(`/v1/charts/${seg(s.region)}/dates`, { period: s.period, kind: s.kind }, { signal });
+      const known = !s.date || s.date === 'latest' || dates.dates.includes(s.date);
+      const chart = known
+        ? await api(`/v1/charts/${seg(s.region)}/${seg(s.date || 'latest')}`, { period: s.period, kind: s.kind, limit: 200 }, { signal })
+        : null;
       const list = dates.dates;
       const date = chart ? chart.date : s.date;
       const at = list.indexOf(date);
