@@ -52,12 +52,16 @@ if [ -d "$REAL" ]; then
     "$BIN" ingest "$REAL/lycnda-charts-spotify-com" "$REAL/mattleesounds-charts-spotify-com" || true
     # Daily global spotifycharts.com exports named only by date.
     "$BIN" ingest --region global "$REAL/clayol-spotifycharts-daily-global" || true
+    # Weekly US spotifycharts.com exports: the region and period are not in their names.
+    "$BIN" ingest --region us --period weekly "$REAL/sonyal-spotifycharts-weekly-us" || true
 else
     say "../shared/data/real is not present: generating demo charts"
     "$BIN" generate --out "$VAR/demo-data" --regions 4 --days 90 --seed 7
     "$BIN" ingest "$VAR/demo-data"
 fi
-"$BIN" load
+# load, enrich (skipped without Spotify credentials) and refresh, recorded as a pipeline
+# run that the dashboard's Data view lists
+"$BIN" pipeline run
 
 stop_server
 nohup "$BIN" serve >>"$LOG" 2>&1 &
