@@ -1189,8 +1189,8 @@ void cp_server_stop(struct cp_server *server)
 static const char SERVE_USAGE[] =
     "Usage: chartpulse serve [--listen HOST:PORT]\n"
     "\n"
-    "Serves the REST API (/v1/...), /healthz, /readyz and /metrics until SIGINT or\n"
-    "SIGTERM.\n"
+    "Serves the REST API (/v1/...), /healthz, /readyz, /metrics, the API reference\n"
+    "(/docs) and the dashboard (/) until SIGINT or SIGTERM.\n"
     "\n"
     "  --listen HOST:PORT  where to listen (overrides CHARTPULSE_LISTEN, default\n"
     "                      127.0.0.1:8080; port 0 picks a free port)\n"
