@@ -42,6 +42,15 @@ async function main(): Promise<void> {
   report('GET /docs/{asset}', (await client.GET('/docs/{asset}', {
     params: { path: { asset: 'swagger-ui.css' } }, parseAs: 'text',
   })).response);
+  const page = await client.GET('/', { parseAs: 'text' });
+  report('GET /', page.response);
+  // openapi-fetch encodes '/' inside a path parameter, which the server refuses: a file at
+  // the top of web/ (the page links its icon first)
+  const asset = /assets\/([0-9a-f]+)\/([^"/]+)"/.exec(page.data ?? '');
+  report('GET /assets/{version}/{path}', (await client.GET('/assets/{version}/{path}', {
+    params: { path: { version: asset?.[1] ?? '', path: asset?.[2] ?? '' } }, parseAs: 'text',
+  })).response);
+  report('GET /favicon.ico', (await client.GET('/favicon.ico', { parseAs: 'text' })).response);
 
   const regions = await client.GET('/v1/regions');
   report('GET /v1/regions', regions.response);

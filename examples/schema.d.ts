@@ -418,6 +418,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard
+         * @description web/index.html, compiled into the binary. Its asset URLs are relative and carry the
+         *     build's asset version (`assets/<version>/app.js`), a hash of every file of web/, so
+         *     the page is revalidated on every load (`Cache-Control: no-cache`, ETag) while the
+         *     assets are cached for good. Dashboard answers carry a strict
+         *     `Content-Security-Policy` (only this origin's scripts, styles, images, fonts and
+         *     connections; no framing), `X-Content-Type-Options: nosniff` and
+         *     `Referrer-Policy: no-referrer`.
+         */
+        get: operations["dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/{version}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the dashboard (script, style sheet, image, font, license)
+         * @description Under the build's asset version the file never changes: `Cache-Control: public,
+         *     max-age=31536000, immutable`. Under any other version (a page loaded before an
+         *     upgrade) the current file is answered with `Cache-Control: no-cache`.
+         */
+        get: operations["dashboardAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/favicon.ico": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dashboard's icon (an SVG), for browsers that ask for it on their own */
+        get: operations["favicon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1869,6 +1934,84 @@ export interface operations {
                 };
             };
             404: components["responses"]["NotFound"];
+        };
+    };
+    dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the dashboard's page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    dashboardAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the asset version, 12 hex digits, as written into the page */
+                version: string;
+                /**
+                 * @description the file's path under web/, which may span several segments
+                 *     (`vendor/uPlot.min.css`); empty or dot segments, an encoded `/`, a backslash or
+                 *     a control byte answer 404
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file, typed by its extension */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                    "text/html": string;
+                    "text/plain": string;
+                    "application/json": unknown;
+                    "image/svg+xml": string;
+                    "image/png": string;
+                    "font/woff2": string;
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    favicon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description web/favicon.svg */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
         };
     };
 }

@@ -5,10 +5,7 @@
 
 #include "core/mem.h"
 
-#define CONTENT_TYPE_JSON "application/json; charset=utf-8"
 #define CONTENT_TYPE_HTML "text/html; charset=utf-8"
-#define CONTENT_TYPE_JS   "text/javascript; charset=utf-8"
-#define CONTENT_TYPE_CSS  "text/css; charset=utf-8"
 
 /* Relative URLs, so the page also works behind a proxy that mounts the API under a prefix. */
 static const char PAGE[] =
@@ -43,35 +40,22 @@ static const char PAGE_WITHOUT_RENDERER[] =
     "</body>\n"
     "</html>\n";
 
-static const struct cp_docs_asset *find_asset(const char *name)
+static const struct cp_embedded_file *find_asset(const char *name)
 {
-    for (size_t i = 0; i < cp_docs_assets_count; i++)
-        if (cp_docs_assets[i].name && !strcmp(cp_docs_assets[i].name, name))
-            return &cp_docs_assets[i];
-    return NULL;
-}
-
-static const char *content_type_of(const char *name)
-{
-    size_t len = strlen(name);
-    if (len > 3 && !strcmp(name + len - 3, ".js"))
-        return CONTENT_TYPE_JS;
-    if (len > 4 && !strcmp(name + len - 4, ".css"))
-        return CONTENT_TYPE_CSS;
-    return CONTENT_TYPE_JSON;
+    return cp_embedded_find(cp_docs_assets, cp_docs_assets_count, name);
 }
 
 /* Answers a copy of an embedded file (the reply owns its text). */
-static cp_status reply_asset(struct cp_reply *reply, const struct cp_docs_asset *asset)
+static cp_status reply_asset(struct cp_reply *reply, const struct cp_embedded_file *asset)
 {
     return cp_reply_text(reply, cp_strndup((const char *)asset->data, asset->len), asset->len,
-                         content_type_of(asset->name));
+                         cp_embedded_content_type(asset->name));
 }
 
 cp_status cp_docs_openapi(const struct cp_request *req, struct cp_reply *reply)
 {
     (void)req;
-    const struct cp_docs_asset *spec = find_asset("openapi.json");
+    const struct cp_embedded_file *spec = find_asset("openapi.json");
     if (!spec)
         return cp_reply_problem(reply, CP_ERR_INTERNAL, "this build has no OpenAPI document");
     return reply_asset(reply, spec);
@@ -89,7 +73,7 @@ cp_status cp_docs_page(const struct cp_request *req, struct cp_reply *reply)
 cp_status cp_docs_asset(const struct cp_request *req, struct cp_reply *reply)
 {
     const char *name = cp_request_param(req, "asset");
-    const struct cp_docs_asset *asset =
+    const struct cp_embedded_file *asset =
         name && strcmp(name, "openapi.json") ? find_asset(name) : NULL;
     if (!asset)
         return cp_reply_problem(reply, CP_ERR_NOT_FOUND, "no docs asset '%.60s'", name ? name : "");

@@ -7,18 +7,13 @@
 
 #include <stddef.h>
 
+#include "handlers/embedded.h"
 #include "handlers/handler.h"
 
-/* A file embedded at build time; data holds len bytes plus a NUL. */
-struct cp_docs_asset {
-    const char *name; /* "openapi.json", "swagger-ui-bundle.js", "swagger-ui.css" */
-    const unsigned char *data;
-    size_t len;
-};
-
-/* The embedded files (generated). A renderer file missing at build time is left out; /docs
- * then says so and links to /openapi.json. */
-extern const struct cp_docs_asset cp_docs_assets[];
+/* The embedded files (generated): "openapi.json", "swagger-ui-bundle.js", "swagger-ui.css".
+ * A renderer file missing at build time is left out; /docs then says so and links to
+ * /openapi.json. */
+extern const struct cp_embedded_file cp_docs_assets[];
 extern const size_t cp_docs_assets_count;
 
 cp_status cp_docs_openapi(const struct cp_request *req, struct cp_reply *reply);

@@ -95,6 +95,9 @@ struct cp_reply {
     char *text; /* a non-JSON body (e.g. Prometheus text), text_len bytes, NUL-terminated */
     size_t text_len;
     const char *text_type; /* static Content-Type of text */
+    /* static Cache-Control of this answer instead of the route's, or NULL (the dashboard's
+     * assets: immutable under the build's version, revalidated under any other) */
+    const char *cache_control;
     char *detail;
 };
 

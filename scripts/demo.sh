@@ -69,6 +69,7 @@ echo $! >"$PIDFILE"
 HOSTPORT=$CHARTPULSE_LISTEN
 for _ in $(seq 100); do
     if curl -fsS "http://$HOSTPORT/readyz" >/dev/null 2>&1; then
+        say "the dashboard: http://$HOSTPORT/"
         say "chartpulse is serving http://$HOSTPORT/"
         say "try: curl http://$HOSTPORT/v1/charts/global/latest"
         say "logs: $LOG; stop everything with: make down"

@@ -271,6 +271,9 @@ static void finish(struct request_ctx *ctx, struct MHD_Response *response, unsig
                    size_t body_bytes, const char *x_cache)
 {
     add_header(response, "X-Request-Id", ctx->request_id);
+    const struct cp_route *route = ctx->match.route;
+    for (const struct cp_header *h = route ? route->headers : NULL; h && h->name; h++)
+        add_header(response, h->name, h->value);
     if (x_cache)
         add_header(response, "X-Cache", x_cache);
     if (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD | CP_METHOD_OPTIONS)) {
@@ -470,8 +473,10 @@ static struct cp_cache_entry *run_handler(struct request_ctx *ctx, struct cp_db_
             /* a cached entry gets its gzip variant now, for every later client; an uncached
              * one only when this client wants it */
             bool with_gzip = ctx->cache_key || accepts_gzip(ctx->accept_encoding);
-            entry = cp_cache_entry_new(route, text, len, content_type, route->cache_control,
-                                       with_gzip, server->opts.gzip_min_bytes);
+            const char *cache_control =
+                reply.cache_control ? reply.cache_control : route->cache_control;
+            entry = cp_cache_entry_new(route, text, len, content_type, cache_control, with_gzip,
+                                       server->opts.gzip_min_bytes);
         } else {
             cp_log_error("could not serialise the JSON answer");
             respond_problem(ctx, CP_ERR_INTERNAL, NULL);
@@ -1184,8 +1189,8 @@ void cp_server_stop(struct cp_server *server)
 static const char SERVE_USAGE[] =
     "Usage: chartpulse serve [--listen HOST:PORT]\n"
     "\n"
-    "Serves the REST API (/v1/...), /healthz, /readyz and /metrics until SIGINT or\n"
-    "SIGTERM.\n"
+    "Serves the REST API (/v1/...), /healthz, /readyz, /metrics, the API reference\n"
+    "(/docs) and the dashboard (/) until SIGINT or SIGTERM.\n"
     "\n"
     "  --listen HOST:PORT  where to listen (overrides CHARTPULSE_LISTEN, default\n"
     "                      127.0.0.1:8080; port 0 picks a free port)\n"

@@ -72,6 +72,59 @@ static char *decode_segment(const char *s, size_t n)
     return out;
 }
 
+#define WILDCARD_SUFFIX     "...}"
+#define WILDCARD_SUFFIX_LEN (sizeof WILDCARD_SUFFIX - 1)
+
+/* Whether a pattern segment (plen bytes) is a `{x...}` wildcard. */
+static bool is_wildcard(const char *pp, size_t plen)
+{
+    return plen > WILDCARD_SUFFIX_LEN + 1 && pp[0] == '{' &&
+           !memcmp(pp + plen - WILDCARD_SUFFIX_LEN, WILDCARD_SUFFIX, WILDCARD_SUFFIX_LEN);
+}
+
+/* Whether a decoded segment may be part of a wildcard's value: a plain name, never a dot
+ * segment, an encoded separator or a control byte, so the value cannot say "go up" in any
+ * spelling a file lookup might honour. */
+static bool plain_segment(const char *segment)
+{
+    if (!*segment || !strcmp(segment, ".") || !strcmp(segment, ".."))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)segment; *p; p++)
+        if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Matches the rest of a path (sp, just after a '/') to a wildcard: every segment decoded,
+ * checked by plain_segment and joined by '/'. Returns the value, or NULL when a segment
+ * is refused. */
+static char *match_rest(const char *sp)
+{
+    size_t len = strlen(sp);
+    char *value = cp_malloc(len + 1);
+    size_t used = 0;
+    for (;;) {
+        size_t slen = strcspn(sp, "/");
+        char *segment = decode_segment(sp, slen);
+        if (!segment || !plain_segment(segment)) {
+            free(segment);
+            free(value);
+            return NULL;
+        }
+        size_t n = strlen(segment); /* decoding only shortens: it fits */
+        memcpy(value + used, segment, n);
+        used += n;
+        free(segment);
+        sp += slen;
+        if (!*sp)
+            break;
+        value[used++] = '/';
+        sp++;
+    }
+    value[used] = '\0';
+    return value;
+}
+
 /* Matches one pattern against a path as the client sent it (still percent-encoded): the
  * path is split at '/' first and each segment decoded after, so an encoded '/' inside a
  * parameter (a track URL given as an id) stays inside it. On success fills params (owned,
@@ -90,6 +143,17 @@ static bool match_pattern(const char *pattern, const char *path, struct cp_param
         const char *send = strchr(sp, '/');
         size_t plen = pend ? (size_t)(pend - pp) : strlen(pp);
         size_t slen = send ? (size_t)(send - sp) : strlen(sp);
+        if (is_wildcard(pp, plen) && !pp[plen]) {
+            char *value = count < CP_ROUTE_MAX_PARAMS ? match_rest(sp) : NULL;
+            if (!value)
+                goto no;
+            params[count].name = NULL;
+            params[count].value = value;
+            count++;
+            pp += plen;
+            sp += strlen(sp);
+            break;
+        }
         char *segment = decode_segment(sp, slen);
         if (!segment)
             goto no;
@@ -120,8 +184,8 @@ no:
     return false;
 }
 
-/* Points params[i].name at the i-th `{name}` of pattern, copied into names (one buffer per
- * match, owned by the match). */
+/* Points params[i].name at the i-th `{name}` (or `{name...}`) of pattern, copied into names (one
+ * buffer per match, owned by the match). */
 static void name_params(const char *pattern, struct cp_param *params, size_t count)
 {
     size_t i = 0;
@@ -129,7 +193,10 @@ static void name_params(const char *pattern, struct cp_param *params, size_t cou
         const char *close = strchr(p, '}');
         if (!close)
             break;
-        params[i++].name = cp_strndup(p + 1, (size_t)(close - p - 1));
+        size_t len = (size_t)(close - p - 1);
+        if (len > 3 && !memcmp(close - 3, "...", 3))
+            len -= 3; /* a wildcard `{x...}` is named x */
+        params[i++].name = cp_strndup(p + 1, len);
     }
 }
 

@@ -21,9 +21,18 @@ enum cp_route_db {
 /* Query parameters kept per request; later ones are ignored. */
 #define CP_REQUEST_MAX_QUERY 32
 
+/* A response header a route adds to all its answers. */
+struct cp_header {
+    const char *name;
+    const char *value;
+};
+
 struct cp_route {
-    unsigned methods;    /* CP_METHOD_* bits; GET implies HEAD */
-    const char *pattern; /* e.g. "/v1/charts/{region}/{date}"; `{x}` matches one segment */
+    unsigned methods; /* CP_METHOD_* bits; GET implies HEAD */
+    /* e.g. "/v1/charts/{region}/{date}": `{x}` matches one segment; a last `{x...}` matches
+     * one or more segments, its value the decoded segments joined by '/' (see
+     * cp_router_match for what it refuses) */
+    const char *pattern;
     cp_handler_fn handler;
     enum cp_route_db db;
     const char *cache_control; /* Cache-Control of a 200 answer */
@@ -31,6 +40,9 @@ struct cp_route {
      * until the cache generation changes. Only for answers that depend on nothing but the
      * method, path and query, and that change only when data is loaded. */
     bool cacheable;
+    /* headers added to every answer of this route (200, 304 and problems alike), ending
+     * with {NULL}; NULL for none */
+    const struct cp_header *headers;
 };
 
 /* THE route table (routes.c): the only place a route is declared. */
@@ -50,7 +62,9 @@ enum cp_method cp_method_parse(const char *name);
 
 /* Matches path -- as the client sent it, still percent-encoded, without the query -- and
  * method against the table; each segment is decoded after splitting, so path parameters
- * are decoded and may contain an encoded '/'. Returns CP_OK with match->route set,
+ * are decoded and may contain an encoded '/'. A `{x...}` wildcard instead refuses (no
+ * match) a segment that is empty, "." or "..", or decodes to one holding '/', a backslash or a
+ * control byte, so its value is always a plain relative path. Returns CP_OK with match->route set,
  * CP_ERR_NOT_FOUND when no route has this path, or CP_ERR_METHOD when some do but not for
  * this method (match->allowed says which). Always call cp_router_match_cleanup after. */
 cp_status cp_router_match(const char *path, enum cp_method method, struct cp_route_match *match);

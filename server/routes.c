@@ -13,6 +13,7 @@
 #include "handlers/tracks.h"
 #include "handlers/trends.h"
 #include "handlers/uploads.h"
+#include "handlers/web.h"
 
 /* Cache-Control of 200 answers: chart data changes at most once per load; the catalog
  * changes on every ingest, so clients revalidate it (ETag); health never caches. */
@@ -26,33 +27,60 @@
 #define CACHED   true
 #define UNCACHED false
 
+/* The dashboard's answers (/, its assets, /favicon.ico) may run only what the dashboard
+ * itself serves: no inline script or style, no other origin, no framing. /docs keeps its
+ * inline Swagger UI bootstrap script, so it does not get this policy. nosniff makes the
+ * browser trust our Content-Type (a module script must be JavaScript); no-referrer keeps
+ * dashboard URLs out of other sites' logs. */
+#define DASHBOARD_CSP                                                                              \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "                  \
+    "form-action 'self'; frame-ancestors 'none'"
+static const struct cp_header DASHBOARD[] = {
+    {"Content-Security-Policy", DASHBOARD_CSP},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {NULL, NULL},
+};
+#define NO_HEADERS NULL
+
 /* clang-format off */
 const struct cp_route cp_routes[] = {
-    /* methods      pattern                               handler             database       Cache-Control  cached */
-    {CP_METHOD_GET, "/healthz",                           cp_health_live,     CP_DB_NONE,    CACHE_NONE,    UNCACHED},
-    {CP_METHOD_GET, "/readyz",                            cp_health_ready,    CP_DB_PRIMARY, CACHE_NONE,    UNCACHED},
-    {CP_METHOD_GET, "/metrics",                           cp_metrics_show,    CP_DB_NONE,    CACHE_NONE,    UNCACHED},
-    {CP_METHOD_GET, "/v1/charts/{region}/{date}",         cp_charts_show,     CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/catalog",                        cp_catalog_index,   CP_DB_READ,    CACHE_CATALOG, UNCACHED},
-    {CP_METHOD_GET, "/v1/catalog/{object_id}/rejects",    cp_catalog_rejects, CP_DB_READ,    CACHE_CATALOG, UNCACHED},
-    {CP_METHOD_GET, "/v1/regions",                        cp_regions_index,   CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/tracks/{id}",                    cp_tracks_show,     CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/tracks/{id}/history",            cp_tracks_history,  CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/tracks/{id}/forecast",           cp_tracks_forecast, CP_DB_READ,    CACHE_DATA,    CACHED},
+    /* methods      pattern                               handler             database       Cache-Control  cached    headers */
+    {CP_METHOD_GET, "/healthz",                           cp_health_live,     CP_DB_NONE,    CACHE_NONE,    UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/readyz",                            cp_health_ready,    CP_DB_PRIMARY, CACHE_NONE,    UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/metrics",                           cp_metrics_show,    CP_DB_NONE,    CACHE_NONE,    UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/v1/charts/{region}/{date}",         cp_charts_show,     CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/catalog",                        cp_catalog_index,   CP_DB_READ,    CACHE_CATALOG, UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/v1/catalog/{object_id}/rejects",    cp_catalog_rejects, CP_DB_READ,    CACHE_CATALOG, UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/v1/regions",                        cp_regions_index,   CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/tracks/{id}",                    cp_tracks_show,     CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/tracks/{id}/history",            cp_tracks_history,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/tracks/{id}/forecast",           cp_tracks_forecast, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     /* the literal segment first: the first route whose pattern matches wins */
-    {CP_METHOD_GET, "/v1/artists/leaderboard",            cp_artists_leaderboard, CP_DB_READ, CACHE_DATA,   CACHED},
-    {CP_METHOD_GET, "/v1/artists/{id}",                   cp_artists_show,    CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/trends/movers",                  cp_trends_movers,   CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/trends/new-entries",             cp_trends_new_entries, CP_DB_READ, CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/trends/streams",                 cp_trends_streams,  CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/trends/momentum",                cp_trends_momentum, CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/search",                         cp_search_index,    CP_DB_READ,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/v1/pipeline/runs",                  cp_pipeline_runs_index, CP_DB_PRIMARY, CACHE_CATALOG, UNCACHED},
-    {CP_METHOD_POST, "/v1/pipeline/runs",                 cp_pipeline_runs_create, CP_DB_WRITE, CACHE_NONE, UNCACHED},
-    {CP_METHOD_POST, "/v1/uploads",                       cp_uploads_create,  CP_DB_WRITE,   CACHE_NONE,    UNCACHED},
-    {CP_METHOD_GET, "/openapi.json",                      cp_docs_openapi,    CP_DB_NONE,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/docs",                              cp_docs_page,       CP_DB_NONE,    CACHE_DATA,    CACHED},
-    {CP_METHOD_GET, "/docs/{asset}",                      cp_docs_asset,      CP_DB_NONE,    CACHE_DATA,    CACHED},
+    {CP_METHOD_GET, "/v1/artists/leaderboard",            cp_artists_leaderboard, CP_DB_READ, CACHE_DATA,   CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/artists/{id}",                   cp_artists_show,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/trends/movers",                  cp_trends_movers,   CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/trends/new-entries",             cp_trends_new_entries, CP_DB_READ, CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/trends/streams",                 cp_trends_streams,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/trends/momentum",                cp_trends_momentum, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/search",                         cp_search_index,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/pipeline/runs",                  cp_pipeline_runs_index, CP_DB_PRIMARY, CACHE_CATALOG, UNCACHED, NO_HEADERS},
+    {CP_METHOD_POST, "/v1/pipeline/runs",                 cp_pipeline_runs_create, CP_DB_WRITE, CACHE_NONE, UNCACHED, NO_HEADERS},
+    {CP_METHOD_POST, "/v1/uploads",                       cp_uploads_create,  CP_DB_WRITE,   CACHE_NONE,    UNCACHED, NO_HEADERS},
+    {CP_METHOD_GET, "/openapi.json",                      cp_docs_openapi,    CP_DB_NONE,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/docs",                              cp_docs_page,       CP_DB_NONE,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/docs/{asset}",                      cp_docs_asset,      CP_DB_NONE,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    /* The dashboard (handlers/web.h). Its files are in memory already, yet they go through
+     * the response cache: an entry keeps the ETag (a SHA-256 of the body) and the gzip
+     * variant, built once instead of on every request. Entries are small, bounded by the
+     * cache's LRU, dropped on a load like any other (rebuilt on the next request) and never
+     * sent to Redis, which holds JSON only. An asset's Cache-Control is set by the handler:
+     * immutable under the build's version, no-cache under any other. */
+    {CP_METHOD_GET, "/",                                  cp_web_index,       CP_DB_NONE,    CP_WEB_CACHE_REVALIDATE, CACHED, DASHBOARD},
+    {CP_METHOD_GET, "/assets/{version}/{path...}",        cp_web_asset,       CP_DB_NONE,    CP_WEB_CACHE_IMMUTABLE,  CACHED, DASHBOARD},
+    /* browsers ask for it on their own; the dashboard's icon is an SVG */
+    {CP_METHOD_GET, "/favicon.ico",                       cp_web_favicon,     CP_DB_NONE,    CP_WEB_CACHE_REVALIDATE, CACHED, DASHBOARD},
 };
 /* clang-format on */
 

@@ -97,6 +97,22 @@ test('GET /openapi.json and /docs are served by the binary', async () => {
   await call(server, 'GET /docs/{asset}', '/docs/nothing.js', { expect: 404 });
 });
 
+test('GET /, its assets and /favicon.ico: the dashboard, served by the binary', async () => {
+  const page = await ok('GET /', '/');
+  assert.match(page.headers.get('content-security-policy'), /default-src 'none'/);
+  assert.ok(!page.text.includes('__ASSET_VERSION__'), 'the asset version is filled in');
+  const urls = [...page.text.matchAll(/(?:href|src)="(assets\/[^"]+)"/g)].map((m) => m[1]);
+  assert.ok(urls.length > 0, 'the page links its assets');
+  for (const url of urls) {
+    const asset = await ok('GET /assets/{version}/{path}', `/${url}`);
+    assert.match(asset.headers.get('cache-control'), /immutable/);
+  }
+  await call(server, 'GET /assets/{version}/{path}', `/${urls[0].replace(/[^/]+$/, 'nothing.js')}`,
+    { expect: 404 });
+  const icon = await ok('GET /favicon.ico', '/favicon.ico');
+  assert.match(icon.text, /<svg/);
+});
+
 test('GET /v1/charts/{region}/{date}', async () => {
   const op = 'GET /v1/charts/{region}/{date}';
   const latest = await ok(op, '/v1/charts/global/latest?limit=5');

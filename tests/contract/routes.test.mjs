@@ -16,7 +16,10 @@ function tableRoutes() {
   const routes = [];
   for (const row of body.matchAll(/\{\s*([A-Z_ |]+?)\s*,\s*"([^"]+)"/g)) {
     const methods = row[1].split('|').map((m) => m.trim().replace(/^CP_METHOD_/, ''));
-    for (const m of methods) routes.push(`${m} ${row[2]}`);
+    // a wildcard `{path...}` (several segments) is the spec's `{path}`: OpenAPI has no
+    // multi-segment template, the parameter's description says it may hold '/'
+    const pattern = row[2].replace(/\{(\w+)\.\.\.\}/g, '{$1}');
+    for (const m of methods) routes.push(`${m} ${pattern}`);
   }
   assert.ok(routes.length > 0, 'parsed some routes');
   return routes;
