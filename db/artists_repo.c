@@ -173,3 +173,43 @@ void cp_artists_repo_cleanup(struct cp_artist *artist)
     PQclear(artist->tracks_result);
     artist->artist_result = artist->tracks_result = NULL;
 }
+
+/* The artist (unknown: no rows) on one date in every region, with the best-ranked track's
+ * name and song; the region columns are NULL when the artist never charted there. */
+static const char REGIONS_SQL[] =
+    "select a.public_id, a.spotify_id, a.name, to_char(r.chart_date, 'YYYY-MM-DD'), r.region,"
+    "       r.region_name, r.chart_loaded, r.entries, r.best_rank, r.best_track_id, t.name,"
+    "       coalesce(s.song_id, t.track_id), r.streams"
+    " from core.artist a"
+    " left join lateral reporting.artist_regions(a.public_id, $2::date, $3, $4) r on true"
+    " left join core.track t on t.track_id = r.best_track_id"
+    " left join core.song_member s on s.track_id = t.track_id"
+    " where a.artist_id = reporting.artist_key($1)"
+    " order by r.region <> 'global', r.region";
+
+/* The artist (unknown: no rows) and their streams per bucket; the bucket columns are NULL
+ * when the series has no chart in the range. */
+static const char STREAMS_SQL[] =
+    "select a.public_id, a.spotify_id, a.name, to_char(p.bucket, 'YYYY-MM-DD'), p.streams,"
+    "       p.chart_streams, p.share, p.entries, p.charts, p.artist_charts"
+    " from core.artist a"
+    " left join lateral reporting.artist_streams(a.public_id, $2, $3, $4, $5, $6,"
+    "   coalesce($7::date, '-infinity'), coalesce($8::date, 'infinity')) p on true"
+    " where a.artist_id = reporting.artist_key($1)"
+    " order by p.bucket";
+
+cp_status cp_artists_repo_regions(PGconn *db, const char *id, const char *date, const char *period,
+                                  const char *kind, PGresult **out, char *err, size_t errlen)
+{
+    const char *params[] = {id, date, period, kind};
+    return cp_pg_rows(db, REGIONS_SQL, 4, params, out, err, errlen);
+}
+
+cp_status cp_artists_repo_streams(PGconn *db, const char *id,
+                                  const struct cp_artist_streams_query *q, PGresult **out,
+                                  char *err, size_t errlen)
+{
+    const char *params[] = {id,      q->series.region, q->series.period, q->series.chart_kind,
+                            q->role, q->granularity,   q->from,          q->to};
+    return cp_pg_rows(db, STREAMS_SQL, 8, params, out, err, errlen);
+}

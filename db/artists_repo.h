@@ -96,4 +96,50 @@ cp_status cp_artists_repo_find(PGconn *db, const char *id, const struct cp_artis
                                int limit, struct cp_artist *out, char *err, size_t errlen);
 void cp_artists_repo_cleanup(struct cp_artist *artist);
 
+/* The columns every row of the two queries below starts with: the artist. */
+enum cp_artist_ref_column { CP_ARC_ID, CP_ARC_SPOTIFY_ID, CP_ARC_NAME, CP_ARC_FIRST };
+
+/* An artist (public or Spotify id) on one chart date (NULL: the latest they charted on
+ * anywhere) in every region of the series (reporting.artist_regions), one row a region,
+ * global first. CP_OK with *out (the caller PQclears it; a single row whose
+ * CP_ARGC_REGION is NULL when the artist never charted in the series), CP_ERR_NOT_FOUND
+ * when the artist is unknown, CP_ERR_DB. */
+enum cp_artist_region_column {
+    CP_ARGC_DATE = CP_ARC_FIRST,
+    CP_ARGC_REGION,
+    CP_ARGC_REGION_NAME,
+    CP_ARGC_CHART_LOADED,
+    CP_ARGC_ENTRIES,
+    CP_ARGC_BEST_RANK,
+    CP_ARGC_BEST_TRACK_ID,
+    CP_ARGC_BEST_TRACK_NAME,
+    CP_ARGC_BEST_SONG_ID,
+    CP_ARGC_STREAMS,
+};
+cp_status cp_artists_repo_regions(PGconn *db, const char *id, const char *date, const char *period,
+                                  const char *kind, PGresult **out, char *err, size_t errlen);
+
+/* An artist's streams per bucket in one series (reporting.artist_streams). */
+struct cp_artist_streams_query {
+    struct cp_artists_series series;
+    const char *role;        /* all | lead */
+    const char *granularity; /* day | week | month */
+    const char *from, *to;   /* YYYY-MM-DD, or NULL: open */
+};
+enum cp_artist_streams_column {
+    CP_ASC_BUCKET = CP_ARC_FIRST,
+    CP_ASC_STREAMS,
+    CP_ASC_CHART_STREAMS,
+    CP_ASC_SHARE,
+    CP_ASC_ENTRIES,
+    CP_ASC_CHARTS,
+    CP_ASC_ARTIST_CHARTS,
+};
+/* CP_OK with *out, one row a bucket (a single row whose CP_ASC_BUCKET is NULL when the
+ * series has no chart in the range), CP_ERR_NOT_FOUND when the artist is unknown,
+ * CP_ERR_DB. */
+cp_status cp_artists_repo_streams(PGconn *db, const char *id,
+                                  const struct cp_artist_streams_query *q, PGresult **out,
+                                  char *err, size_t errlen);
+
 #endif

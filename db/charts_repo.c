@@ -133,3 +133,13 @@ void cp_charts_repo_cleanup(struct cp_chart *chart)
     PQclear(chart->result);
     chart->result = NULL;
 }
+
+static const char DATES_SQL[] =
+    "select to_char(d.chart_date, 'YYYY-MM-DD') from reporting.chart_dates($2, $3, $1) d";
+
+cp_status cp_charts_repo_dates(PGconn *db, const char *kind, const char *region, const char *period,
+                               PGresult **out, char *err, size_t errlen)
+{
+    const char *params[] = {kind, region, period};
+    return cp_pg_rows(db, DATES_SQL, 3, params, out, err, errlen);
+}

@@ -68,4 +68,10 @@ cp_status cp_charts_repo_find(PGconn *db, const struct cp_chart_query *q, struct
                               char *err, size_t errlen);
 void cp_charts_repo_cleanup(struct cp_chart *chart);
 
+/* The dates (YYYY-MM-DD, column 0) of every loaded chart of the series, oldest first
+ * (reporting.chart_dates). CP_OK with *out (the caller PQclears it), CP_ERR_NOT_FOUND when
+ * the series has no chart, or CP_ERR_DB with the message in err. */
+cp_status cp_charts_repo_dates(PGconn *db, const char *kind, const char *region, const char *period,
+                               PGresult **out, char *err, size_t errlen);
+
 #endif

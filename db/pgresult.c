@@ -36,3 +36,17 @@ cp_status cp_pg_failed(PGresult *res, char *err, size_t errlen)
     PQclear(res);
     return CP_ERR_DB;
 }
+
+cp_status cp_pg_rows(PGconn *db, const char *sql, int nparams, const char *const *params,
+                     PGresult **out, char *err, size_t errlen)
+{
+    PGresult *res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return cp_pg_failed(res, err, errlen);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return CP_ERR_NOT_FOUND;
+    }
+    *out = res;
+    return CP_OK;
+}

@@ -18,5 +18,9 @@ const char *cp_pg_text(const PGresult *res, int row, int col);
 /* Copies res's error message, first line only, into err, clears res, and returns
  * CP_ERR_DB: `return cp_pg_failed(res, err, errlen);` */
 cp_status cp_pg_failed(PGresult *res, char *err, size_t errlen);
+/* Runs sql with nparams text params and expects rows: CP_OK with *out (the caller
+ * PQclears it), CP_ERR_NOT_FOUND when there are none, CP_ERR_DB with the message in err. */
+cp_status cp_pg_rows(PGconn *db, const char *sql, int nparams, const char *const *params,
+                     PGresult **out, char *err, size_t errlen);
 
 #endif

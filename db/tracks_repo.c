@@ -376,3 +376,22 @@ void cp_tracks_repo_series_cleanup(struct cp_series_tracks *series)
     free(series->streams);
     memset(series, 0, sizeof *series);
 }
+
+/* The track (unknown: no rows) and its song on one date in every region; the region
+ * columns are NULL when the song never charted in the series. */
+static const char REGIONS_SQL[] =
+    "select t.name, coalesce(s.song_id, t.track_id), to_char(r.chart_date, 'YYYY-MM-DD'),"
+    "       r.region, r.region_name, r.chart_loaded, r.on_chart, r.track_id, r.rank, r.streams,"
+    "       r.previous_rank, r.movement, r.peak_rank, r.periods_on_chart, r.run_source"
+    " from core.track t"
+    " left join core.song_member s using (track_id)"
+    " left join lateral reporting.track_regions(t.track_id, $2::date, $3, $4) r on true"
+    " where t.track_id = $1";
+
+cp_status cp_tracks_repo_regions(PGconn *db, const char *track_id, const char *date,
+                                 const char *period, const char *kind, PGresult **out, char *err,
+                                 size_t errlen)
+{
+    const char *params[] = {track_id, date, period, kind};
+    return cp_pg_rows(db, REGIONS_SQL, 4, params, out, err, errlen);
+}

@@ -134,4 +134,30 @@ cp_status cp_tracks_repo_series(PGconn *db, const char *chart_kind, const char *
                                 size_t errlen);
 void cp_tracks_repo_series_cleanup(struct cp_series_tracks *series);
 
+/* One track's song on one chart date (NULL: the latest it charted on) in every region of
+ * the series (reporting.track_regions), one row a region, columns in enum
+ * cp_track_region_column order. CP_OK with *out (the caller PQclears it; a single row whose
+ * CP_TRC_REGION is NULL when the song never charted in the series), CP_ERR_NOT_FOUND when
+ * the track is unknown, CP_ERR_DB. */
+enum cp_track_region_column {
+    CP_TRC_TRACK_NAME,
+    CP_TRC_SONG_ID,
+    CP_TRC_DATE,
+    CP_TRC_REGION,
+    CP_TRC_REGION_NAME,
+    CP_TRC_CHART_LOADED,
+    CP_TRC_ON_CHART,
+    CP_TRC_TRACK_ID,
+    CP_TRC_RANK,
+    CP_TRC_STREAMS,
+    CP_TRC_PREVIOUS_RANK,
+    CP_TRC_MOVEMENT,
+    CP_TRC_PEAK_RANK,
+    CP_TRC_PERIODS_ON_CHART,
+    CP_TRC_RUN_SOURCE,
+};
+cp_status cp_tracks_repo_regions(PGconn *db, const char *track_id, const char *date,
+                                 const char *period, const char *kind, PGresult **out, char *err,
+                                 size_t errlen);
+
 #endif

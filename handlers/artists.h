@@ -40,4 +40,17 @@ cp_status cp_artists_leaderboard(const struct cp_request *req, struct cp_reply *
  * CP_ERR_NOT_FOUND for an unknown artist, CP_ERR_DB. */
 cp_status cp_artists_show(const struct cp_request *req, struct cp_reply *reply);
 
+/* GET /v1/artists/{id}/regions?date=&period=&kind=: the artist (credited on the track, any
+ * role) on one chart date (default/latest: the latest they charted on anywhere) in every
+ * region whose series has a chart: {"artist", "date", "period", "chart_kind", "regions":
+ * [{"region", "name", "chart_loaded", "entries", "best_rank", "best_track", "streams"}]}.
+ * CP_ERR_NOT_FOUND when the artist is unknown or never charted there. */
+cp_status cp_artists_regions(const struct cp_request *req, struct cp_reply *reply);
+/* GET /v1/artists/{id}/streams?region=&period=&kind=&role=&granularity=&from=&to=: the
+ * artist's chart streams per bucket beside the chart's total: {"artist", "region",
+ * "period", "chart_kind", "role", "granularity", "points": [{"date", "streams",
+ * "chart_streams", "share", "entries", "charts", "artist_charts"}]}. CP_ERR_NOT_FOUND when
+ * the artist is unknown. */
+cp_status cp_artists_streams(const struct cp_request *req, struct cp_reply *reply);
+
 #endif

@@ -130,3 +130,43 @@ cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply)
     }
     return cp_reply_json(reply, body);
 }
+
+cp_status cp_charts_dates(const struct cp_request *req, struct cp_reply *reply)
+{
+    /* validate */
+    const char *region, *period, *kind;
+    cp_status st;
+    if ((st = cp_param_region(req, reply, &region)) != CP_OK ||
+        (st = cp_param_period(req, reply, &period)) != CP_OK ||
+        (st = cp_param_kind(req, reply, &kind)) != CP_OK)
+        return st;
+
+    /* repo */
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    PGresult *res;
+    char err[512];
+    st = cp_charts_repo_dates(db, kind, region, period, &res, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
+        return cp_reply_problem(reply, st, "no %s %s chart for region '%s' has been loaded", kind,
+                                period, region);
+    if (st != CP_OK) {
+        cp_log_error("chart dates query failed: %s", err);
+        return cp_reply_problem(reply, st, "the chart dates could not be read from the database");
+    }
+
+    /* build JSON */
+    json_t *dates = json_array();
+    int rows = PQntuples(res);
+    for (int row = 0; row < rows; row++)
+        json_array_append_new(dates, json_string(PQgetvalue(res, row, 0)));
+    PQclear(res);
+    json_t *body = json_object();
+    json_object_set_new(body, "region", json_string(region));
+    json_object_set_new(body, "period", json_string(period));
+    json_object_set_new(body, "chart_kind", json_string(kind));
+    json_object_set_new(body, "dates", dates);
+    json_object_set_new(body, "count", json_integer(rows));
+    return cp_reply_json(reply, body);
+}

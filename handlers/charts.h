@@ -25,4 +25,9 @@
  * chart on that date, CP_ERR_DB when the query fails. */
 cp_status cp_charts_show(const struct cp_request *req, struct cp_reply *reply);
 
+/* GET /v1/charts/{region}/dates?period=&kind=: the dates of every loaded chart of the
+ * series, oldest first: {"region", "period", "chart_kind", "dates": ["2025-05-01", ...],
+ * "count"}. CP_ERR_NOT_FOUND when the series has no chart. */
+cp_status cp_charts_dates(const struct cp_request *req, struct cp_reply *reply);
+
 #endif

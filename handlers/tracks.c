@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "core/series.h"
 #include "core/spotify_id.h"
+#include "db/pgresult.h"
 #include "db/tracks_repo.h"
 #include "handlers/csv.h"
 #include "handlers/params.h"
@@ -412,5 +413,83 @@ cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *repl
     cp_tracks_repo_history_cleanup(&history);
     if (!body)
         return cp_reply_problem(reply, CP_ERR_INTERNAL, "the forecast could not be computed");
+    return cp_reply_json(reply, body);
+}
+
+/* ---- GET /v1/tracks/{id}/regions ----------------------------------------------------- */
+
+/* A cell as a JSON integer, null when the cell is NULL. */
+static json_t *cell_int(const PGresult *res, int row, int col)
+{
+    bool present;
+    long long v = cp_pg_int(res, row, col, &present);
+    return nullable_int(present, v);
+}
+
+static json_t *region_json(const PGresult *res, int row, const char *period)
+{
+    bool loaded = !strcmp(PQgetvalue(res, row, CP_TRC_CHART_LOADED), "t");
+    bool on_chart = !strcmp(PQgetvalue(res, row, CP_TRC_ON_CHART), "t");
+    json_t *r = json_object();
+    json_object_set_new(r, "region", json_string(PQgetvalue(res, row, CP_TRC_REGION)));
+    json_object_set_new(r, "name", json_string(PQgetvalue(res, row, CP_TRC_REGION_NAME)));
+    json_object_set_new(r, "chart_loaded", json_boolean(loaded));
+    json_object_set_new(r, "on_chart", json_boolean(on_chart));
+    if (!on_chart)
+        return r;
+    json_object_set_new(r, "track_id", json_string(PQgetvalue(res, row, CP_TRC_TRACK_ID)));
+    json_object_set_new(r, "rank", cell_int(res, row, CP_TRC_RANK));
+    json_object_set_new(r, "streams", cell_int(res, row, CP_TRC_STREAMS));
+    json_object_set_new(r, "previous_rank", cell_int(res, row, CP_TRC_PREVIOUS_RANK));
+    json_object_set_new(r, "movement", nullable_string(cp_pg_text(res, row, CP_TRC_MOVEMENT)));
+    json_object_set_new(r, "peak_rank", cell_int(res, row, CP_TRC_PEAK_RANK));
+    set_periods(r, period, "on_chart", cell_int(res, row, CP_TRC_PERIODS_ON_CHART));
+    json_object_set_new(r, "run_source", json_string(PQgetvalue(res, row, CP_TRC_RUN_SOURCE)));
+    return r;
+}
+
+cp_status cp_tracks_regions(const struct cp_request *req, struct cp_reply *reply)
+{
+    /* validate */
+    char id[23];
+    const char *date, *period, *kind;
+    cp_status st;
+    if ((st = track_id_param(req, reply, id)) != CP_OK ||
+        (st = cp_param_date_or_latest(req, reply, &date)) != CP_OK ||
+        (st = cp_param_period(req, reply, &period)) != CP_OK ||
+        (st = cp_param_kind(req, reply, &kind)) != CP_OK)
+        return st;
+
+    /* repo */
+    PGconn *db = cp_request_db(req);
+    if (!db)
+        return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
+    PGresult *res;
+    char err[512];
+    st = cp_tracks_repo_regions(db, id, date, period, kind, &res, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
+        return cp_reply_problem(reply, st, "no track with id '%s' has been loaded", id);
+    if (st != CP_OK)
+        return repo_failure(reply, st, "track's regions", err);
+    if (PQgetisnull(res, 0, CP_TRC_REGION)) {
+        PQclear(res);
+        return cp_reply_problem(reply, CP_ERR_NOT_FOUND,
+                                "track '%s' has never been on a %s %s chart", id, kind, period);
+    }
+
+    /* build JSON */
+    json_t *regions = json_array();
+    for (int row = 0; row < PQntuples(res); row++)
+        json_array_append_new(regions, region_json(res, row, period));
+    json_t *body = json_object();
+    json_object_set_new(body, "track",
+                        json_pack("{s:s, s:s, s:s}", "id", id, "name",
+                                  PQgetvalue(res, 0, CP_TRC_TRACK_NAME), "song_id",
+                                  PQgetvalue(res, 0, CP_TRC_SONG_ID)));
+    json_object_set_new(body, "date", json_string(PQgetvalue(res, 0, CP_TRC_DATE)));
+    json_object_set_new(body, "period", json_string(period));
+    json_object_set_new(body, "chart_kind", json_string(kind));
+    json_object_set_new(body, "regions", regions);
+    PQclear(res);
     return cp_reply_json(reply, body);
 }

@@ -9,6 +9,7 @@
 #include "handlers/docs.h"
 #include "handlers/health.h"
 #include "handlers/pipeline_runs.h"
+#include "handlers/records.h"
 #include "handlers/search.h"
 #include "handlers/tracks.h"
 #include "handlers/trends.h"
@@ -50,6 +51,8 @@ const struct cp_route cp_routes[] = {
     {CP_METHOD_GET, "/healthz",                           cp_health_live,     CP_DB_NONE,    CACHE_NONE,    UNCACHED, NO_HEADERS},
     {CP_METHOD_GET, "/readyz",                            cp_health_ready,    CP_DB_PRIMARY, CACHE_NONE,    UNCACHED, NO_HEADERS},
     {CP_METHOD_GET, "/metrics",                           cp_metrics_show,    CP_DB_NONE,    CACHE_NONE,    UNCACHED, NO_HEADERS},
+    /* the literal segment first: the first route whose pattern matches wins */
+    {CP_METHOD_GET, "/v1/charts/{region}/dates",          cp_charts_dates,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/charts/{region}/{date}",         cp_charts_show,     CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/catalog",                        cp_catalog_index,   CP_DB_READ,    CACHE_CATALOG, UNCACHED, NO_HEADERS},
     {CP_METHOD_GET, "/v1/catalog/{object_id}/rejects",    cp_catalog_rejects, CP_DB_READ,    CACHE_CATALOG, UNCACHED, NO_HEADERS},
@@ -57,9 +60,13 @@ const struct cp_route cp_routes[] = {
     {CP_METHOD_GET, "/v1/tracks/{id}",                    cp_tracks_show,     CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/tracks/{id}/history",            cp_tracks_history,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/tracks/{id}/forecast",           cp_tracks_forecast, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/tracks/{id}/regions",            cp_tracks_regions,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     /* the literal segment first: the first route whose pattern matches wins */
     {CP_METHOD_GET, "/v1/artists/leaderboard",            cp_artists_leaderboard, CP_DB_READ, CACHE_DATA,   CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/artists/{id}",                   cp_artists_show,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/artists/{id}/regions",           cp_artists_regions, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/artists/{id}/streams",           cp_artists_streams, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
+    {CP_METHOD_GET, "/v1/records",                        cp_records_show,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/trends/movers",                  cp_trends_movers,   CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/trends/new-entries",             cp_trends_new_entries, CP_DB_READ, CACHE_DATA,    CACHED,   NO_HEADERS},
     {CP_METHOD_GET, "/v1/trends/streams",                 cp_trends_streams,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS},
