@@ -110,7 +110,8 @@ export function movementCell(row) {
 
 // columns: [{label, cell: row => node|text, num: bool, nowrap: bool, title}]; caption for screen readers.
 export function table(columns, rows, { caption, className } = {}) {
-  return h('div', { class: 'table-wrap' },
+  // a table wider than the screen scrolls inside its box, which the keyboard can reach
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || 'table' },
     h('table', { class: className || 'data' },
       caption ? h('caption', { class: 'sr' }, caption) : null,
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null, title: c.title }, c.label)))),

@@ -87,7 +87,7 @@ export default {
           : link({ view: 'track', id: doc.track.id, period, kind }, 'Track page →')));
       const summary = h('p', { class: 'note', id: 'regions-summary' },
         `On ${doc.date}, ${isArtist ? 'charting' : 'on the chart'} in ${on} of the ${loaded} regions with a ${period} ${kind} chart that date` +
-        (doc.regions.length > loaded ? ` (${doc.regions.length - loaded} more regions have no chart loaded for it).` : '.'));
+        (doc.regions.length > loaded ? ` (${doc.regions.length - loaded === 1 ? '1 more region has' : `${doc.regions.length - loaded} more regions have`} no chart loaded for it).` : '.'));
       return [form, summary, isArtist ? artistGrid(doc, s) : trackGrid(doc, s), isArtist ? artistTable(doc, s) : trackTable(doc, s)];
     }, { signal: ctx.signal });
     return [head, body];

@@ -296,8 +296,9 @@ describe('trends', () => {
     const pct = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 }).format(board.rows[0].streams / total);
     const share = await insight('artist-share');
     assert.ok(share.includes(board.rows[0].artist.name) && share.includes(pct) && share.includes(fmt(total)), share);
-    const gainers = await tableText(page, '#movers table');
-    assert.deepEqual(gainers.map((r) => r[0]), movers.gainers.map((m) => String(m.rank)));
+    const moved = await tableText(page, '#movers table');
+    assert.deepEqual(moved.map((r) => r[0]), [...movers.gainers, ...movers.losers].map((m) => String(m.rank)));
+    assert.deepEqual(moved.map((r) => r[3]), [...movers.gainers, ...movers.losers].map((m) => String(m.previous_rank)));
     assert.ok(await page.$('#streams .uplot canvas'));
     // the granularity switch
     await page.selectOption('#f-granularity', 'week');
