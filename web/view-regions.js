@@ -16,7 +16,7 @@ function trackGrid(doc, state) {
     const on = r.chart_loaded && r.on_chart;
     return h('li', { class: `cell ${on ? tier(r.rank) : r.chart_loaded ? 'off' : 'missing'}` },
       h('span', { class: 'cell-region' }, link({ view: 'chart', region: r.region, period: state.period, kind: state.kind, date: doc.date }, r.name)),
-      h('span', { class: 'cell-rank' }, on ? `#${r.rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
+      h('span', { class: on ? 'cell-rank' : 'cell-rank none' }, on ? `#${r.rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
       on ? h('span', { class: 'cell-sub' }, [r.streams == null ? null : `${fmt(r.streams)} streams`, `${fmt(onChart(r, state.period))} ${unit(state.period)}`].filter(Boolean).join(' · ')) : null);
   });
   return h('ul', { class: 'cells', 'aria-label': `${doc.track.name} by region on ${doc.date}` }, cells);
@@ -40,7 +40,7 @@ function artistGrid(doc, state) {
     const on = r.chart_loaded && r.entries > 0;
     return h('li', { class: `cell ${on ? tier(r.best_rank) : r.chart_loaded ? 'off' : 'missing'}` },
       h('span', { class: 'cell-region' }, link({ view: 'chart', region: r.region, period: state.period, kind: state.kind, date: doc.date }, r.name)),
-      h('span', { class: 'cell-rank' }, on ? `#${r.best_rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
+      h('span', { class: on ? 'cell-rank' : 'cell-rank none' }, on ? `#${r.best_rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
       on ? h('span', { class: 'cell-sub' }, `${r.entries} ${r.entries === 1 ? 'entry' : 'entries'}${r.streams == null ? '' : ` · ${fmt(r.streams)} streams`}`) : null);
   }));
 }
@@ -65,8 +65,9 @@ export default {
     const body = panel(null, async (signal) => {
       let trackId = state.track;
       if (!trackId && !state.artist) {
-        // nothing chosen: the current #1 of the global chart
-        const top = await api('/v1/charts/global/latest', { period, kind, limit: 1 }, { signal }).catch(() => null);
+        // nothing chosen: the #1 of the global chart of that date (or the latest)
+        const top = await api(`/v1/charts/global/${seg(state.date || 'latest')}`, { period, kind, limit: 1 }, { signal })
+          .catch((e) => (e.status === 404 ? null : Promise.reject(e)));
         if (!top || !top.entries.length) return empty('Pick a track or an artist (search above) to see it in every region.');
         trackId = top.entries[0].track.id;
       }
