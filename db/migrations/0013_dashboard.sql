@@ -38,6 +38,15 @@ language sql stable security definer set search_path = pg_catalog, core, reporti
     order by r.region_code <> 'global', r.region_code
 $$;
 
+-- The latest chart date on which any of p_track_ids charted in any region of the period
+-- and kind (NULL: never); one probe of chart_entry_track_idx per id.
+create function reporting.latest_entry_date(p_track_ids text[], p_period text, p_kind text)
+returns date
+language sql stable security definer set search_path = pg_catalog, core, reporting as $$
+    select max(e.chart_date) from core.chart_entry e
+    where e.track_id = any (p_track_ids) and e.period = p_period and e.chart_kind = p_kind
+$$;
+
 -- One song (p_track_id and every id relinked to it) on the p_date chart of every region
 -- whose series has a chart (NULL p_date: the latest chart date on which the song charted
 -- in any region). chart_loaded is false where that region has no chart on the date (the
@@ -57,10 +66,7 @@ declare
     v_ids text[] := reporting.song_track_ids(p_track_id);
     v_date date := p_date;
 begin
-    if v_date is null then
-        select max(e.chart_date) into v_date from core.chart_entry e
-        where e.track_id = any (v_ids) and e.period = p_period and e.chart_kind = p_kind;
-    end if;
+    v_date := coalesce(v_date, reporting.latest_entry_date(v_ids, p_period, p_kind));
     if v_date is null then
         return;
     end if;
@@ -112,10 +118,7 @@ begin
     if v_ids is null then
         return;
     end if;
-    if v_date is null then
-        select max(e.chart_date) into v_date from core.chart_entry e
-        where e.track_id = any (v_ids) and e.period = p_period and e.chart_kind = p_kind;
-    end if;
+    v_date := coalesce(v_date, reporting.latest_entry_date(v_ids, p_period, p_kind));
     if v_date is null then
         return;
     end if;
@@ -322,6 +325,7 @@ end $$;
 
 revoke all on function reporting.chart_dates(text, text, text),
     reporting.song_track_ids(text), reporting.series_regions(text, text),
+    reporting.latest_entry_date(text[], text, text),
     reporting.track_regions(text, date, text, text), reporting.artist_key(text),
     reporting.artist_regions(text, date, text, text),
     reporting.artist_streams(text, text, text, text, text, text, date, date),
@@ -329,6 +333,7 @@ revoke all on function reporting.chart_dates(text, text, text),
     reporting.chart_records(text, text, text, date, date, integer) from public;
 grant execute on function reporting.chart_dates(text, text, text),
     reporting.song_track_ids(text), reporting.series_regions(text, text),
+    reporting.latest_entry_date(text[], text, text),
     reporting.track_regions(text, date, text, text), reporting.artist_key(text),
     reporting.artist_regions(text, date, text, text),
     reporting.artist_streams(text, text, text, text, text, text, date, date),
