@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -18,6 +19,7 @@
 #include "tests/testutil.h"
 
 #define FIXTURE_DATABASE "chartpulse_test_dashboard"
+#define REAL_DATABASE    "chartpulse_test_dashboard_real"
 
 /* The fixture, charts.spotify.com daily files (rank: track streams), tracks CPDASH + 16
  * digits: T1 Sun (Ana), T2 Moon (Ana, Ben), T3 Star (Cy), T4 Sun (Ana) -- the same song as
@@ -36,6 +38,7 @@
 static char *raw_dir;
 static char *cli_env[4];
 static struct tu_server live;
+static char *real; /* ../shared/data/real, or NULL */
 
 static void run_cli(const char *const *args)
 {
@@ -45,11 +48,13 @@ static void run_cli(const char *const *args)
     free(out);
 }
 
-static void fixture_setup(void)
+/* A fresh database name for the servers and the CLI, a raw zone of its own and a new cache
+ * generation. */
+static void use_fresh_database(const char *name)
 {
     cp_log_init(CP_LOG_TEXT, CP_LOG_WARN);
     ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-    char *owner_url = tu_serve_fresh_database(FIXTURE_DATABASE);
+    char *owner_url = tu_serve_fresh_database(name);
     raw_dir = cp_strdup("/tmp/chartpulse-raw-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(raw_dir));
     cli_env[0] = cp_asprintf("DATABASE_URL=%s", owner_url);
@@ -60,6 +65,11 @@ static void fixture_setup(void)
     char err[512];
     ck_assert_msg(cp_generation_bump(getenv("REDIS_URL"), err, sizeof err) == CP_OK,
                   "cache bump: %s", err);
+}
+
+static void fixture_setup(void)
+{
+    use_fresh_database(FIXTURE_DATABASE);
     char *fixtures = tu_fixture_path("dashboard");
     const char *ingest[] = {"ingest", fixtures, NULL};
     run_cli(ingest);
@@ -369,6 +379,132 @@ START_TEST(bad_requests_name_the_parameter)
 }
 END_TEST
 
+/* ---- real files ---------------------------------------------------------------------- */
+
+/* Global daily from the real files: January 2017 (spotifycharts.com, dated by file name
+ * only) and five days of May 2025 (charts.spotify.com), an eight-year hole between. */
+static void real_setup(void)
+{
+    real = tu_real_data_path("");
+    if (!real)
+        return;
+    use_fresh_database(REAL_DATABASE);
+    char *clayol = cp_asprintf("%s/clayol-spotifycharts-daily-global", real);
+    char *daily = cp_asprintf("%s/lycnda-charts-spotify-com/regional-global-daily", real);
+    const char *by_name[] = {"ingest", daily, NULL};
+    run_cli(by_name);
+    const char *dated_only[] = {"ingest", "--region", "global", clayol, NULL};
+    run_cli(dated_only);
+    const char *load[] = {"load", NULL};
+    run_cli(load);
+    free(clayol);
+    free(daily);
+}
+
+static void real_teardown(void)
+{
+    if (!real)
+        return;
+    fixture_teardown();
+    free(real);
+    real = NULL;
+}
+
+static void real_server_start(void)
+{
+    if (real)
+        server_start();
+}
+
+static void real_server_stop(void)
+{
+    if (real)
+        server_stop();
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* The records of the real global daily series agree with its charts read one by one
+ * (/v1/charts/global/dates, then each chart's number one: Spotify ranks by streams, so the
+ * number one has the chart's most streams), and answer in well under a second. */
+START_TEST(real_records_agree_with_the_charts)
+{
+    if (!real)
+        return;
+    struct tu_http_result dates;
+    get_status(&dates, "/v1/charts/global/dates", 200);
+    const json_t *list = json_object_get(dates.json, "dates");
+    size_t charts = json_array_size(list);
+    ck_assert_int_ge(charts, 30);
+    ck_assert_str_eq(json_string_value(json_array_get(list, 0)), "2017-01-01");
+
+    json_t *number_ones = json_object(); /* song id -> days at #1 */
+    json_int_t most_streams = 0;
+    for (size_t i = 0; i < charts; i++) {
+        struct tu_http_result chart;
+        char *path =
+            cp_asprintf("/v1/charts/global/%s?limit=1", json_string_value(json_array_get(list, i)));
+        get_status(&chart, path, 200);
+        free(path);
+        const json_t *top = json_array_get(json_object_get(chart.json, "entries"), 0);
+        const char *song =
+            json_string_value(json_object_get(json_object_get(top, "track"), "song_id"));
+        json_int_t days = json_integer_value(json_object_get(number_ones, song));
+        json_object_set_new(number_ones, song, json_integer(days + 1));
+        json_int_t streams = member_int(top, "streams");
+        if (streams > most_streams)
+            most_streams = streams;
+        tu_http_result_free(&chart);
+    }
+
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct tu_http_result rec;
+    get_status(&rec, "/v1/records?limit=100", 200);
+    double took = seconds_since(&start);
+    ck_assert_msg(took < 1.0, "/v1/records took %.3f s", took);
+    ck_assert_int_eq(member_int(rec.json, "charts"), (json_int_t)charts);
+    ck_assert(!json_is_true(json_object_get(rec.json, "history_complete")));
+    ck_assert_str_eq(json_string_value(json_object_get(rec.json, "from")), "2017-01-01");
+    ck_assert_str_eq(json_string_value(json_array_get(list, charts - 1)),
+                     json_string_value(json_object_get(rec.json, "to")));
+
+    /* every song that was #1, with its days, and nothing else */
+    const json_t *ones = json_object_get(rec.json, "most_number_ones");
+    ck_assert_int_eq(json_array_size(ones), json_object_size(number_ones));
+    for (size_t i = 0; i < json_array_size(ones); i++) {
+        const json_t *one = json_array_get(ones, i);
+        const char *song =
+            json_string_value(json_object_get(json_object_get(one, "track"), "song_id"));
+        ck_assert_msg(json_object_get(number_ones, song), "%s was never #1", song);
+        ck_assert_int_eq(member_int(one, "days_at_1"),
+                         json_integer_value(json_object_get(number_ones, song)));
+    }
+    const json_t *top = json_array_get(json_object_get(rec.json, "most_streams"), 0);
+    ck_assert_int_eq(member_int(top, "streams"), most_streams);
+
+    /* runs cannot cross the eight-year hole (none is longer than January 2017); a run is
+     * ongoing exactly when it reaches the last chart */
+    const char *last = json_string_value(json_object_get(rec.json, "to"));
+    const json_t *runs = json_object_get(rec.json, "longest_runs");
+    ck_assert_int_eq(json_array_size(runs), 100);
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+        ck_assert_int_le(member_int(run, "length"), 31);
+        ck_assert_int_eq(json_is_true(json_object_get(run, "ongoing")),
+                         !strcmp(json_string_value(json_object_get(run, "to")), last));
+    }
+    json_decref(number_ones);
+    tu_http_result_free(&rec);
+    tu_http_result_free(&dates);
+}
+END_TEST
+
 static Suite *dashboard_suite(void)
 {
     Suite *s = suite_create("dashboard_api");
@@ -382,6 +518,13 @@ static Suite *dashboard_suite(void)
     tcase_add_loop_test(tc, bad_requests_name_the_parameter, 0,
                         (int)(sizeof problems / sizeof *problems));
     suite_add_tcase(s, tc);
+
+    TCase *real_tc = tu_real_data_tcase("real");
+    tcase_set_timeout(real_tc, 600);
+    tcase_add_unchecked_fixture(real_tc, real_setup, real_teardown);
+    tcase_add_checked_fixture(real_tc, real_server_start, real_server_stop);
+    tcase_add_test(real_tc, real_records_agree_with_the_charts);
+    suite_add_tcase(s, real_tc);
     return s;
 }
 
