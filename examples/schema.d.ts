@@ -253,9 +253,10 @@ export interface paths {
          * A series' records over a range of its charts
          * @description Counted over the **loaded** charts of the series dated `from`..`to` only (history
          *     before the range or missing from it is not seen), and by **song**: the ids Spotify
-         *     relinked to one song count together, and each song appears at most once per list,
-         *     named by the id of its latest entry in that list's terms (the track's newest title
-         *     and richest credit line).
+         *     relinked to one song count together, and each song appears at most once per list.
+         *     `most_number_ones` and `longest_runs` name a song by the id of its latest entry in
+         *     the range, the position lists by the id that held the position; `track.name` and
+         *     `artists` are that id's newest title and richest credit line.
          *
          *     - `from`, `to`: the first and last loaded chart in the range (default: the series'
          *       first and last chart); `charts` the loaded charts between them,
