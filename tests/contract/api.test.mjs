@@ -285,7 +285,7 @@ test('dashboard reads: chart dates, regions, artist streams, records', async () 
   const artist = encodeURIComponent(ids.artist);
   const ar = await ok(arop, `/v1/artists/${artist}/regions`);
   assert.ok(ar.body.regions.some((r) => r.entries > 0));
-  await ok(arop, `/v1/artists/${artist}/regions?date=latest&period=weekly`);
+  await ok(arop, `/v1/artists/${artist}/regions?date=${ar.body.date}&period=daily&kind=regional`);
   await bad(arop, `/v1/artists/${artist}/regions?kind=top`);
   await bad(arop, '/v1/artists/0000000000000000000000/regions', 404);
 
