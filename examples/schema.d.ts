@@ -34,6 +34,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/charts/{region}/dates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dates of every loaded chart of a series
+         * @description Matched before `/v1/charts/{region}/{date}`: `dates` is never a chart date. Only
+         *     loaded charts are listed, so a missing chart is a missing date (see `/v1/regions`
+         *     for the gaps).
+         */
+        get: operations["getChartDates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/charts/{region}/{date}": {
         parameters: {
             query?: never;
@@ -102,6 +124,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tracks/{id}/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A track's song on one chart date in every region
+         * @description The song (the track id and every id Spotify relinked to it) on the chart of one date
+         *     in every region whose series (`period`, `kind`) has a loaded chart: global first,
+         *     then by code. `chart_loaded` is false where that region has no chart on the date
+         *     (then no rank fields), `on_chart` false where the chart is loaded but the song is not
+         *     on it. The values are those `/v1/charts/{region}/{date}` shows for the entry (the
+         *     source's run columns where the file had them: `run_source`); `track_id` is the id
+         *     that charted. `date` defaults to (and `latest` means) the latest chart date on which
+         *     the song charted in any region. `404` when the track is unknown or never charted in
+         *     that period and kind.
+         */
+        get: operations["getTrackRegions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/artists/leaderboard": {
         parameters: {
             query?: never;
@@ -128,6 +178,105 @@ export interface paths {
         };
         /** An artist, their statistics and charting tracks */
         get: operations["getArtist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/artists/{id}/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artist on one chart date in every region
+         * @description The positions crediting the artist (any credited role) on the chart of one date in
+         *     every region whose series (`period`, `kind`) has a loaded chart: global first, then
+         *     by code. `entries` counts those positions, `best_rank` and `best_track` are the
+         *     best-ranked one, `streams` their sum (null when none had streams, as on viral
+         *     charts). `chart_loaded` is false where that region has no chart on the date.
+         *     `date` defaults to (and `latest` means) the latest chart date on which the artist
+         *     charted in any region. `404` when the artist is unknown or never charted in that
+         *     period and kind.
+         */
+        get: operations["getArtistRegions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/artists/{id}/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artist's chart streams over time beside the chart's total
+         * @description One point per bucket (`granularity`: day, week starting Monday, month starting on
+         *     the 1st, as `/v1/trends/streams`) that has a loaded chart of the series in
+         *     `from`..`to`. `chart_streams` is the bucket's total over every position (the
+         *     `streams` of `/v1/trends/streams` for the same bucket); `streams` sums the positions
+         *     crediting the artist (`role=all`: any credit, `lead`: first-credited only), 0 where
+         *     the artist had none (null where the charts have no streams: viral); `share` is
+         *     streams / chart_streams to 6 decimals (null when chart_streams is null or 0).
+         *     `entries` counts the artist's positions, `charts` the bucket's loaded charts,
+         *     `artist_charts` those the artist was on. Summed over a range, streams and entries
+         *     equal the leaderboard's for the same role. `404` when the artist is unknown.
+         */
+        get: operations["getArtistStreams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A series' records over a range of its charts
+         * @description Counted over the **loaded** charts of the series dated `from`..`to` only (history
+         *     before the range or missing from it is not seen), and by **song**: the ids Spotify
+         *     relinked to one song count together, and each song appears at most once per list.
+         *     `most_number_ones` and `longest_runs` name a song by the id of its latest entry in
+         *     the range, the position lists by the id that held the position; `track.name` and
+         *     `artists` are that id's newest title and richest credit line.
+         *
+         *     - `from`, `to`: the first and last loaded chart in the range (default: the series'
+         *       first and last chart); `charts` the loaded charts between them,
+         *       `charts_expected` the periods (days or weeks) from `from` to `to`,
+         *       `history_complete` false when any of those periods has no chart.
+         *     - `most_number_ones`: songs by the charts they were #1 on (`days_at_1` on daily
+         *       series, `weeks_at_1` on weekly ones), then the earliest first #1;
+         *       `first_date`/`last_date` their first and last #1 in the range.
+         *     - `longest_runs`: each song's longest run of consecutive periods on the chart; a
+         *       missing chart breaks a run, as streaks do. `ongoing`: the run includes the
+         *       range's last chart (it may go on after it).
+         *     - `biggest_debuts`: each song's best position shown with movement `new` (its first
+         *       appearance in the series, as `/v1/charts` shows it), best rank first, then most
+         *       streams.
+         *     - `most_streams`: each song's single position with the most streams. Empty on
+         *       viral charts (no streams).
+         *
+         *     `404` when the series has no chart in the range.
+         */
+        get: operations["getRecords"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1008,6 +1157,128 @@ export interface components {
         PipelineRuns: {
             runs: components["schemas"]["PipelineRun"][];
         };
+        ChartDates: {
+            region: components["schemas"]["RegionCode"];
+            /** @enum {string} */
+            period: "daily" | "weekly";
+            /** @enum {string} */
+            chart_kind: "regional" | "viral";
+            dates: components["schemas"]["Date"][];
+            count: number;
+        };
+        /**
+         * @description the song on one region's chart. Without a chart (`chart_loaded` false) or off it
+         *     (`on_chart` false) only region, name and the two flags are present; on it, the
+         *     entry's values as the chart shows them (days_on_chart on daily series,
+         *     weeks_on_chart on weekly ones).
+         */
+        TrackRegion: {
+            region: components["schemas"]["RegionCode"];
+            name: string;
+            chart_loaded: boolean;
+            on_chart: boolean;
+            /** @description the id that charted (one of the song's) */
+            track_id?: string;
+            rank?: number;
+            streams?: number | null;
+            previous_rank?: number | null;
+            movement?: components["schemas"]["Movement"];
+            peak_rank?: number | null;
+            days_on_chart?: number | null;
+            weeks_on_chart?: number | null;
+            /** @enum {string} */
+            run_source?: "source" | "derived";
+        };
+        TrackRegions: {
+            track: components["schemas"]["TrackRef"];
+            date: components["schemas"]["Date"];
+            /** @enum {string} */
+            period: "daily" | "weekly";
+            /** @enum {string} */
+            chart_kind: "regional" | "viral";
+            regions: components["schemas"]["TrackRegion"][];
+        };
+        ArtistRegion: {
+            region: components["schemas"]["RegionCode"];
+            name: string;
+            chart_loaded: boolean;
+            /** @description positions crediting the artist on that chart */
+            entries: number;
+            best_rank: number | null;
+            /** @description the best-ranked of those positions' tracks; null when none */
+            best_track: components["schemas"]["TrackRef"] | null;
+            /** @description the sum over those positions; null when none had streams */
+            streams: number | null;
+        };
+        ArtistRegions: {
+            artist: components["schemas"]["ArtistRef"];
+            date: components["schemas"]["Date"];
+            /** @enum {string} */
+            period: "daily" | "weekly";
+            /** @enum {string} */
+            chart_kind: "regional" | "viral";
+            regions: components["schemas"]["ArtistRegion"][];
+        };
+        ArtistStreamsPoint: {
+            date: components["schemas"]["Date"];
+            streams: number | null;
+            chart_streams: number | null;
+            share: number | null;
+            entries: number;
+            charts: number;
+            artist_charts: number;
+        };
+        ArtistStreams: {
+            artist: components["schemas"]["ArtistRef"];
+            region: components["schemas"]["RegionCode"];
+            /** @enum {string} */
+            period: "daily" | "weekly";
+            /** @enum {string} */
+            chart_kind: "regional" | "viral";
+            /** @enum {string} */
+            role: "all" | "lead";
+            /** @enum {string} */
+            granularity: "day" | "week" | "month";
+            points: components["schemas"]["ArtistStreamsPoint"][];
+        };
+        RecordPosition: {
+            track: components["schemas"]["TrackRef"];
+            artists: string;
+            date: components["schemas"]["Date"];
+            rank: number;
+            streams: number | null;
+        };
+        Records: {
+            region: components["schemas"]["RegionCode"];
+            /** @enum {string} */
+            period: "daily" | "weekly";
+            /** @enum {string} */
+            chart_kind: "regional" | "viral";
+            from: components["schemas"]["Date"];
+            to: components["schemas"]["Date"];
+            charts: number;
+            charts_expected: number;
+            history_complete: boolean;
+            most_number_ones: {
+                track: components["schemas"]["TrackRef"];
+                artists: string;
+                days_at_1?: number;
+                weeks_at_1?: number;
+                first_date: components["schemas"]["Date"];
+                last_date: components["schemas"]["Date"];
+            }[];
+            longest_runs: {
+                track: components["schemas"]["TrackRef"];
+                artists: string;
+                /** @description consecutive periods (days or weeks) on the chart */
+                length: number;
+                from: components["schemas"]["Date"];
+                to: components["schemas"]["Date"];
+                ongoing: boolean;
+            }[];
+            biggest_debuts: components["schemas"]["RecordPosition"][];
+            most_streams: components["schemas"]["RecordPosition"][];
+        };
     };
     responses: {
         /** @description the body has not changed since the ETag sent in If-None-Match */
@@ -1096,6 +1367,8 @@ export interface components {
         limit: number;
         /** @description `csv` answers text/csv like `Accept: text/csv` */
         format: "json" | "csv";
+        /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
+        artistId: string;
         /** @description a Spotify track id, `spotify:track:` URI or open.spotify.com URL (URL-encoded) */
         trackId: string;
     };
@@ -1214,6 +1487,49 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getChartDates: {
+        parameters: {
+            query?: {
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+            };
+            header?: never;
+            path: {
+                region: components["parameters"]["regionPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the series' chart dates, oldest first (`reporting.chart_dates`) */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "region": "global",
+                     *       "period": "daily",
+                     *       "chart_kind": "regional",
+                     *       "dates": [
+                     *         "2025-05-01",
+                     *         "2025-05-02",
+                     *         "2025-05-03"
+                     *       ],
+                     *       "count": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChartDates"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -1361,6 +1677,79 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getTrackRegions: {
+        parameters: {
+            query?: {
+                /** @description a chart date (YYYY-MM-DD) or `latest` */
+                date?: components["parameters"]["date"];
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+            };
+            header?: never;
+            path: {
+                /** @description a Spotify track id, `spotify:track:` URI or open.spotify.com URL (URL-encoded) */
+                id: components["parameters"]["trackId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the song in every region (`reporting.track_regions`) */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "track": {
+                     *         "id": "2plbrEY59IikOBgBGLjaoe",
+                     *         "name": "Die With A Smile",
+                     *         "song_id": "2plbrEY59IikOBgBGLjaoe"
+                     *       },
+                     *       "date": "2025-05-05",
+                     *       "period": "daily",
+                     *       "chart_kind": "regional",
+                     *       "regions": [
+                     *         {
+                     *           "region": "global",
+                     *           "name": "Global",
+                     *           "chart_loaded": true,
+                     *           "on_chart": true,
+                     *           "track_id": "2plbrEY59IikOBgBGLjaoe",
+                     *           "rank": 3,
+                     *           "streams": 4512345,
+                     *           "previous_rank": 2,
+                     *           "movement": "down",
+                     *           "peak_rank": 1,
+                     *           "days_on_chart": 265,
+                     *           "run_source": "source"
+                     *         },
+                     *         {
+                     *           "region": "au",
+                     *           "name": "Australia",
+                     *           "chart_loaded": false,
+                     *           "on_chart": false
+                     *         },
+                     *         {
+                     *           "region": "se",
+                     *           "name": "Sweden",
+                     *           "chart_loaded": true,
+                     *           "on_chart": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TrackRegions"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getArtistLeaderboard: {
         parameters: {
             query?: {
@@ -1450,6 +1839,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Artist"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getArtistRegions: {
+        parameters: {
+            query?: {
+                /** @description a chart date (YYYY-MM-DD) or `latest` */
+                date?: components["parameters"]["date"];
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+            };
+            header?: never;
+            path: {
+                /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
+                id: components["parameters"]["artistId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the artist in every region (`reporting.artist_regions`) */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "artist": {
+                     *         "id": "0du5cEVh5yTK9QJze8zA0C",
+                     *         "spotify_id": "0du5cEVh5yTK9QJze8zA0C",
+                     *         "name": "Bruno Mars"
+                     *       },
+                     *       "date": "2025-05-05",
+                     *       "period": "daily",
+                     *       "chart_kind": "regional",
+                     *       "regions": [
+                     *         {
+                     *           "region": "global",
+                     *           "name": "Global",
+                     *           "chart_loaded": true,
+                     *           "entries": 3,
+                     *           "best_rank": 1,
+                     *           "best_track": {
+                     *             "id": "2plbrEY59IikOBgBGLjaoe",
+                     *             "name": "Die With A Smile",
+                     *             "song_id": "2plbrEY59IikOBgBGLjaoe"
+                     *           },
+                     *           "streams": 12034567
+                     *         },
+                     *         {
+                     *           "region": "au",
+                     *           "name": "Australia",
+                     *           "chart_loaded": false,
+                     *           "entries": 0,
+                     *           "best_rank": null,
+                     *           "best_track": null,
+                     *           "streams": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ArtistRegions"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getArtistStreams: {
+        parameters: {
+            query?: {
+                region?: components["parameters"]["region"];
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+                role?: "all" | "lead";
+                granularity?: "day" | "week" | "month";
+                /** @description first date included (default the series' first chart) */
+                from?: components["parameters"]["from"];
+                /** @description last date included (default the series' latest chart) */
+                to?: components["parameters"]["to"];
+            };
+            header?: never;
+            path: {
+                /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
+                id: components["parameters"]["artistId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the artist's share per bucket, oldest first (`reporting.artist_streams`) */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "artist": {
+                     *         "id": "0du5cEVh5yTK9QJze8zA0C",
+                     *         "spotify_id": "0du5cEVh5yTK9QJze8zA0C",
+                     *         "name": "Bruno Mars"
+                     *       },
+                     *       "region": "global",
+                     *       "period": "daily",
+                     *       "chart_kind": "regional",
+                     *       "role": "all",
+                     *       "granularity": "month",
+                     *       "points": [
+                     *         {
+                     *           "date": "2025-05-01",
+                     *           "streams": 60112345,
+                     *           "chart_streams": 2391234567,
+                     *           "share": 0.025139,
+                     *           "entries": 15,
+                     *           "charts": 5,
+                     *           "artist_charts": 5
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ArtistStreams"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getRecords: {
+        parameters: {
+            query?: {
+                region?: components["parameters"]["region"];
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+                /** @description first date included (default the series' first chart) */
+                from?: components["parameters"]["from"];
+                /** @description last date included (default the series' latest chart) */
+                to?: components["parameters"]["to"];
+                /** @description rows per list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the records (`reporting.series_range`, `reporting.chart_records`) */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "region": "global",
+                     *       "period": "daily",
+                     *       "chart_kind": "regional",
+                     *       "from": "2025-05-01",
+                     *       "to": "2025-05-05",
+                     *       "charts": 5,
+                     *       "charts_expected": 5,
+                     *       "history_complete": true,
+                     *       "most_number_ones": [
+                     *         {
+                     *           "track": {
+                     *             "id": "2plbrEY59IikOBgBGLjaoe",
+                     *             "name": "Die With A Smile",
+                     *             "song_id": "2plbrEY59IikOBgBGLjaoe"
+                     *           },
+                     *           "artists": "Lady Gaga, Bruno Mars",
+                     *           "days_at_1": 5,
+                     *           "first_date": "2025-05-01",
+                     *           "last_date": "2025-05-05"
+                     *         }
+                     *       ],
+                     *       "longest_runs": [
+                     *         {
+                     *           "track": {
+                     *             "id": "2plbrEY59IikOBgBGLjaoe",
+                     *             "name": "Die With A Smile",
+                     *             "song_id": "2plbrEY59IikOBgBGLjaoe"
+                     *           },
+                     *           "artists": "Lady Gaga, Bruno Mars",
+                     *           "length": 5,
+                     *           "from": "2025-05-01",
+                     *           "to": "2025-05-05",
+                     *           "ongoing": true
+                     *         }
+                     *       ],
+                     *       "biggest_debuts": [
+                     *         {
+                     *           "track": {
+                     *             "id": "3qhlB30KknSejmIvZZLjOD",
+                     *             "name": "Manchild",
+                     *             "song_id": "3qhlB30KknSejmIvZZLjOD"
+                     *           },
+                     *           "artists": "Sabrina Carpenter",
+                     *           "date": "2025-05-03",
+                     *           "rank": 4,
+                     *           "streams": 3812345
+                     *         }
+                     *       ],
+                     *       "most_streams": [
+                     *         {
+                     *           "track": {
+                     *             "id": "2plbrEY59IikOBgBGLjaoe",
+                     *             "name": "Die With A Smile",
+                     *             "song_id": "2plbrEY59IikOBgBGLjaoe"
+                     *           },
+                     *           "artists": "Lady Gaga, Bruno Mars",
+                     *           "date": "2025-05-02",
+                     *           "rank": 1,
+                     *           "streams": 5123456
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Records"];
                 };
             };
             304: components["responses"]["NotModified"];

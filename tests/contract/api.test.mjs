@@ -268,6 +268,63 @@ test('GET /v1/trends/*', async () => {
   await bad('GET /v1/trends/momentum', '/v1/trends/momentum?date=1999-01-01', 404);
 });
 
+test('dashboard reads: chart dates, regions, artist streams, records', async () => {
+  const dop = 'GET /v1/charts/{region}/dates';
+  const dates = await ok(dop, '/v1/charts/global/dates');
+  assert.equal(dates.body.count, dates.body.dates.length);
+  assert.equal(dates.body.dates.at(-1), FIXTURE_END_DATE);
+  assert.deepEqual(dates.body.dates, [...dates.body.dates].sort(), 'oldest first');
+  await ok(dop, '/v1/charts/global/dates?period=weekly&kind=regional');
+  await bad(dop, '/v1/charts/global/dates?period=monthly');
+  await bad(dop, '/v1/charts/xx1/dates');
+  await bad(dop, '/v1/charts/global/dates?kind=viral', 404);
+  // the chart route still answers beside it
+  await ok('GET /v1/charts/{region}/{date}', `/v1/charts/global/${dates.body.dates[0]}?limit=1`);
+
+  assert.ok(ids.track && ids.artist, 'ids from the earlier tests');
+  const top = '/v1/charts/global/latest?limit=1';
+  const chart = (await call(server, 'GET /v1/charts/{region}/{date}', top)).body;
+  const top1 = chart.entries[0];
+  const trop = 'GET /v1/tracks/{id}/regions';
+  const tr = await ok(trop, `/v1/tracks/${top1.track.id}/regions`);
+  assert.equal(tr.body.date, FIXTURE_END_DATE);
+  assert.equal(tr.body.regions[0].region, 'global');
+  const g = tr.body.regions[0];
+  assert.deepEqual([g.rank, g.streams, g.previous_rank, g.movement, g.peak_rank, g.days_on_chart],
+    [top1.rank, top1.streams, top1.previous_rank, top1.movement, top1.peak_rank, top1.days_on_chart],
+    'the values the chart shows');
+  await ok(trop, `/v1/tracks/${top1.track.id}/regions?date=${FIXTURE_END_DATE}&period=weekly`);
+  await bad(trop, `/v1/tracks/${top1.track.id}/regions?date=someday`);
+  await bad(trop, '/v1/tracks/0000000000000000000000/regions', 404);
+
+  const arop = 'GET /v1/artists/{id}/regions';
+  const artist = encodeURIComponent(ids.artist);
+  const ar = await ok(arop, `/v1/artists/${artist}/regions`);
+  assert.ok(ar.body.regions.some((r) => r.entries > 0));
+  await ok(arop, `/v1/artists/${artist}/regions?date=${ar.body.date}&period=daily&kind=regional`);
+  await bad(arop, `/v1/artists/${artist}/regions?kind=top`);
+  await bad(arop, '/v1/artists/0000000000000000000000/regions', 404);
+
+  const asop = 'GET /v1/artists/{id}/streams';
+  const as = await ok(asop, `/v1/artists/${artist}/streams?granularity=week`);
+  const totals = await call(server, 'GET /v1/trends/streams', '/v1/trends/streams?granularity=week');
+  assert.deepEqual(as.body.points.map((p) => [p.date, p.chart_streams, p.charts]),
+    totals.body.points.map((p) => [p.date, p.streams, p.charts]), 'the totals of /v1/trends/streams');
+  await ok(asop, `/v1/artists/${artist}/streams?role=lead&granularity=month&from=${FIXTURE_END_DATE}`);
+  await bad(asop, `/v1/artists/${artist}/streams?granularity=year`);
+  await bad(asop, '/v1/artists/0000000000000000000000/streams', 404);
+
+  const rop = 'GET /v1/records';
+  const rec = await ok(rop, '/v1/records?limit=3');
+  assert.equal(rec.body.to, FIXTURE_END_DATE);
+  assert.equal(rec.body.charts, dates.body.count);
+  assert.ok(rec.body.most_number_ones.length <= 3);
+  await ok(rop, '/v1/records?period=weekly&limit=100');
+  await bad(rop, '/v1/records?limit=101');
+  await bad(rop, '/v1/records?from=2032-06-30&to=2032-06-01');
+  await bad(rop, '/v1/records?kind=viral&region=global&from=1999-01-01&to=1999-12-31', 404);
+});
+
 test('GET /v1/search', async () => {
   const chart = await call(server, 'GET /v1/charts/{region}/{date}', '/v1/charts/global/latest?limit=1');
   const word = chart.body.entries[0].track.name.split(/\s+/)[0];
