@@ -78,7 +78,7 @@ export function timeChart({ dates: rawDates, series: rawSeries, title, descripti
       data.push(s.band[1]);
       opts.series.push({ label: `${s.label} (low)`, scale, stroke: color, width: 0.5, dash: [2, 3], value: (u, v) => fmt(v) });
       opts.series.push({ label: `${s.label} (high)`, scale, stroke: color, width: 0.5, dash: [2, 3], value: (u, v) => fmt(v) });
-      opts.bands.push({ series: [lo + 1, lo], fill: `${color}22` });
+      opts.bands.push({ series: [lo + 1, lo], fill: `${color}40` });
     }
     data.push(s.values);
     opts.series.push({
