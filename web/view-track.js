@@ -5,6 +5,8 @@ import { api, seg } from './api.js';
 import { timeChart } from './plots.js';
 import { artistLink, controls, empty, fmt, fmtDec, h, link, panel, select, table, trackLink, unit } from './ui.js';
 
+// a date never broken across lines
+const day = (iso) => h('span', { class: 'date' }, iso);
 const seriesKey = (r) => `${r.region}|${r.period}|${r.chart_kind}`;
 const seriesLabel = (r) => `${r.region} · ${r.period} ${r.chart_kind}`;
 
@@ -12,9 +14,9 @@ function runStats(run) {
   const u = unit(run.period);
   const one = u === 'weeks' ? 'week' : 'day';
   const rows = [
-    ['Debut', `#${run.debut_rank} on ${run.debut_date}`],
-    ['Peak', `#${run.peak_rank} on ${run.peak_date}`],
-    ['Last seen', `#${run.last_rank} on ${run.last_date}`],
+    ['Debut', [`#${run.debut_rank} on `, day(run.debut_date)]],
+    ['Peak', [`#${run.peak_rank} on `, day(run.peak_date)]],
+    ['Last seen', [`#${run.last_rank} on `, day(run.last_date)]],
     [`${u[0].toUpperCase()}${u.slice(1)} on chart`, fmt(run[`${u}_on_chart`])],
     [`${u[0].toUpperCase()}${u.slice(1)} at #1`, fmt(run[`${u}_at_1`])],
     [`${u[0].toUpperCase()}${u.slice(1)} in top 10`, fmt(run[`${u}_in_top10`])],
