@@ -42,16 +42,23 @@ export default {
     const root = [head, bar, body];
 
     body.append(panel(null, async (signal) => {
+      // The series asked for (or the default) is fetched at once, beside the list of series;
+      // only when that series does not exist is it fetched again for the one settled on.
+      const wanted = { region: state.region || 'global', period: state.period || 'daily', kind: state.kind || 'regional' };
+      const latest = !state.date || state.date === 'latest';
+      const fetchDates = (x) => api(`/v1/charts/${seg(x.region)}/dates`, { period: x.period, kind: x.kind }, { signal });
+      const fetchChart = (x, date) => api(`/v1/charts/${seg(x.region)}/${seg(date)}`, { period: x.period, kind: x.kind, limit: 200 }, { signal });
+      const quiet = (p) => p.catch(() => null); // a guess that missed is fetched again below
+      const early = [quiet(fetchDates(wanted)), latest ? quiet(fetchChart(wanted, 'latest')) : null];
       const all = await regions();
       const s = settle(all, state);
       if (!all.length) return empty('No chart is loaded yet: run chartpulse ingest and chartpulse load.');
       const params = seriesParams(s);
-      // the dates first: a date without a chart is said so without asking for it
-      const dates = await api(`/v1/charts/${seg(s.region)}/dates`, { period: s.period, kind: s.kind }, { signal });
-      const known = !s.date || s.date === 'latest' || dates.dates.includes(s.date);
-      const chart = known
-        ? await api(`/v1/charts/${seg(s.region)}/${seg(s.date || 'latest')}`, { period: s.period, kind: s.kind, limit: 200 }, { signal })
-        : null;
+      const same = s.region === wanted.region && s.period === wanted.period && s.kind === wanted.kind;
+      const dates = (same && (await early[0])) || (await fetchDates(s));
+      // a date without a chart is said so without asking for it
+      const known = latest || dates.dates.includes(s.date);
+      const chart = !known ? null : (same && latest && (await early[1])) || (await fetchChart(s, s.date || 'latest'));
       const list = dates.dates;
       const date = chart ? chart.date : s.date;
       const at = list.indexOf(date);
