@@ -3,30 +3,12 @@
 // (versioned URLs, ETag, immutable) and a second visit fetches only what changed.
 // Bytes, not time: time on these machines is noise; see bench/ for timings.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { launch, loadGenerated, openPage, settled, startServer } from './harness.mjs';
+import { loadGenerated, openPage, session, settled } from './harness.mjs';
 
 const BUDGET = 300 * 1024;
-let server;
-let browser;
-let raw;
-
-before(async () => {
-  raw = mkdtempSync(join(tmpdir(), 'cp-browser-budget-'));
-  loadGenerated(`file://${raw}`, { regions: 2, days: 20 });
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  rmSync(raw, { recursive: true, force: true });
-});
+const S = session((rawUri) => loadGenerated(rawUri, { regions: 2, days: 20 }));
 
 // Loads path in page and returns {bytes, responses}: bytes as the network counted them
 // (headers and compressed bodies; 0 for what came from the browser's cache).
@@ -39,14 +21,14 @@ async function measuredLoad(page, path) {
   cdp.on('Network.loadingFinished', (e) => {
     bytes += e.encodedDataLength;
   });
-  await page.goto(server.url + path);
+  await page.goto(S.server.url + path);
   await settled(page);
   await page.waitForSelector('table.chart tbody tr');
   return { bytes, responses: [...responses.values()] };
 }
 
 test(`the first load of / transfers under ${BUDGET / 1024} KB and shows the chart table`, async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(S.browser, S.server);
   try {
     const { bytes, responses } = await measuredLoad(page, '/');
     console.log(`# first load of /: ${bytes} bytes in ${responses.length} responses`);
@@ -87,12 +69,12 @@ test(`the first load of / transfers under ${BUDGET / 1024} KB and shows the char
 });
 
 test('the page runs under its Content-Security-Policy: no inline script, no violation', async () => {
-  const page = await openPage(browser, server);
+  const page = await openPage(S.browser, S.server);
   try {
     const violations = [];
     await page.exposeFunction('cpViolation', (v) => violations.push(v));
     await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.cpViolation(`${e.violatedDirective} ${e.blockedURI}`)));
-    await page.goto(server.url + '/?view=trends');
+    await page.goto(S.server.url + '/?view=trends');
     await settled(page);
     assert.deepEqual(violations, []);
     const inline = await page.$$eval('script', (ss) => ss.filter((s) => !s.src).length);

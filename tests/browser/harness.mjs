@@ -9,13 +9,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
 
-import { runBinary, SOURCE_DIR } from '../contract/harness.mjs';
+import { runBinary, SOURCE_DIR, startServer } from '../contract/harness.mjs';
 
-export { API_DATABASE_URL, DATABASE_URL, runBinary, SOURCE_DIR, startServer } from '../contract/harness.mjs';
+export { API_DATABASE_URL, DATABASE_URL } from '../contract/harness.mjs';
+export { runBinary, SOURCE_DIR, startServer };
 
 export const SCREENSHOTS = process.env.CHARTPULSE_SCREENSHOTS || join(SOURCE_DIR, 'var', 'screenshots');
 export const WIDTHS = { desktop: 1280, phone: 390 };
@@ -137,4 +139,37 @@ export function loadGenerated(rawUri, { endDate = '2031-03-31', regions = 3, day
   }
   const run = runBinary(['pipeline', 'run'], env);
   assert.equal(run.status, 0, `pipeline run failed: ${run.stderr}`);
+}
+
+/**
+ * One test file's fixture: before its tests, load(rawUri) fills the database, then the
+ * server and the browser start; after them all three are undone. Returns {server,
+ * browser}, filled in once the tests run. skip: nothing is started.
+ */
+export function session(load, { skip = false } = {}) {
+  const s = { server: null, browser: null, raw: null };
+  before(async () => {
+    if (skip) return;
+    s.raw = mkdtempSync(join(tmpdir(), 'cp-browser-raw-'));
+    load(`file://${s.raw}`);
+    s.server = await startServer();
+    s.browser = await launch();
+  });
+  after(async () => {
+    if (s.browser) await s.browser.close();
+    if (s.server) await s.server.stop();
+    if (s.raw) rmSync(s.raw, { recursive: true, force: true });
+  });
+  return s;
+}
+
+/** Opens a page of session s, runs fn(page), then checks the page stayed clean. */
+export async function withPage(s, fn, opts) {
+  const page = await openPage(s.browser, s.server, opts);
+  try {
+    await fn(page);
+    page.assertClean();
+  } finally {
+    await page.closeAll();
+  }
 }

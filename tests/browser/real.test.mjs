@@ -2,27 +2,21 @@
 // when that folder is absent): every view renders what the API says about them, clean
 // and accessible, with screenshots of each at both widths.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  api, assertAccessible, fmt, launch, openPage, runBinary, screenshot, SOURCE_DIR, startServer, tableText, visit, WIDTHS,
+  api, assertAccessible, fmt, runBinary, screenshot, session, SOURCE_DIR, tableText, visit, WIDTHS, withPage,
 } from './harness.mjs';
 
 const REAL = resolve(SOURCE_DIR, '..', 'shared', 'data', 'real');
 const present = existsSync(REAL);
 if (!present) console.log(`# skipping the real-data browser tests: ${REAL} is absent`);
 
-let server;
-let browser;
-let raw;
-
-before(async () => {
-  if (!present) return;
-  raw = mkdtempSync(join(tmpdir(), 'cp-browser-real-'));
-  const env = { CHARTPULSE_RAW_URI: `file://${raw}` };
+// the folders make demo loads, and the weekly US files
+function loadReal(rawUri) {
+  const env = { CHARTPULSE_RAW_URI: rawUri };
   const run = (args) => {
     const r = runBinary(args, env);
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
@@ -32,30 +26,13 @@ before(async () => {
   run(['ingest', '--region', 'global', join(REAL, 'clayol-spotifycharts-daily-global')]);
   run(['ingest', '--region', 'us', '--period', 'weekly', join(REAL, 'sonyal-spotifycharts-weekly-us')]);
   run(['pipeline', 'run']);
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  if (raw) rmSync(raw, { recursive: true, force: true });
-});
-
-async function withPage(fn, opts) {
-  const page = await openPage(browser, server, opts);
-  try {
-    await fn(page);
-    page.assertClean();
-  } finally {
-    await page.closeAll();
-  }
 }
+const S = session(loadReal, { skip: !present });
 
 describe('real chart files', { skip: !present && `${REAL} is absent` }, () => {
-  test('global 2025-05-05: Spotify’s own run columns win, movement against the day before', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/2025-05-05?limit=200');
-    await visit(page, server, '/?region=global&date=2025-05-05');
+  test('global 2025-05-05: Spotify’s own run columns win, movement against the day before', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/2025-05-05?limit=200');
+    await visit(page, S.server, '/?region=global&date=2025-05-05');
     const rows = await tableText(page, 'table.chart');
     assert.equal(rows.length, chart.count);
     for (const [i, e] of chart.entries.entries()) {
@@ -67,17 +44,17 @@ describe('real chart files', { skip: !present && `${REAL} is absent` }, () => {
     assert.match(await page.$eval('main .note', (n) => n.innerText), /Movement against the chart of 2025-05-04/);
   }));
 
-  test('global 2025-05-01: the day before is not loaded, and the page says so', () => withPage(async (page) => {
-    await visit(page, server, '/?region=global&date=2025-05-01');
+  test('global 2025-05-01: the day before is not loaded, and the page says so', () => withPage(S, async (page) => {
+    await visit(page, S.server, '/?region=global&date=2025-05-01');
     assert.match(await page.$eval('main .note', (n) => n.innerText), /The day before is not loaded/);
   }));
 
-  test('a track with censored history shows both counts and says the history is incomplete', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/2025-05-05?limit=1');
+  test('a track with censored history shows both counts and says the history is incomplete', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/2025-05-05?limit=1');
     const id = chart.entries[0].track.id;
-    const track = await api(server, `/v1/tracks/${id}`);
+    const track = await api(S.server, `/v1/tracks/${id}`);
     const run = track.runs.find((r) => r.region === 'global' && r.period === 'daily');
-    await visit(page, server, `/?view=track&id=${id}&region=global&period=daily`);
+    await visit(page, S.server, `/?view=track&id=${id}&region=global&period=daily`);
     const stats = Object.fromEntries(await page.$$eval('#run dl.stats div', (ds) => ds.map((d) => [d.querySelector('dt').innerText.toLowerCase(), d.querySelector('dd').innerText])));
     assert.equal(stats['days on chart'], fmt(run.days_on_chart));
     assert.equal(stats['spotify’s days on chart'], fmt(run.source_days_on_chart));
@@ -85,11 +62,11 @@ describe('real chart files', { skip: !present && `${REAL} is absent` }, () => {
     assert.match(await page.$eval('#run-window', (e) => e.innerText), /incomplete/);
   }));
 
-  test('a weekly #1 across the regions that have that week', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/2017-06-01?period=weekly&limit=1');
+  test('a weekly #1 across the regions that have that week', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/2017-06-01?period=weekly&limit=1');
     const id = chart.entries[0].track.id;
-    const doc = await api(server, `/v1/tracks/${id}/regions?date=2017-06-01&period=weekly`);
-    await visit(page, server, `/?view=regions&track=${id}&date=2017-06-01&period=weekly`);
+    const doc = await api(S.server, `/v1/tracks/${id}/regions?date=2017-06-01&period=weekly`);
+    await visit(page, S.server, `/?view=regions&track=${id}&date=2017-06-01&period=weekly`);
     const rows = await tableText(page, 'main table');
     assert.equal(rows.length, doc.regions.length);
     assert.ok(doc.regions.filter((r) => r.on_chart).length >= 2, 'global, au and us have that week');
@@ -102,7 +79,7 @@ describe('real chart files', { skip: !present && `${REAL} is absent` }, () => {
 
   for (const [label, width] of Object.entries(WIDTHS)) {
     test(`every view on the real files at ${label} width (${width} px)`, async () => {
-      const board = await api(server, '/v1/artists/leaderboard?period=weekly&limit=1');
+      const board = await api(S.server, '/v1/artists/leaderboard?period=weekly&limit=1');
       const views = {
         chart: '/?region=global&date=2025-05-05',
         'chart-weekly': '/?region=global&period=weekly',
@@ -115,8 +92,8 @@ describe('real chart files', { skip: !present && `${REAL} is absent` }, () => {
         data: '/?view=data',
       };
       for (const [name, path] of Object.entries(views)) {
-        await withPage(async (page) => {
-          await visit(page, server, path);
+        await withPage(S, async (page) => {
+          await visit(page, S.server, path);
           assert.equal(await page.$$eval('[role=alert]', (a) => a.length), 0, `${name}: a panel failed`);
           await assertAccessible(page, `${name} at ${width} px`);
           await screenshot(page, `real-${name}`);

@@ -3,51 +3,22 @@
 // back/forward restore it, and it has no console error, no off-host request and no
 // serious accessibility violation, at desktop and phone width.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  api, assertAccessible, fmt, launch, loadGenerated, openPage, screenshot, settled, startServer, stateOf,
-  tableText, visit, WIDTHS,
+  api, assertAccessible, fmt, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
+  withPage,
 } from './harness.mjs';
 
-let server;
-let browser;
-let raw;
-
-before(async () => {
-  raw = mkdtempSync(join(tmpdir(), 'cp-browser-raw-'));
-  loadGenerated(`file://${raw}`);
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-  rmSync(raw, { recursive: true, force: true });
-});
-
-// Opens a page, runs fn(page), then checks the page stayed clean.
-async function withPage(fn, opts) {
-  const page = await openPage(browser, server, opts);
-  try {
-    await fn(page);
-    page.assertClean();
-  } finally {
-    await page.closeAll();
-  }
-}
+const S = session((rawUri) => loadGenerated(rawUri));
 
 const chartRows = (page) => tableText(page, 'table.chart');
 
 describe('chart view', () => {
-  test('shows the latest global chart as the API gives it, with working date and series controls', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/latest?limit=200');
-    const dates = (await api(server, '/v1/charts/global/dates')).dates;
-    await visit(page, server, '/');
+  test('shows the latest global chart as the API gives it, with working date and series controls', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/latest?limit=200');
+    const dates = (await api(S.server, '/v1/charts/global/dates')).dates;
+    await visit(page, S.server, '/');
     const rows = await chartRows(page);
     assert.equal(rows.length, chart.count);
     for (const [i, e] of chart.entries.entries()) {
@@ -76,7 +47,7 @@ describe('chart view', () => {
     await page.keyboard.press('ArrowLeft');
     await settled(page);
     assert.equal(stateOf(page).date, prev);
-    const prevChart = await api(server, `/v1/charts/global/${prev}?limit=200`);
+    const prevChart = await api(S.server, `/v1/charts/global/${prev}?limit=200`);
     assert.ok((await chartRows(page))[0][2].startsWith(prevChart.entries[0].track.name));
     await page.keyboard.press(']');
     await settled(page);
@@ -93,24 +64,24 @@ describe('chart view', () => {
     await page.selectOption('#f-period', 'weekly');
     await settled(page);
     assert.equal(stateOf(page).period, 'weekly');
-    const weekly = await api(server, '/v1/charts/global/latest?period=weekly&limit=200');
+    const weekly = await api(S.server, '/v1/charts/global/latest?period=weekly&limit=200');
     const wrows = await chartRows(page);
     assert.equal(wrows.length, weekly.count);
     assert.equal(wrows[0][5].replace('*', ''), fmt(weekly.entries[0].weeks_on_chart));
     assert.match(await page.$eval('table.chart thead', (t) => t.innerText), /WEEKS/i);
   }));
 
-  test('a date without a chart says so, and names the loaded range', () => withPage(async (page) => {
-    const dates = (await api(server, '/v1/charts/global/dates')).dates;
-    await visit(page, server, '/?view=chart&region=global&date=1999-01-01');
+  test('a date without a chart says so, and names the loaded range', () => withPage(S, async (page) => {
+    const dates = (await api(S.server, '/v1/charts/global/dates')).dates;
+    await visit(page, S.server, '/?view=chart&region=global&date=1999-01-01');
     const text = await page.$eval('main', (m) => m.innerText);
     assert.match(text, /No regional daily chart of Global is loaded for 1999-01-01/);
     assert.ok(text.includes(dates[0]) && text.includes(dates[dates.length - 1]));
   }));
 
-  test('viral charts are one picker away, and movement the source does not give is shown as unknown', () => withPage(async (page) => {
-    const viral = await api(server, '/v1/charts/global/latest?kind=viral');
-    await visit(page, server, '/?region=global&kind=viral');
+  test('viral charts are one picker away, and movement the source does not give is shown as unknown', () => withPage(S, async (page) => {
+    const viral = await api(S.server, '/v1/charts/global/latest?kind=viral');
+    await visit(page, S.server, '/?region=global&kind=viral');
     const rows = await chartRows(page);
     assert.equal(rows.length, viral.count);
     assert.equal(rows.length, viral.entries.length);
@@ -121,14 +92,14 @@ describe('chart view', () => {
 });
 
 describe('track view', () => {
-  test('shows the chart run, history chart, forecast and its error as the API gives them', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/latest?limit=1');
-    await visit(page, server, '/');
+  test('shows the chart run, history chart, forecast and its error as the API gives them', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/latest?limit=1');
+    await visit(page, S.server, '/');
     await page.click('table.chart tbody tr:first-child .track-name a');
     await settled(page);
     const id = chart.entries[0].track.id;
     assert.deepEqual([stateOf(page).view, stateOf(page).id], ['track', id]);
-    const track = await api(server, `/v1/tracks/${id}`);
+    const track = await api(S.server, `/v1/tracks/${id}`);
     const run = track.runs.find((r) => r.region === 'global' && r.period === 'daily' && r.chart_kind === 'regional');
     assert.equal(await page.$eval('h1', (e) => e.innerText), track.name);
     const stats = Object.fromEntries(await page.$$eval('#run dl.stats div', (ds) => ds.map((d) => [d.querySelector('dt').innerText.toLowerCase(), d.querySelector('dd').innerText])));
@@ -142,10 +113,10 @@ describe('track view', () => {
     assert.match(windowText, run.history_complete ? /complete/ : /incomplete/);
     // the history is drawn (uPlot canvas) and tabled
     assert.ok(await page.$('#history .uplot canvas'));
-    const hist = await api(server, `/v1/tracks/${id}/history`);
+    const hist = await api(S.server, `/v1/tracks/${id}/history`);
     assert.equal((await tableText(page, '#history table')).length, hist.points.length);
     // the forecast: its points, its model and its measured error
-    const fc = await api(server, `/v1/tracks/${id}/forecast?horizon=7`);
+    const fc = await api(S.server, `/v1/tracks/${id}/forecast?horizon=7`);
     assert.ok(await page.$('#forecast .uplot canvas'));
     const fcRows = await tableText(page, '#forecast table');
     assert.deepEqual(fcRows.map((r) => r[0]), fc.points.map((p) => p.date));
@@ -159,12 +130,12 @@ describe('track view', () => {
     assert.ok(await page.$('table.chart'));
   }));
 
-  test('the series switch shows another region’s run', () => withPage(async (page) => {
+  test('the series switch shows another region’s run', () => withPage(S, async (page) => {
     // a track that charted in more than one region
-    const chart = await api(server, '/v1/charts/global/latest?limit=50');
+    const chart = await api(S.server, '/v1/charts/global/latest?limit=50');
     let track = null;
     for (const e of chart.entries) {
-      const t = await api(server, `/v1/tracks/${e.track.id}`);
+      const t = await api(S.server, `/v1/tracks/${e.track.id}`);
       if (new Set(t.runs.map((r) => r.region)).size > 1) {
         track = t;
         break;
@@ -172,7 +143,7 @@ describe('track view', () => {
     }
     assert.ok(track, 'the generated charts share tracks between regions');
     const other = track.runs.find((r) => r.region !== 'global');
-    await visit(page, server, `/?view=track&id=${track.id}`);
+    await visit(page, S.server, `/?view=track&id=${track.id}`);
     await page.selectOption('#f-series', `${other.region}|${other.period}|${other.chart_kind}`);
     await settled(page);
     assert.equal(stateOf(page).region, other.region);
@@ -180,8 +151,8 @@ describe('track view', () => {
     assert.ok(heading.includes(other.region), heading);
   }));
 
-  test('an unknown track says what failed and offers a retry', () => withPage(async (page) => {
-    await visit(page, server, '/?view=track&id=0000000000000000000000');
+  test('an unknown track says what failed and offers a retry', () => withPage(S, async (page) => {
+    await visit(page, S.server, '/?view=track&id=0000000000000000000000');
     const alert = await page.$eval('[role=alert]', (e) => e.innerText);
     assert.match(alert, /404/);
     assert.ok(await page.$('[role=alert] button'));
@@ -189,11 +160,11 @@ describe('track view', () => {
 });
 
 describe('across regions', () => {
-  test('one track on one date in every region, as a table and a grid', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/latest?limit=1');
+  test('one track on one date in every region, as a table and a grid', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/latest?limit=1');
     const id = chart.entries[0].track.id;
-    const doc = await api(server, `/v1/tracks/${id}/regions?date=${chart.date}`);
-    await visit(page, server, `/?view=regions&track=${id}&date=${chart.date}`);
+    const doc = await api(S.server, `/v1/tracks/${id}/regions?date=${chart.date}`);
+    await visit(page, S.server, `/?view=regions&track=${id}&date=${chart.date}`);
     const rows = await tableText(page, 'main table');
     assert.equal(rows.length, doc.regions.length);
     const cells = await page.$$eval('ul.cells li', (ls) => ls.length);
@@ -209,11 +180,11 @@ describe('across regions', () => {
     }
   }));
 
-  test('an artist in every region', () => withPage(async (page) => {
-    const board = await api(server, '/v1/artists/leaderboard?limit=1');
+  test('an artist in every region', () => withPage(S, async (page) => {
+    const board = await api(S.server, '/v1/artists/leaderboard?limit=1');
     const a = board.rows[0].artist;
-    const doc = await api(server, `/v1/artists/${a.id}/regions`);
-    await visit(page, server, `/?view=regions&artist=${a.id}`);
+    const doc = await api(S.server, `/v1/artists/${a.id}/regions`);
+    await visit(page, S.server, `/?view=regions&artist=${a.id}`);
     assert.ok((await page.$eval('h1', (e) => e.innerText)).startsWith(a.name));
     const rows = await tableText(page, 'main table');
     assert.equal(rows.length, doc.regions.length);
@@ -226,9 +197,9 @@ describe('across regions', () => {
 });
 
 describe('artists', () => {
-  test('the leaderboard as the API ranks it, by any measure', () => withPage(async (page) => {
-    const board = await api(server, '/v1/artists/leaderboard?limit=50');
-    await visit(page, server, '/?view=artists');
+  test('the leaderboard as the API ranks it, by any measure', () => withPage(S, async (page) => {
+    const board = await api(S.server, '/v1/artists/leaderboard?limit=50');
+    await visit(page, S.server, '/?view=artists');
     assert.ok(await page.$('main .uplot canvas'), 'the bar chart is drawn');
     let rows = await tableText(page, 'table.leaderboard');
     assert.deepEqual(rows.map((r) => r[1]), board.rows.map((r) => r.artist.name));
@@ -236,12 +207,12 @@ describe('artists', () => {
     await page.selectOption('#f-by', 'entries');
     await settled(page);
     assert.equal(stateOf(page).by, 'entries');
-    const byEntries = await api(server, '/v1/artists/leaderboard?limit=50&by=entries');
+    const byEntries = await api(S.server, '/v1/artists/leaderboard?limit=50&by=entries');
     rows = await tableText(page, 'table.leaderboard');
     assert.deepEqual(rows.map((r) => r[1]), byEntries.rows.map((r) => r.artist.name));
     await page.selectOption('#f-role', 'lead');
     await settled(page);
-    const lead = await api(server, '/v1/artists/leaderboard?limit=50&by=entries&role=lead');
+    const lead = await api(S.server, '/v1/artists/leaderboard?limit=50&by=entries&role=lead');
     rows = await tableText(page, 'table.leaderboard');
     assert.deepEqual(rows.map((r) => r[3]), lead.rows.map((r) => fmt(r.entries)));
     await page.goBack();
@@ -250,11 +221,11 @@ describe('artists', () => {
     assert.equal(await page.$eval('#f-role', (s) => s.value), 'all');
   }));
 
-  test('an artist page: stats, tracks and share of chart streams', () => withPage(async (page) => {
-    const board = await api(server, '/v1/artists/leaderboard?limit=1');
+  test('an artist page: stats, tracks and share of chart streams', () => withPage(S, async (page) => {
+    const board = await api(S.server, '/v1/artists/leaderboard?limit=1');
     const a = board.rows[0].artist;
-    const doc = await api(server, `/v1/artists/${a.id}?limit=200`);
-    await visit(page, server, '/?view=artists');
+    const doc = await api(S.server, `/v1/artists/${a.id}?limit=200`);
+    await visit(page, S.server, '/?view=artists');
     await page.click('table.leaderboard tbody tr:first-child a');
     await settled(page);
     assert.deepEqual([stateOf(page).view, stateOf(page).id], ['artist', a.id]);
@@ -265,7 +236,7 @@ describe('artists', () => {
     const rows = await tableText(page, '#artist table');
     assert.deepEqual(rows.map((r) => r[0]), doc.tracks.map((t) => t.name));
     assert.ok(await page.$('#share .uplot canvas'), 'the share chart is drawn');
-    const share = await api(server, `/v1/artists/${a.id}/streams?granularity=month`);
+    const share = await api(S.server, `/v1/artists/${a.id}/streams?granularity=month`);
     const best = share.points.filter((p) => p.share !== null).reduce((x, y) => (y.share > x.share ? y : x));
     const note = await page.$eval('#share .note', (e) => e.innerText);
     assert.ok(note.includes(best.date) && note.includes(fmt(best.streams)), note);
@@ -273,17 +244,17 @@ describe('artists', () => {
 });
 
 describe('trends', () => {
-  test('insights, movers, new entries, stream totals and momentum come from the API', () => withPage(async (page) => {
-    const regions = (await api(server, '/v1/regions')).regions;
+  test('insights, movers, new entries, stream totals and momentum come from the API', () => withPage(S, async (page) => {
+    const regions = (await api(S.server, '/v1/regions')).regions;
     const series = regions.find((r) => r.region === 'global').series.find((s) => s.period === 'daily' && s.chart_kind === 'regional');
     const range = `from=${series.first_date}&to=${series.last_date}`;
     const [rec, board, totals, movers] = await Promise.all([
-      api(server, `/v1/records?${range}&limit=1`),
-      api(server, `/v1/artists/leaderboard?${range}&limit=1`),
-      api(server, `/v1/trends/streams?${range}&granularity=month`),
-      api(server, '/v1/trends/movers?limit=10'),
+      api(S.server, `/v1/records?${range}&limit=1`),
+      api(S.server, `/v1/artists/leaderboard?${range}&limit=1`),
+      api(S.server, `/v1/trends/streams?${range}&granularity=month`),
+      api(S.server, '/v1/trends/movers?limit=10'),
     ]);
-    await visit(page, server, '/?view=trends');
+    await visit(page, S.server, '/?view=trends');
     const insight = async (id) => page.$eval(`[data-insight=${id}]`, (e) => e.innerText);
     const run = rec.longest_runs[0];
     const longest = await insight('longest-run');
@@ -308,9 +279,9 @@ describe('trends', () => {
 });
 
 describe('records', () => {
-  test('the four record lists as the API counts them', () => withPage(async (page) => {
-    const rec = await api(server, '/v1/records?limit=10');
-    await visit(page, server, '/?view=records');
+  test('the four record lists as the API counts them', () => withPage(S, async (page) => {
+    const rec = await api(S.server, '/v1/records?limit=10');
+    await visit(page, S.server, '/?view=records');
     const names = async (id) => (await tableText(page, `#${id} table`)).map((r) => r[0]);
     assert.deepEqual(await names('most-number-ones'), rec.most_number_ones.map((r) => `${r.track.name} ${r.artists}`));
     assert.deepEqual(await names('longest-runs'), rec.longest_runs.map((r) => `${r.track.name} ${r.artists}`));
@@ -322,11 +293,11 @@ describe('records', () => {
 });
 
 describe('data', () => {
-  test('coverage, the catalog with its rejects, and pipeline runs', () => withPage(async (page) => {
-    const regions = (await api(server, '/v1/regions')).regions;
-    const catalog = await api(server, '/v1/catalog?limit=25');
-    const runs = await api(server, '/v1/pipeline/runs?limit=10');
-    await visit(page, server, '/?view=data');
+  test('coverage, the catalog with its rejects, and pipeline runs', () => withPage(S, async (page) => {
+    const regions = (await api(S.server, '/v1/regions')).regions;
+    const catalog = await api(S.server, '/v1/catalog?limit=25');
+    const runs = await api(S.server, '/v1/pipeline/runs?limit=10');
+    await visit(page, S.server, '/?view=data');
     const cov = await tableText(page, '#coverage table');
     assert.equal(cov.length, regions.reduce((n, r) => n + r.series.length, 0));
     const cat = await tableText(page, '#catalog table');
@@ -339,19 +310,19 @@ describe('data', () => {
     assert.ok(bad, 'the fixture has an object with a rejected row');
     await page.click(`#catalog a[href*="object=${bad.object_id}"]`);
     await settled(page);
-    const rejects = await api(server, `/v1/catalog/${bad.object_id}/rejects`);
+    const rejects = await api(S.server, `/v1/catalog/${bad.object_id}/rejects`);
     const rows = await tableText(page, '#rejects table');
     assert.deepEqual(rows.map((r) => r[1]), rejects.rejects.map((r) => r.reason));
   }));
 });
 
 describe('search and shortcuts', () => {
-  test('search finds a track accent- and case-insensitively; Enter opens it', () => withPage(async (page) => {
-    const chart = await api(server, '/v1/charts/global/latest?limit=1');
+  test('search finds a track accent- and case-insensitively; Enter opens it', () => withPage(S, async (page) => {
+    const chart = await api(S.server, '/v1/charts/global/latest?limit=1');
     const name = chart.entries[0].track.name;
     const q = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase().slice(0, 6);
-    const found = await api(server, `/v1/search?q=${encodeURIComponent(q)}&limit=6`);
-    await visit(page, server, '/?view=records');
+    const found = await api(S.server, `/v1/search?q=${encodeURIComponent(q)}&limit=6`);
+    await visit(page, S.server, '/?view=records');
     await page.keyboard.press('/');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'search-q');
     await page.keyboard.type(q);
@@ -363,8 +334,8 @@ describe('search and shortcuts', () => {
     assert.deepEqual([stateOf(page).view, stateOf(page).id], ['track', found.tracks[0].id]);
   }));
 
-  test('? lists the keyboard shortcuts; g then a key changes view', () => withPage(async (page) => {
-    await visit(page, server, '/');
+  test('? lists the keyboard shortcuts; g then a key changes view', () => withPage(S, async (page) => {
+    await visit(page, S.server, '/');
     await page.keyboard.press('?');
     assert.ok(await page.$eval('#help', (d) => d.open));
     assert.match(await page.$eval('#help', (d) => d.innerText), /g r\s+go to Records/);
@@ -387,8 +358,8 @@ describe('search and shortcuts', () => {
 
 // every view, at both widths: clean, accessible, screenshotted
 const VIEWS = async () => {
-  const chart = await api(server, '/v1/charts/global/latest?limit=1');
-  const board = await api(server, '/v1/artists/leaderboard?limit=1');
+  const chart = await api(S.server, '/v1/charts/global/latest?limit=1');
+  const board = await api(S.server, '/v1/artists/leaderboard?limit=1');
   const id = chart.entries[0].track.id;
   return {
     chart: '/',
@@ -406,8 +377,8 @@ describe('every view at desktop and phone width', () => {
   for (const [label, width] of Object.entries(WIDTHS)) {
     test(`${label} (${width} px): no fault, no serious accessibility violation, no horizontal page scroll`, async () => {
       for (const [name, path] of Object.entries(await VIEWS())) {
-        await withPage(async (page) => {
-          await visit(page, server, path);
+        await withPage(S, async (page) => {
+          await visit(page, S.server, path);
           await assertAccessible(page, `${name} at ${width} px`);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.ok(overflow <= 1, `${name} at ${width} px scrolls sideways by ${overflow} px`);
