@@ -938,6 +938,33 @@ START_TEST(keep_alive_connection_serves_many)
 }
 END_TEST
 
+/* ---- pipeline runs ---------------------------------------------------------------- */
+
+/* A run left `running` by a process that died (nobody holds the run lock) is listed failed,
+ * saying why, at once: the API's role cannot write, and need not wait for the next run. */
+START_TEST(pipeline_runs_list_dead_run_as_failed)
+{
+    owner_exec("delete from etl.pipeline_run;"
+               "insert into etl.pipeline_run (trigger) values ('cli');"
+               "insert into etl.pipeline_step (run_id, step_no, name, status, started_at)"
+               " select run_id, 0, 'ingest', 'succeeded', now() from etl.pipeline_run;"
+               "insert into etl.pipeline_step (run_id, step_no, name, status, started_at)"
+               " select run_id, 1, 'load', 'running', now() from etl.pipeline_run;");
+    struct tu_http_result r;
+    http_get(&r, "/v1/pipeline/runs?limit=1", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    json_t *run = json_array_get(json_object_get(r.json, "runs"), 0);
+    ck_assert_msg(run != NULL, "%s", r.body.data);
+    ck_assert_str_eq(json_str(run, "status"), "failed");
+    ck_assert_str_eq(json_str(run, "error"), "the process running it stopped (no lock held)");
+    json_t *steps = json_object_get(run, "steps");
+    ck_assert_str_eq(json_str(json_array_get(steps, 0), "status"), "succeeded");
+    ck_assert_str_eq(json_str(json_array_get(steps, 1), "status"), "failed");
+    tu_http_result_free(&r);
+    owner_exec("delete from etl.pipeline_run;");
+}
+END_TEST
+
 /* ---- database down ----------------------------------------------------------------- */
 
 START_TEST(database_down_is_503)
@@ -1045,6 +1072,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, request_id_echoed_or_generated);
     tcase_add_test(tc, cors_on_get);
     tcase_add_test(tc, keep_alive_connection_serves_many);
+    tcase_add_test(tc, pipeline_runs_list_dead_run_as_failed);
     tcase_add_test(tc, database_down_is_503);
     tcase_add_test(tc, port_in_use_fails_clearly);
     suite_add_tcase(s, tc);
