@@ -31,6 +31,7 @@ static const struct status_info status_table[CP_STATUS_COUNT] = {
                          "https://chartpulse.dev/problems/upstream-error"},
     [CP_ERR_INTERNAL] = {"internal error", 500, "Internal Server Error",
                          "https://chartpulse.dev/problems/internal-error"},
+    [CP_ERR_BUSY] = {"busy", 503, "Service Unavailable", "https://chartpulse.dev/problems/busy"},
 };
 
 static const struct status_info *info(cp_status st)

@@ -16,6 +16,7 @@ typedef enum {
     CP_ERR_IO,           /* a file, network or storage operation failed */
     CP_ERR_UPSTREAM,     /* a remote service answered with an error */
     CP_ERR_INTERNAL,     /* a bug: an invariant did not hold */
+    CP_ERR_BUSY,         /* too much of this work is queued already: retry later */
     CP_STATUS_COUNT
 } cp_status;
 

@@ -36,43 +36,93 @@ static void rollback(PGconn *conn)
     PQclear(PQexec(conn, "rollback"));
 }
 
+/* Takes the run lock on conn (session level: held until released or the session ends).
+ * CP_ERR_CONFLICT, naming the live run, when another session holds it. */
+static cp_status take_run_lock(PGconn *conn, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(conn, "select pg_try_advisory_lock(etl.pipeline_run_lock_key())");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_error(res, err, errlen);
+    bool got = !strcmp(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    if (got)
+        return CP_OK;
+    res = PQexec(conn, "select run_id from etl.pipeline_run where status = 'running'");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(err, errlen, "a pipeline run is already going (run %s)", PQgetvalue(res, 0, 0));
+    else
+        snprintf(err, errlen, "a pipeline run is already going");
+    PQclear(res);
+    return CP_ERR_CONFLICT;
+}
+
+static void release_run_lock(PGconn *conn)
+{
+    PQclear(PQexec(conn, "select pg_advisory_unlock(etl.pipeline_run_lock_key())"));
+}
+
+/* Inside the start's transaction, with the lock held: reserves the new run's id, and marks
+ * every run still `running` failed (its process is gone, or it would hold the lock), its
+ * running step failed and its pending steps skipped. */
+static cp_status fail_dead_runs(PGconn *conn, char *id_text, size_t id_len, char *err,
+                                size_t errlen)
+{
+    PGresult *res =
+        PQexec(conn, "select nextval(pg_get_serial_sequence('etl.pipeline_run', 'run_id'))");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_error(res, err, errlen);
+    snprintf(id_text, id_len, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *params[] = {id_text};
+    cp_status st = exec_command(conn,
+                                "update etl.pipeline_step s set"
+                                " status = case s.status when 'running' then 'failed'"
+                                " else 'skipped' end,"
+                                " finished_at = case s.status when 'running' then now() end,"
+                                " detail = case s.status when 'running' then"
+                                " 'stopped with its run (no lock held)' else s.detail end"
+                                " from etl.pipeline_run r"
+                                " where r.run_id = s.run_id and r.status = 'running'"
+                                " and s.status in ('running', 'pending')",
+                                0, NULL, err, errlen);
+    if (st != CP_OK)
+        return st;
+    return exec_command(conn,
+                        "update etl.pipeline_run set status = 'failed', finished_at = now(),"
+                        " error = '" CP_PIPELINE_DEAD_RUN_ERROR "; marked failed by run ' || $1"
+                        " where status = 'running'",
+                        1, params, err, errlen);
+}
+
 cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *const *steps,
                                  long long *run_id, char *err, size_t errlen)
 {
-    cp_status st = exec_command(conn, "begin", 0, NULL, err, errlen);
+    cp_status st = take_run_lock(conn, err, errlen);
     if (st != CP_OK)
         return st;
-    char stale_hours[16];
-    snprintf(stale_hours, sizeof stale_hours, "%d", CP_PIPELINE_STALE_HOURS);
-    const char *stale_params[] = {stale_hours};
-    st = exec_command(conn,
-                      "update etl.pipeline_run set status = 'failed', finished_at = now(),"
-                      " error = 'abandoned: still running after ' || $1 || ' hours'"
-                      " where status = 'running' and started_at < now() - make_interval(hours => "
-                      "$1::int)",
-                      1, stale_params, err, errlen);
-    if (st != CP_OK) {
-        rollback(conn);
-        return st;
-    }
-    const char *params[] = {trigger};
-    PGresult *res =
-        PQexecParams(conn, "insert into etl.pipeline_run (trigger) values ($1) returning run_id", 1,
-                     NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        bool conflict = state && !strcmp(state, "23505");
-        st = db_error(res, err, errlen);
-        rollback(conn);
-        if (conflict) {
-            snprintf(err, errlen, "a pipeline run is already going");
-            return CP_ERR_CONFLICT;
-        }
-        return st;
-    }
+    st = exec_command(conn, "begin", 0, NULL, err, errlen);
     char id_text[32];
-    snprintf(id_text, sizeof id_text, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+    if (st == CP_OK)
+        st = fail_dead_runs(conn, id_text, sizeof id_text, err, errlen);
+    if (st == CP_OK) {
+        const char *params[] = {id_text, trigger};
+        PGresult *res = PQexecParams(conn,
+                                     "insert into etl.pipeline_run (run_id, trigger)"
+                                     " overriding system value values ($1, $2)",
+                                     2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            /* a row `running` from a binary that predates the lock */
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            bool conflict = state && !strcmp(state, "23505");
+            st = db_error(res, err, errlen);
+            if (conflict) {
+                snprintf(err, errlen, "a pipeline run is already going");
+                st = CP_ERR_CONFLICT;
+            }
+        } else {
+            PQclear(res);
+        }
+    }
     for (int i = 0; steps[i] && st == CP_OK; i++) {
         char step_no[16];
         snprintf(step_no, sizeof step_no, "%d", i);
@@ -85,6 +135,7 @@ cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *
         st = exec_command(conn, "commit", 0, NULL, err, errlen);
     if (st != CP_OK) {
         rollback(conn);
+        release_run_lock(conn);
         return st;
     }
     *run_id = strtoll(id_text, NULL, 10);
@@ -136,27 +187,29 @@ cp_status cp_pipeline_repo_finish(PGconn *conn, long long run_id, const char *st
                         3, params, err, errlen);
 }
 
-static const char LIST_SQL[] = "select r.run_id, r.trigger, " TS("r.started_at") ", " TS(
-    "r.finished_at") ", r.status,"
-                     "       r.error,"
-                     "       coalesce((select json_agg(json_build_object("
-                     "           'name', s.name, 'status', s.status,"
-                     "           'started_at', " TS(
-                         "s.started_at") ","
-                                         "           'finished_at', " TS(
-                                             "s.finished_at") ","
-                                                              "           'seconds', extract(epoch "
-                                                              "from s.finished_at - "
-                                                              "s.started_at)::float8,"
-                                                              "           'detail', s.detail) "
-                                                              "order by s.step_no)"
-                                                              "         from etl.pipeline_step s "
-                                                              "where s.run_id = r.run_id), "
-                                                              "'[]')::text"
-                                                              "  from etl.pipeline_run r"
-                                                              " where $2::bigint = 0 or r.run_id = "
-                                                              "$2::bigint"
-                                                              " order by r.run_id desc limit $1";
+/* A run still `running` while nobody holds the run lock is shown failed at once (its
+ * process stopped; migration 0014), with its running step failed; the next run records
+ * that for good. */
+/* clang-format off */
+static const char LIST_SQL[] =
+    "with live as (select etl.pipeline_run_lock_held() as held)"
+    " select r.run_id, r.trigger, " TS("r.started_at") ", " TS("r.finished_at") ","
+    "  case when r.status = 'running' and not live.held then 'failed' else r.status end,"
+    "  case when r.status = 'running' and not live.held"
+    "   then '" CP_PIPELINE_DEAD_RUN_ERROR "' else r.error end,"
+    "  coalesce((select json_agg(json_build_object("
+    "     'name', s.name,"
+    "     'status', case when s.status = 'running' and r.status = 'running' and not live.held"
+    "                then 'failed' else s.status end,"
+    "     'started_at', " TS("s.started_at") ","
+    "     'finished_at', " TS("s.finished_at") ","
+    "     'seconds', extract(epoch from s.finished_at - s.started_at)::float8,"
+    "     'detail', s.detail) order by s.step_no)"
+    "   from etl.pipeline_step s where s.run_id = r.run_id), '[]')::text"
+    " from etl.pipeline_run r, live"
+    " where $2::bigint = 0 or r.run_id = $2::bigint"
+    " order by r.run_id desc limit $1";
+/* clang-format on */
 
 static char *opt_value(const PGresult *res, int row, int col)
 {

@@ -10,13 +10,18 @@
 
 #include "core/status.h"
 
-/* A run still `running` after this long is taken as abandoned (its process died) and
- * marked failed when the next run starts. */
-#define CP_PIPELINE_STALE_HOURS 6
+/* A run is alive while the process executing it holds the run lock (a session-level
+ * advisory lock, etl.pipeline_run_lock_key(), migration 0014) on the connection it was
+ * started on; process death ends the session and so releases it. A run left `running`
+ * without the lock is dead: listed as failed with this error, and recorded failed by the
+ * next run (which appends "; marked failed by run N"). */
+#define CP_PIPELINE_DEAD_RUN_ERROR "the process running it stopped (no lock held)"
 
-/* Records a new run with trigger ("schedule" | "api" | "cli") and its steps (names,
- * NULL-terminated) as pending. CP_ERR_CONFLICT with a message when a run is going (stale
- * ones are failed first); *run_id receives the new run's id. */
+/* Takes the run lock on conn and keeps it (the caller executes the run on conn and closes
+ * or releases it at the end), marks dead runs failed, and records a new run with trigger
+ * ("schedule" | "api" | "cli") and its steps (names, NULL-terminated) as pending; *run_id
+ * receives its id. CP_ERR_CONFLICT naming the live run when another session holds the
+ * lock. On failure conn does not hold the lock. conn must not be a pooled connection. */
 cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *const *steps,
                                  long long *run_id, char *err, size_t errlen);
 /* Marks step step_no (0-based, in the order given to start) running, now. */

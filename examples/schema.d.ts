@@ -1138,7 +1138,10 @@ export interface components {
             started_at: string;
             /** Format: date-time */
             finished_at?: string | null;
-            /** @enum {string} */
+            /**
+             * @description `running` only while the process executing the run is alive (it holds the run lock); a run whose process died is `failed` with the error "the process running it stopped (no lock held)" at once, and the next run records that, adding "; marked failed by run N"
+             * @enum {string}
+             */
             status: "running" | "succeeded" | "failed";
             error?: string | null;
             steps: {
@@ -1344,6 +1347,16 @@ export interface components {
         };
         /** @description the database is unreachable (readiness, and any route that needs it) */
         Unavailable: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description the database is unreachable (type `.../database-unavailable`), or the admin writes' queue is full (type `https://chartpulse.dev/problems/busy`: uploads and run starts have workers and a bounded queue of their own, so that they never hold up reads; one beyond it is refused at once); retry after `Retry-After` seconds */
+        UnavailableOrBusy: {
             headers: {
                 "Retry-After"?: number;
                 [name: string]: unknown;
@@ -2373,13 +2386,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrBusy"];
         };
     };
     uploadChart: {
         parameters: {
             query: {
-                /** @description the file's name, from which region, period and date are read as for `chartpulse ingest` */
+                /** @description the file's name, from which region, period and date are read as for `chartpulse ingest`. It must be valid UTF-8 (percent-encode its bytes), at most 255 bytes, without control characters (C0, DEL, C1) or bidirectional overrides and isolates, without `/` or `\`, not starting with `.`, and end in `.csv` (any case); otherwise 400 with `detail` naming the problem, and nothing is stored. */
                 filename: string;
                 region?: string;
                 period?: "daily" | "weekly";
@@ -2419,7 +2432,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Unprocessable"];
-            503: components["responses"]["Unavailable"];
+            503: components["responses"]["UnavailableOrBusy"];
         };
     };
     liveness: {

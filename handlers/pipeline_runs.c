@@ -70,24 +70,18 @@ cp_status cp_pipeline_runs_create(const struct cp_request *req, struct cp_reply 
     if (st != CP_OK)
         return st;
 
-    /* repo: record the run (the database refuses a second running one), then start it */
+    /* repo: the run records itself on a connection of its own, which holds the run lock
+     * while it goes (a pooled connection would keep the lock past the run) */
     PGconn *db = cp_request_db(req);
     if (!db)
         return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
     char err[512];
     long long run_id = 0;
-    st = cp_pipeline_repo_start(db, "api", cp_pipeline_steps, &run_id, err, sizeof err);
+    st = cp_pipeline_run_start_background(req->config, "api", &run_id, err, sizeof err);
     if (st == CP_ERR_CONFLICT)
         return cp_reply_problem(reply, st, "%s", err);
     if (st != CP_OK) {
-        cp_log_error("recording a pipeline run failed: %s", err);
-        return cp_reply_problem(reply, st, "the run could not be recorded");
-    }
-    st = cp_pipeline_run_start_background(req->config, run_id, err, sizeof err);
-    if (st != CP_OK) {
-        char dberr[512];
-        if (cp_pipeline_repo_finish(db, run_id, "failed", err, dberr, sizeof dberr) != CP_OK)
-            cp_log_error("recording the failure of run %lld failed: %s", run_id, dberr);
+        cp_log_error("starting a pipeline run failed: %s", err);
         return cp_reply_problem(reply, st, "the run could not be started: %s", err);
     }
     cp_log_info("pipeline run %lld started", run_id);

@@ -3,11 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/generation.h"
 #include "core/log.h"
 #include "core/series.h"
+#include "core/text.h"
 #include "db/catalog_repo.h"
 #include "handlers/catalog.h"
 #include "handlers/params.h"
@@ -15,17 +17,75 @@
 #include "pipeline/load.h"
 #include "pipeline/rawstore.h"
 
+/* The longest file name most file systems and object stores take, in bytes. */
 #define FILENAME_MAX_LEN 255
+/* The ending every chart file has; the format itself is told from the header. */
+#define FILENAME_SUFFIX ".csv"
 
-/* A name that can only ever name a file in one folder: it becomes part of a raw-zone key. */
-static bool plain_file_name(const char *name)
+/* The code point of the UTF-8 character at s (already validated), its length in *len. */
+static unsigned decode_utf8(const unsigned char *s, size_t *len)
 {
+    if (s[0] < 0x80) {
+        *len = 1;
+        return s[0];
+    }
+    if (s[0] < 0xe0) {
+        *len = 2;
+        return (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+    }
+    if (s[0] < 0xf0) {
+        *len = 3;
+        return (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+    }
+    *len = 4;
+    return (unsigned)(s[0] & 0x07) << 18 | (unsigned)(s[1] & 0x3f) << 12 |
+           (unsigned)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+}
+
+/* Control characters (C0, DEL, C1) and the bidirectional overrides and isolates, which
+ * make a name read otherwise than it is stored. */
+static bool hidden_character(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Checks an upload's file name before anything is stored: it becomes part of a raw-zone
+ * key and of the catalog, and the catalog (JSON) can only show text. CP_OK, or a 400
+ * problem naming what is wrong. */
+static cp_status check_file_name(const char *name, struct cp_reply *reply)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (!len)
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "filename: required (e.g. regional-global-daily-2024-03-01.csv)");
+    if (len > FILENAME_MAX_LEN)
+        return cp_reply_problem(reply, CP_ERR_INVALID, "filename: at most %d bytes (got %zu)",
+                                FILENAME_MAX_LEN, len);
+    size_t bad = cp_utf8_invalid_at(name, len);
+    if (bad < len)
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "filename: not valid UTF-8 (byte 0x%02X at offset %zu); send "
+                                "the name's UTF-8 bytes percent-encoded",
+                                (unsigned char)name[bad], bad);
+    for (size_t i = 0, n; i < len; i += n) {
+        unsigned cp = decode_utf8((const unsigned char *)name + i, &n);
+        if (cp == '/' || cp == '\\')
+            return cp_reply_problem(reply, CP_ERR_INVALID,
+                                    "filename: must be a plain file name, without '/' or '\\'");
+        if (hidden_character(cp))
+            return cp_reply_problem(reply, CP_ERR_INVALID,
+                                    "filename: contains the control character U+%04X at "
+                                    "offset %zu",
+                                    cp, i);
+    }
     if (name[0] == '.')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
+        return cp_reply_problem(reply, CP_ERR_INVALID, "filename: must not start with '.'");
+    size_t suffix = strlen(FILENAME_SUFFIX);
+    if (len <= suffix || strcasecmp(name + len - suffix, FILENAME_SUFFIX))
+        return cp_reply_problem(reply, CP_ERR_INVALID,
+                                "filename: must end in " FILENAME_SUFFIX " (got '%s')", name);
+    return CP_OK;
 }
 
 /* The catalog object object_id as the API shows it, or NULL (err set). New reference. */
@@ -75,16 +135,8 @@ cp_status cp_uploads_create(const struct cp_request *req, struct cp_reply *reply
     if (st != CP_OK)
         return st;
     const char *filename = cp_request_query(req, "filename");
-    if (!filename || !*filename || strlen(filename) > FILENAME_MAX_LEN)
-        return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "filename: required, 1 to %d characters (e.g. "
-                                "regional-global-daily-2024-03-01.csv)",
-                                FILENAME_MAX_LEN);
-    if (!plain_file_name(filename))
-        return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "filename: must be a plain file name (no '/', '\\', control "
-                                "characters or leading '.'; got '%.60s')",
-                                filename);
+    if ((st = check_file_name(filename, reply)) != CP_OK)
+        return st;
     const char *region, *period, *kind, *date;
     if ((st = cp_param_region_filter(req, reply, &region)) != CP_OK ||
         (st = cp_param_choice(req, reply, "period", cp_periods, NULL, &period)) != CP_OK ||

@@ -1,5 +1,7 @@
 /* `chartpulse pipeline run` and the server's background runs: steps as child processes of
- * this binary, tracked in etl.pipeline_run. */
+ * this binary, tracked in etl.pipeline_run. Whoever executes a run holds the run lock on the
+ * connection it executes on (cp_pipeline_repo_start), so a run killed midway never blocks
+ * the next one. */
 #include "pipeline/pipeline_run.h"
 
 #include <errno.h>
@@ -249,6 +251,7 @@ struct background {
     bool started; /* a thread was started and not joined yet */
     bool running; /* it has not finished */
     struct cp_config cfg;
+    PGconn *conn; /* the run's own connection: it holds the run lock until closed */
     long long run_id;
 };
 
@@ -268,24 +271,19 @@ static void *background_main(void *arg)
 {
     (void)arg;
     char err[1024];
-    PGconn *conn = cp_db_connect(background.cfg.database_url, err, sizeof err);
-    if (!conn) {
-        cp_log_error("pipeline run %lld: cannot connect to the database: %s", background.run_id,
-                     err);
-    } else {
-        if (cp_pipeline_run_execute(conn, &background.cfg, background.run_id, err, sizeof err) !=
-            CP_OK)
-            cp_log_warn("pipeline run %lld failed: %s", background.run_id, err);
-        PQfinish(conn);
-    }
+    if (cp_pipeline_run_execute(background.conn, &background.cfg, background.run_id, err,
+                                sizeof err) != CP_OK)
+        cp_log_warn("pipeline run %lld failed: %s", background.run_id, err);
+    PQfinish(background.conn); /* releases the run lock */
     pthread_mutex_lock(&background.lock);
+    background.conn = NULL;
     background.running = false;
     pthread_mutex_unlock(&background.lock);
     return NULL;
 }
 
-cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, long long run_id, char *err,
-                                           size_t errlen)
+cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, const char *trigger,
+                                           long long *run_id, char *err, size_t errlen)
 {
     pthread_mutex_lock(&background.lock);
     if (background.running) {
@@ -298,20 +296,41 @@ cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, long lon
         background.started = false;
         config_free_copy(&background.cfg);
     }
+    /* A connection of its own, never a pooled one: the run lock is held by a session for
+     * the run's whole life, and must not outlive the run on a connection reused by
+     * requests. */
+    char dberr[512];
+    PGconn *conn = cp_db_connect(cfg->database_url, dberr, sizeof dberr);
+    if (!conn) {
+        pthread_mutex_unlock(&background.lock);
+        snprintf(err, errlen, "cannot connect to the database: %s", dberr);
+        return CP_ERR_DB;
+    }
+    cp_status st = cp_pipeline_repo_start(conn, trigger, cp_pipeline_steps, run_id, err, errlen);
+    if (st != CP_OK) {
+        PQfinish(conn);
+        pthread_mutex_unlock(&background.lock);
+        return st;
+    }
     /* only what the steps read; the thread owns these copies */
     background.cfg.database_url = cp_strdup(cfg->database_url);
     background.cfg.redis_url = cp_strdup(cfg->redis_url);
     background.cfg.raw_uri = cp_strdup(cfg->raw_uri);
     background.cfg.spotify_client_id = cp_strdup(cfg->spotify_client_id);
     background.cfg.spotify_client_secret = cp_strdup(cfg->spotify_client_secret);
-    background.run_id = run_id;
+    background.conn = conn;
+    background.run_id = *run_id;
     background.running = true;
     int rc = pthread_create(&background.thread, NULL, background_main, NULL);
     if (rc != 0) {
+        snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
+        if (cp_pipeline_repo_finish(conn, *run_id, "failed", err, dberr, sizeof dberr) != CP_OK)
+            cp_log_error("recording the failure of run %lld failed: %s", *run_id, dberr);
+        PQfinish(conn);
+        background.conn = NULL;
         background.running = false;
         config_free_copy(&background.cfg);
         pthread_mutex_unlock(&background.lock);
-        snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
         return CP_ERR_INTERNAL;
     }
     background.started = true;
@@ -371,6 +390,8 @@ int cp_pipeline_main(int argc, char **argv)
     if (!cp_cli_setup(cmd, &cfg))
         return 1;
     char err[1024];
+    /* this connection holds the run lock for the run's whole life; exiting, or being
+     * killed, ends the session and releases it */
     PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
     if (!conn) {
         cp_config_cleanup(&cfg);

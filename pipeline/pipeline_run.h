@@ -5,8 +5,10 @@
  * this binary's own subcommand in a child process, so a step's failure or crash cannot take
  * the caller (the server) down, and its last line of output becomes the step's detail.
  *
- * The server starts runs in the background (POST /v1/pipeline/runs): at most one thread per
- * process, and at most one run anywhere (a unique index in the database). */
+ * The server starts runs in the background (POST /v1/pipeline/runs). At most one run goes
+ * anywhere: the process executing it holds a PostgreSQL advisory lock for its whole life
+ * (db/pipeline_repo.h), so a killed run's lock goes with its session and the next run marks
+ * it failed instead of waiting for it. */
 #ifndef CP_PIPELINE_RUN_H
 #define CP_PIPELINE_RUN_H
 
@@ -20,12 +22,13 @@
 /* The steps of every run, in order (NULL-terminated). */
 extern const char *const cp_pipeline_steps[];
 
-/* Starts cp_pipeline_run_execute for run_id on a background thread with its own connection
- * (cfg is copied). CP_ERR_CONFLICT when this process's background run is still going;
- * CP_ERR_INTERNAL when no thread can be started (the run is then recorded failed by the
- * caller). */
-cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, long long run_id, char *err,
-                                           size_t errlen);
+/* Records a new run (trigger "api" or "schedule") and starts it on a background thread with
+ * a connection of its own, which holds the run lock until the run ends (cfg is copied);
+ * *run_id receives its id. CP_ERR_CONFLICT when a run is going (here or in any process);
+ * CP_ERR_DB when the database cannot be reached; CP_ERR_INTERNAL when no thread can be
+ * started (the run is then recorded failed). */
+cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, const char *trigger,
+                                           long long *run_id, char *err, size_t errlen);
 /* Waits for the background run, if any (server shutdown). */
 void cp_pipeline_run_join_background(void);
 

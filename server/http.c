@@ -50,13 +50,26 @@
 #define LISTEN_BACKLOG      511
 /* Answers vary with these request headers (gzip; CSV negotiated by Accept, csv.h). */
 #define VARY_HEADERS "Accept-Encoding, Accept"
-/* The owner's pool serves only the admin write routes: a couple of connections do. */
-#define WRITE_POOL_SIZE 2
 /* Appended to the cache key of a request that negotiates CSV through Accept (a `format`
  * query parameter is part of the key already), so CSV and JSON never share an entry. */
 #define CACHE_KEY_CSV_SUFFIX " accept=text/csv"
 
 struct request_ctx;
+struct cp_server;
+
+/* Suspended requests waiting for a worker, and the workers that take them in order. */
+struct work_queue {
+    struct cp_server *server;
+    const char *name; /* for the 503 a full queue answers */
+    pthread_mutex_t lock;
+    pthread_cond_t work;
+    struct request_ctx *head, *tail;
+    int length;     /* waiting, not yet taken by a worker */
+    int max_length; /* more are refused (503); 0: no bound */
+    bool stopping;  /* under lock: no more suspensions; workers drain and exit */
+    pthread_t *workers;
+    int worker_count; /* started */
+};
 
 /* One pooled database, and how many of its connections requests hold right now (to tell
  * a wait for a free connection from an immediate hand-out, for metrics). */
@@ -79,13 +92,12 @@ struct cp_server {
     struct cp_metrics *metrics;
     struct cp_cache *cache;
 
-    /* the queue of suspended requests waiting for a database worker */
-    pthread_mutex_t lock;
-    pthread_cond_t work;
-    struct request_ctx *queue_head, *queue_tail;
-    bool stopping; /* under lock: no more suspensions; workers drain and exit */
-    pthread_t *workers;
-    int worker_count; /* started */
+    /* Database routes wait for a worker here. The admin write routes (uploads, starting
+     * a run) have workers and a bounded queue of their own, so however many arrive they
+     * never hold a thread the reads need, and each write worker always finds an owner
+     * connection free (write_db has one per worker). */
+    struct work_queue reads;
+    struct work_queue writes;
 
     uint64_t request_id_seed;
     atomic_uint_fast64_t request_id_counter;
@@ -552,20 +564,22 @@ static void serve_on_worker(struct request_ctx *ctx, struct cp_cache_client *red
 
 static void *worker_main(void *arg)
 {
-    struct cp_server *server = arg;
+    struct work_queue *queue = arg;
+    struct cp_server *server = queue->server;
     /* hiredis contexts are not thread-safe: each worker has its own */
     struct cp_cache_client *redis = cp_cache_client_new(server->cache);
     for (;;) {
-        pthread_mutex_lock(&server->lock);
-        while (!server->queue_head && !server->stopping)
-            pthread_cond_wait(&server->work, &server->lock);
-        struct request_ctx *ctx = server->queue_head;
+        pthread_mutex_lock(&queue->lock);
+        while (!queue->head && !queue->stopping)
+            pthread_cond_wait(&queue->work, &queue->lock);
+        struct request_ctx *ctx = queue->head;
         if (ctx) {
-            server->queue_head = ctx->next;
-            if (!server->queue_head)
-                server->queue_tail = NULL;
+            queue->head = ctx->next;
+            if (!queue->head)
+                queue->tail = NULL;
+            queue->length--;
         }
-        pthread_mutex_unlock(&server->lock);
+        pthread_mutex_unlock(&queue->lock);
         if (!ctx)
             break; /* stopping and drained */
 
@@ -586,25 +600,76 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Suspends ctx's connection and queues it for a worker. False when the server is
- * stopping (the caller answers instead). */
-static bool enqueue(struct cp_server *server, struct request_ctx *ctx)
+enum enqueue_outcome { ENQUEUED, QUEUE_STOPPING, QUEUE_FULL };
+
+/* Suspends ctx's connection and queues it for a worker of queue, unless the server is
+ * stopping or the queue is full (the caller answers instead). */
+static enum enqueue_outcome enqueue(struct work_queue *queue, struct request_ctx *ctx)
 {
-    pthread_mutex_lock(&server->lock);
-    if (server->stopping) {
-        pthread_mutex_unlock(&server->lock);
-        return false;
+    pthread_mutex_lock(&queue->lock);
+    if (queue->stopping) {
+        pthread_mutex_unlock(&queue->lock);
+        return QUEUE_STOPPING;
+    }
+    if (queue->max_length && queue->length >= queue->max_length) {
+        pthread_mutex_unlock(&queue->lock);
+        return QUEUE_FULL;
     }
     MHD_suspend_connection(ctx->connection);
     ctx->next = NULL;
-    if (server->queue_tail)
-        server->queue_tail->next = ctx;
+    if (queue->tail)
+        queue->tail->next = ctx;
     else
-        server->queue_head = ctx;
-    server->queue_tail = ctx;
-    pthread_cond_signal(&server->work);
-    pthread_mutex_unlock(&server->lock);
+        queue->head = ctx;
+    queue->tail = ctx;
+    queue->length++;
+    pthread_cond_signal(&queue->work);
+    pthread_mutex_unlock(&queue->lock);
+    return ENQUEUED;
+}
+
+static void queue_init(struct work_queue *queue, struct cp_server *server, const char *name,
+                       int workers, int max_length)
+{
+    queue->server = server;
+    queue->name = name;
+    pthread_mutex_init(&queue->lock, NULL);
+    pthread_cond_init(&queue->work, NULL);
+    queue->max_length = max_length;
+    queue->workers = cp_calloc((size_t)workers, sizeof *queue->workers);
+}
+
+/* Starts count workers on queue; false with err set when a thread cannot start. */
+static bool queue_start(struct work_queue *queue, int count, char *err, size_t errlen)
+{
+    for (int i = 0; i < count; i++) {
+        int rc = pthread_create(&queue->workers[i], NULL, worker_main, queue);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot start database workers: %s", strerror(rc));
+            return false;
+        }
+        queue->worker_count++;
+    }
     return true;
+}
+
+/* Stops and joins queue's workers after they drained it. */
+static void queue_stop(struct work_queue *queue)
+{
+    pthread_mutex_lock(&queue->lock);
+    queue->stopping = true;
+    pthread_cond_broadcast(&queue->work);
+    pthread_mutex_unlock(&queue->lock);
+    for (int i = 0; i < queue->worker_count; i++)
+        pthread_join(queue->workers[i], NULL);
+    queue->worker_count = 0;
+}
+
+static void queue_free(struct work_queue *queue)
+{
+    pthread_mutex_destroy(&queue->lock);
+    pthread_cond_destroy(&queue->work);
+    free(queue->workers);
 }
 
 /* ---- the request lifecycle -------------------------------------------------------- */
@@ -778,8 +843,22 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         }
         return true;
     }
-    if (enqueue(server, ctx))
+    struct work_queue *queue = route->db == CP_DB_WRITE ? &server->writes : &server->reads;
+    enum enqueue_outcome queued = enqueue(queue, ctx);
+    if (queued == ENQUEUED)
         return false;
+    if (queued == QUEUE_FULL) {
+        /* refused at once, holding nothing: better than a wait that ends in a timeout */
+        char detail[192];
+        snprintf(
+            detail, sizeof detail,
+            "the %s queue is full (%d in progress, %d waiting); retry after " RETRY_AFTER_SECONDS
+            " s",
+            queue->name, queue->worker_count, queue->max_length);
+        cp_log_warn("%s queue full: refused %s %s", queue->name, ctx->method_name, ctx->path);
+        respond_problem(ctx, CP_ERR_BUSY, detail);
+        return true;
+    }
     respond_problem(ctx, CP_ERR_DB, "the server is shutting down");
     return true;
 }
@@ -909,6 +988,8 @@ void cp_server_opts_init(struct cp_server_opts *opts)
     opts->http_threads = 2;
     opts->db_workers = 4;
     opts->db_pool_size = 0; /* = db_workers */
+    opts->write_workers = 2;
+    opts->write_queue_max = 8;
     opts->db_acquire_timeout_ms = 2000;
     opts->db_connect_timeout_s = 3;
     opts->connection_timeout_s = 30;
@@ -935,6 +1016,8 @@ static void resolve_opts(const struct cp_server_opts *given, struct cp_server_op
         TAKE(http_threads);
         TAKE(db_workers);
         TAKE(db_pool_size);
+        TAKE(write_workers);
+        TAKE(write_queue_max);
         TAKE(db_acquire_timeout_ms);
         TAKE(db_connect_timeout_s);
         TAKE(connection_timeout_s);
@@ -1022,16 +1105,11 @@ static struct cp_pool *pool_for(const char *url, const struct cp_server_opts *op
     return pool;
 }
 
-/* Stops and joins the workers after they drained the queue. */
+/* Stops and joins the workers after they drained their queues. */
 static void stop_workers(struct cp_server *server)
 {
-    pthread_mutex_lock(&server->lock);
-    server->stopping = true;
-    pthread_cond_broadcast(&server->work);
-    pthread_mutex_unlock(&server->lock);
-    for (int i = 0; i < server->worker_count; i++)
-        pthread_join(server->workers[i], NULL);
-    server->worker_count = 0;
+    queue_stop(&server->reads);
+    queue_stop(&server->writes);
 }
 
 static void server_free(struct cp_server *server)
@@ -1043,9 +1121,8 @@ static void server_free(struct cp_server *server)
     /* after the daemon: responses in flight may still hold cache entries until then */
     cp_cache_free(server->cache);
     cp_metrics_free(server->metrics);
-    pthread_mutex_destroy(&server->lock);
-    pthread_cond_destroy(&server->work);
-    free(server->workers);
+    queue_free(&server->reads);
+    queue_free(&server->writes);
     free(server);
 }
 
@@ -1068,15 +1145,16 @@ static void db_slot_init(struct db_slot *slot, const char *url, enum cp_db_pool_
     atomic_init(&slot->in_use, 0);
 }
 
-/* The owner's pool: small, since only the admin write routes use it. */
+/* The owner's pool: one connection per write worker (only the admin write routes use it),
+ * so a write worker never waits for one. */
 static void write_slot_init(struct db_slot *slot, const char *url,
                             const struct cp_server_opts *opts)
 {
     struct cp_server_opts small = *opts;
-    small.db_pool_size = WRITE_POOL_SIZE;
+    small.db_pool_size = opts->write_workers;
     slot->pool = pool_for(url, &small);
     slot->kind = CP_DB_POOL_PRIMARY; /* counted with the primary in metrics */
-    slot->size = WRITE_POOL_SIZE;
+    slot->size = opts->write_workers;
     slot->acquire_timeout_ms = opts->db_acquire_timeout_ms;
     atomic_init(&slot->in_use, 0);
 }
@@ -1101,8 +1179,9 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     struct cp_server *server = cp_calloc(1, sizeof *server);
     server->opts = opts;
     server->port = port;
-    pthread_mutex_init(&server->lock, NULL);
-    pthread_cond_init(&server->work, NULL);
+    queue_init(&server->reads, server, "database", opts.db_workers, 0);
+    queue_init(&server->writes, server, "upload and pipeline-start", opts.write_workers,
+               opts.write_queue_max);
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -1132,17 +1211,12 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         db_slot_init(&server->write_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
     cp_config_copy(&server->config, cfg);
 
-    server->workers = cp_calloc((size_t)opts.db_workers, sizeof *server->workers);
-    for (int i = 0; i < opts.db_workers; i++) {
-        int rc = pthread_create(&server->workers[i], NULL, worker_main, server);
-        if (rc != 0) {
-            snprintf(err, errlen, "cannot start database workers: %s", strerror(rc));
-            close(fd);
-            stop_workers(server);
-            server_free(server);
-            return CP_ERR_INTERNAL;
-        }
-        server->worker_count++;
+    if (!queue_start(&server->reads, opts.db_workers, err, errlen) ||
+        !queue_start(&server->writes, opts.write_workers, err, errlen)) {
+        close(fd);
+        stop_workers(server);
+        server_free(server);
+        return CP_ERR_INTERNAL;
     }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |

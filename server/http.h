@@ -14,9 +14,11 @@ struct cp_server;
 
 /* Tunables of one server. A field left 0 takes the default shown. */
 struct cp_server_opts {
-    int http_threads;              /* libmicrohttpd polling threads (epoll each): 2 */
-    int db_workers;                /* threads that run database routes: 4 */
-    int db_pool_size;              /* connections per database URL: db_workers */
+    int http_threads;    /* libmicrohttpd polling threads (epoll each): 2 */
+    int db_workers;      /* threads that run database routes: 4 */
+    int db_pool_size;    /* connections per database URL: db_workers */
+    int write_workers;   /* threads (and owner connections) for the admin write routes: 2 */
+    int write_queue_max; /* admin writes waiting beyond those; more get 503 + Retry-After: 8 */
     int db_acquire_timeout_ms;     /* wait for a free pooled connection: 2000 */
     int db_connect_timeout_s;      /* connect_timeout added to URLs that lack one: 3 */
     unsigned connection_timeout_s; /* idle keep-alive connections are closed after: 30 */

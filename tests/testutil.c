@@ -190,20 +190,18 @@ char *tu_empty_database(const char *name)
     return create_database(name, false, NULL);
 }
 
-int tu_run_cli(const char *const *args, const char *const *env, char **stderr_text)
+pid_t tu_spawn_cli(const char *const *args, const char *const *env, int errfd)
 {
-    char errpath[] = "/tmp/chartpulse-cli-XXXXXX";
-    int errfd = mkstemp(errpath);
-    ck_assert_int_ge(errfd, 0);
     const char *bin = getenv("CHARTPULSE_BINARY");
     ck_assert_msg(bin != NULL, "CHARTPULSE_BINARY is not set (run the tests through ctest)");
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        setpgid(0, 0);
         for (size_t i = 0; env && env[i]; i++)
             putenv((char *)env[i]);
-        dup2(errfd, STDERR_FILENO);
         int devnull = open("/dev/null", O_WRONLY);
+        dup2(errfd >= 0 ? errfd : devnull, STDERR_FILENO);
         dup2(devnull, STDOUT_FILENO);
         const char *argv[64];
         size_t n = 0;
@@ -214,6 +212,17 @@ int tu_run_cli(const char *const *args, const char *const *env, char **stderr_te
         execv(bin, (char *const *)argv);
         _exit(127);
     }
+    /* in the parent too: a kill(-pid) right after this call must find the group */
+    setpgid(pid, pid);
+    return pid;
+}
+
+int tu_run_cli(const char *const *args, const char *const *env, char **stderr_text)
+{
+    char errpath[] = "/tmp/chartpulse-cli-XXXXXX";
+    int errfd = mkstemp(errpath);
+    ck_assert_int_ge(errfd, 0);
+    pid_t pid = tu_spawn_cli(args, env, errfd);
     int wstatus;
     waitpid(pid, &wstatus, 0);
     close(errfd);

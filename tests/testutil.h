@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -50,6 +51,10 @@ char *tu_empty_database(const char *name);
  * NULL). Returns its exit status; *stderr_text (may be NULL) receives what it printed on
  * stderr (caller frees). Standard output is discarded. */
 int tu_run_cli(const char *const *args, const char *const *env, char **stderr_text);
+/* Starts the binary as tu_run_cli does, without waiting: in a process group of its own
+ * (so kill(-pid, ...) reaches the steps it starts too), stderr to errfd (or /dev/null when
+ * errfd < 0), stdout discarded. Returns its pid; the caller waits for it. */
+pid_t tu_spawn_cli(const char *const *args, const char *const *env, int errfd);
 /* The first column of the only row sql returns, as text ("" for NULL); caller frees.
  * Fails the test on an error or a row count other than one. */
 struct pg_conn;

@@ -1,10 +1,14 @@
 /* The REST server end to end: a real server on port 0, real PostgreSQL, driven by libcurl. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -938,6 +942,33 @@ START_TEST(keep_alive_connection_serves_many)
 }
 END_TEST
 
+/* ---- pipeline runs ---------------------------------------------------------------- */
+
+/* A run left `running` by a process that died (nobody holds the run lock) is listed failed,
+ * saying why, at once: the API's role cannot write, and need not wait for the next run. */
+START_TEST(pipeline_runs_list_dead_run_as_failed)
+{
+    owner_exec("delete from etl.pipeline_run;"
+               "insert into etl.pipeline_run (trigger) values ('cli');"
+               "insert into etl.pipeline_step (run_id, step_no, name, status, started_at)"
+               " select run_id, 0, 'ingest', 'succeeded', now() from etl.pipeline_run;"
+               "insert into etl.pipeline_step (run_id, step_no, name, status, started_at)"
+               " select run_id, 1, 'load', 'running', now() from etl.pipeline_run;");
+    struct tu_http_result r;
+    http_get(&r, "/v1/pipeline/runs?limit=1", NULL);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+    json_t *run = json_array_get(json_object_get(r.json, "runs"), 0);
+    ck_assert_msg(run != NULL, "%s", r.body.data);
+    ck_assert_str_eq(json_str(run, "status"), "failed");
+    ck_assert_str_eq(json_str(run, "error"), "the process running it stopped (no lock held)");
+    json_t *steps = json_object_get(run, "steps");
+    ck_assert_str_eq(json_str(json_array_get(steps, 0), "status"), "succeeded");
+    ck_assert_str_eq(json_str(json_array_get(steps, 1), "status"), "failed");
+    tu_http_result_free(&r);
+    owner_exec("delete from etl.pipeline_run;");
+}
+END_TEST
+
 /* ---- database down ----------------------------------------------------------------- */
 
 START_TEST(database_down_is_503)
@@ -1014,6 +1045,263 @@ START_TEST(port_in_use_fails_clearly)
 }
 END_TEST
 
+/* ---- uploads ----------------------------------------------------------------------- */
+
+#define ADMIN_TOKEN "test-admin-token"
+static const char *const ADMIN_AUTH[] = {"Authorization: Bearer " ADMIN_TOKEN, NULL};
+
+static void admin_server_start(struct tu_server *ts, const struct cp_server_opts *opts)
+{
+    const char *const settings[] = {"CHARTPULSE_ADMIN_TOKEN", ADMIN_TOKEN, NULL};
+    tu_server_start(ts, settings, opts);
+}
+
+/* How many files the suite's raw zone holds. */
+static int raw_file_count(void)
+{
+    const char *uri = getenv("CHARTPULSE_RAW_URI");
+    ck_assert_msg(uri && !strncmp(uri, "file://", 7), "CHARTPULSE_RAW_URI: %s", uri);
+    char *cmd = cp_asprintf("find '%s' -type f 2>/dev/null | wc -l", uri + 7);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    int count = -1;
+    ck_assert_int_eq(fscanf(p, "%d", &count), 1);
+    pclose(p);
+    free(cmd);
+    return count;
+}
+
+/* A one-row chart of Argentina's daily series (no other test uses it), distinct per n. */
+static char *upload_body(int n)
+{
+    return cp_asprintf("rank,uri,artist_names,track_name,source,peak_rank,previous_rank,"
+                       "days_on_chart,streams\n"
+                       "1,\"spotify:track:%022d\",\"Upload Artist\",\"Upload Song %d\","
+                       "\"Label\",1,-1,1,\"%d\"\n",
+                       n, n, 1000 + n);
+}
+
+/* A file name must be one a catalog can list and a file system can hold: valid UTF-8, no
+ * control or bidirectional-override characters, no path, a sane length, a .csv ending.
+ * Each is refused with a 400 naming the problem, before anything is stored. */
+START_TEST(upload_bad_file_names_are_400_and_store_nothing)
+{
+    struct tu_server admin;
+    admin_server_start(&admin, NULL);
+    char *objects_before = owner_value("select count(*) from catalog.raw_object");
+    int files_before = raw_file_count();
+    char *body = upload_body(1);
+    char *long_name = cp_malloc(301);
+    memset(long_name, 'a', 296);
+    memcpy(long_name + 296, ".csv", 5);
+    char *long_path = cp_asprintf("/v1/uploads?filename=%s", long_name);
+    static const struct {
+        const char *path;
+        const char *detail;
+    } bad[] = {
+        {"/v1/uploads?filename=se%FF.csv", "filename: not valid UTF-8 (byte 0xFF at offset 2)"},
+        {"/v1/uploads?filename=se%C3.csv", "filename: not valid UTF-8"},
+        {"/v1/uploads?filename=a%01b.csv", "filename: contains the control character U+0001"},
+        {"/v1/uploads?filename=a%C2%85b.csv", "filename: contains the control character U+0085"},
+        {"/v1/uploads?filename=x%E2%80%AEvsc.csv",
+         "filename: contains the control character U+202E"},
+        {"/v1/uploads?filename=..%2F..%2Fetc%2Fpasswd.csv", "filename: must be a plain file name"},
+        {"/v1/uploads?filename=a%5Cb.csv", "filename: must be a plain file name"},
+        {"/v1/uploads?filename=.hidden.csv", "filename: must not start with '.'"},
+        {"/v1/uploads?filename=notes.txt", "filename: must end in .csv"},
+        {"/v1/uploads?filename=.csv", "filename: must not start with '.'"},
+        {"/v1/uploads?filename=", "filename: required"},
+    };
+    struct tu_http_result r;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        http_request(&r, &admin, "POST", bad[i].path, ADMIN_AUTH, body, strlen(body));
+        ck_assert_msg(r.status == 400, "%s: %ld %s", bad[i].path, r.status, r.body.data);
+        assert_problem(&r, 400, bad[i].detail);
+        tu_http_result_free(&r);
+    }
+    http_request(&r, &admin, "POST", long_path, ADMIN_AUTH, body, strlen(body));
+    assert_problem(&r, 400, "filename: at most 255 bytes (got 300)");
+    tu_http_result_free(&r);
+
+    char *objects_after = owner_value("select count(*) from catalog.raw_object");
+    ck_assert_str_eq(objects_after, objects_before);
+    ck_assert_int_eq(raw_file_count(), files_before);
+    /* the same body under a good name is stored: the refusals were the names' */
+    http_request(&r, &admin, "POST", "/v1/uploads?filename=regional-ar-daily-1999-03-01.csv",
+                 ADMIN_AUTH, body, strlen(body));
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body.data);
+    tu_http_result_free(&r);
+    char *objects_stored = owner_value("select count(*) - 1 from catalog.raw_object");
+    ck_assert_str_eq(objects_stored, objects_before);
+    free(objects_stored);
+    free(objects_after);
+    free(objects_before);
+    free(long_path);
+    free(long_name);
+    free(body);
+    server_stop(&admin);
+}
+END_TEST
+
+/* Only the exact token passes: a prefix, an extension, one character off or another
+ * scheme is a 401 with WWW-Authenticate (compared as digests, handlers/handler.c). */
+START_TEST(admin_token_must_match_exactly)
+{
+    struct tu_server admin;
+    admin_server_start(&admin, NULL);
+    static const char *const wrong[] = {
+        "Authorization: Bearer test-admin-toke",  "Authorization: Bearer test-admin-tokenx",
+        "Authorization: Bearer test-admin-tokeN", "Authorization: Bearer ",
+        "Authorization: Basic test-admin-token",  "Authorization: test-admin-token",
+    };
+    struct tu_http_result r;
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        const char *const headers[] = {wrong[i], NULL};
+        http_request(&r, &admin, "POST", "/v1/uploads?filename=x.txt", headers, "x", 1);
+        ck_assert_msg(r.status == 401, "%s: %ld", wrong[i], r.status);
+        char value[64];
+        ck_assert(header(&r, "WWW-Authenticate", value, sizeof value));
+        tu_http_result_free(&r);
+    }
+    /* the right token gets past the check (to the file name's 400: nothing is stored) */
+    http_request(&r, &admin, "POST", "/v1/uploads?filename=x.txt", ADMIN_AUTH, "x", 1);
+    assert_problem(&r, 400, "filename:");
+    tu_http_result_free(&r);
+    server_stop(&admin);
+}
+END_TEST
+
+struct upload_call {
+    const struct tu_server *server;
+    char *path;
+    char *body;
+    struct tu_http_result result;
+    atomic_bool done;
+};
+
+static void *upload_thread(void *arg)
+{
+    struct upload_call *call = arg;
+    http_request(&call->result, call->server, "POST", call->path, ADMIN_AUTH, call->body,
+                 strlen(call->body));
+    atomic_store(&call->done, true);
+    return NULL;
+}
+
+static int uploads_done(struct upload_call *calls, int n)
+{
+    int done = 0;
+    for (int i = 0; i < n; i++)
+        done += atomic_load(&calls[i].done);
+    return done;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define CONCURRENT_UPLOADS 6
+
+/* More uploads at once than the server runs: the reads keep answering at once (uploads
+ * have their own workers and owner connections), and the uploads beyond those running
+ * and the few queued get a clean 503 with Retry-After at once, never a 500. A session here
+ * holds the series' load lock, so the uploads that run wait as long as the test needs;
+ * should a read wait behind them anyway, PostgreSQL ends that session after 8 s
+ * (idle_in_transaction_session_timeout) and the read's time shows it. */
+START_TEST(concurrent_uploads_never_block_reads)
+{
+    struct cp_server_opts opts;
+    tu_server_opts(&opts);
+    opts.write_workers = 2;
+    opts.write_queue_max = 2;
+    struct tu_server admin;
+    admin_server_start(&admin, &opts);
+
+    char err[512];
+    PGconn *holder = cp_db_connect(getenv("DATABASE_URL"), err, sizeof err);
+    ck_assert_msg(holder != NULL, "%s", err);
+    PGresult *res = PQexec(holder, "set idle_in_transaction_session_timeout = '8s'; begin;"
+                                   " select pg_advisory_xact_lock("
+                                   "  hashtextextended('regional/ar/daily', 0))");
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
+    PQclear(res);
+
+    /* two uploads first, until both run (they wait for the series lock), then the rest:
+     * so which of them queue and which are refused does not depend on thread timing */
+    struct upload_call calls[CONCURRENT_UPLOADS];
+    pthread_t threads[CONCURRENT_UPLOADS];
+    for (int i = 0; i < CONCURRENT_UPLOADS; i++) {
+        calls[i].server = &admin;
+        calls[i].path =
+            cp_asprintf("/v1/uploads?filename=regional-ar-daily-1999-04-%02d.csv", i + 1);
+        calls[i].body = upload_body(100 + i);
+        atomic_init(&calls[i].done, false);
+    }
+    for (int i = 0; i < CONCURRENT_UPLOADS; i++) {
+        if (i == 2) {
+            char *waiting = NULL;
+            for (int tries = 0; tries < 100; tries++) {
+                free(waiting);
+                waiting = owner_value("select count(*) from pg_locks where locktype = 'advisory'"
+                                      " and not granted");
+                if (atoi(waiting) >= 2)
+                    break;
+                usleep(100 * 1000);
+            }
+            ck_assert_msg(atoi(waiting) >= 2, "uploads waiting for the lock: %s", waiting);
+            free(waiting);
+        }
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, upload_thread, &calls[i]), 0);
+    }
+
+    for (int i = 0; i < 3; i++) {
+        struct tu_http_result r;
+        double started = now_seconds();
+        http_request(&r, &admin, "GET", "/v1/catalog?limit=1", NULL, NULL, 0);
+        double took = now_seconds() - started;
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body.data);
+        ck_assert_msg(took < 1.0, "a read took %.2f s while uploads were going", took);
+        tu_http_result_free(&r);
+    }
+    /* two running, two queued: the other two are refused without waiting */
+    for (int i = 0; i < 100 && uploads_done(calls, CONCURRENT_UPLOADS) < 2; i++)
+        usleep(50 * 1000);
+    int done = uploads_done(calls, CONCURRENT_UPLOADS);
+    for (int i = 0; i < CONCURRENT_UPLOADS && done != 2; i++)
+        if (atomic_load(&calls[i].done))
+            fprintf(stderr, "%s: %ld %s\n", calls[i].path, calls[i].result.status,
+                    calls[i].result.body.data);
+    ck_assert_int_eq(done, 2);
+
+    PQclear(PQexec(holder, "commit"));
+    PQfinish(holder);
+    int created = 0, busy = 0;
+    for (int i = 0; i < CONCURRENT_UPLOADS; i++) {
+        pthread_join(threads[i], NULL);
+        struct tu_http_result *r = &calls[i].result;
+        if (r->status == 503) {
+            assert_problem(r, 503, "the upload and pipeline-start queue is full");
+            ck_assert_str_eq(json_str(r->json, "type"), "https://chartpulse.dev/problems/busy");
+            char value[16];
+            ck_assert_msg(header(r, "Retry-After", value, sizeof value), "no Retry-After");
+            busy++;
+        } else {
+            ck_assert_msg(r->status == 201, "%s: %ld %s", calls[i].path, r->status, r->body.data);
+            created++;
+        }
+        tu_http_result_free(r);
+        free(calls[i].path);
+        free(calls[i].body);
+    }
+    ck_assert_int_eq(created, 4);
+    ck_assert_int_eq(busy, 2);
+    server_stop(&admin);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -1045,8 +1333,13 @@ static Suite *api_suite(void)
     tcase_add_test(tc, request_id_echoed_or_generated);
     tcase_add_test(tc, cors_on_get);
     tcase_add_test(tc, keep_alive_connection_serves_many);
+    tcase_add_test(tc, pipeline_runs_list_dead_run_as_failed);
     tcase_add_test(tc, database_down_is_503);
     tcase_add_test(tc, port_in_use_fails_clearly);
+    /* last: they add objects to the catalog the tests above list */
+    tcase_add_test(tc, admin_token_must_match_exactly);
+    tcase_add_test(tc, upload_bad_file_names_are_400_and_store_nothing);
+    tcase_add_test(tc, concurrent_uploads_never_block_reads);
     suite_add_tcase(s, tc);
     return s;
 }

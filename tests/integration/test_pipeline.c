@@ -1,14 +1,19 @@
 /* The pipeline through the real binary: ingest -> raw zone + catalog -> load -> core
  * tables, against the private PostgreSQL. Each run gets a fresh database cloned from the
  * migrated template and a fresh raw zone. */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "core/mem.h"
+#include "db/pipeline_repo.h"
 #include "tests/testutil.h"
 
 static char *db_url;
@@ -691,6 +696,134 @@ START_TEST(failed_object_marked_skipped_and_retried)
 }
 END_TEST
 
+/* ---- run liveness ------------------------------------------------------------------ */
+
+/* Runs sql on conn, failing the test on an error. */
+static void exec_sql(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType rs = PQresultStatus(res);
+    ck_assert_msg(rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK, "%s: %s", sql,
+                  PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+/* Waits up to 30 s for sql to return "t". */
+static void wait_until(const char *sql)
+{
+    for (int i = 0; i < 300; i++) {
+        char *v = scalar(sql);
+        bool done = !strcmp(v, "t");
+        free(v);
+        if (done)
+            return;
+        usleep(100 * 1000);
+    }
+    ck_abort_msg("still not true after 30 s: %s", sql);
+}
+
+/* A session of this test's own, holding the global daily series' load lock (the advisory
+ * lock every load of that series takes, db/etl_repo.c): a load of it waits until released,
+ * which holds a run in its load step as long as the test needs. */
+static PGconn *hold_series_lock(void)
+{
+    PGconn *holder = PQconnectdb(db_url);
+    ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
+    exec_sql(holder, "select pg_advisory_lock(hashtextextended('regional/global/daily', 0))");
+    return holder;
+}
+
+/* A run killed midway (SIGKILL: nothing of it runs again, its row stays `running`) blocks
+ * nothing: the lock its session held went with the session, so the runs listing shows it
+ * failed at once, and the next run marks it failed for good and goes on. */
+START_TEST(killed_run_does_not_block_the_next)
+{
+    char *dir = tu_fixture_path("pipeline");
+    char *d1 = cp_asprintf("%s/regional-global-daily-2030-01-01.csv", dir);
+    const char *ingest[] = {"ingest", d1, NULL};
+    ck_assert_int_eq(run_cli(ingest, NULL), 0);
+
+    PGconn *holder = hold_series_lock();
+    const char *pipeline[] = {"pipeline", "run", NULL};
+    pid_t pid = tu_spawn_cli(pipeline, (const char *const *)cli_env, -1);
+    /* the run is in its load step, and the load waits for the series lock */
+    wait_until("select exists (select 1 from etl.pipeline_step s join etl.pipeline_run r"
+               " using (run_id) where r.status = 'running' and s.name = 'load'"
+               " and s.status = 'running')"
+               " and exists (select 1 from pg_locks where locktype = 'advisory'"
+               " and not granted)");
+    char *dead = scalar("select run_id from etl.pipeline_run where status = 'running'");
+    ck_assert_int_eq(kill(-pid, SIGKILL), 0); /* the run and the load it started */
+    int wstatus;
+    ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+    ck_assert(WIFSIGNALED(wstatus));
+    exec_sql(holder, "select pg_advisory_unlock_all()");
+    PQfinish(holder);
+
+    /* listed as failed as soon as its session is gone, before any new run */
+    wait_until("select not etl.pipeline_run_lock_held()");
+    struct cp_pipeline_run_list list = {0};
+    char err[512];
+    ck_assert_int_eq(cp_pipeline_repo_list(db, 1, 0, &list, err, sizeof err), CP_OK);
+    ck_assert_int_eq(list.count, 1);
+    ck_assert_str_eq(list.runs[0].status, "failed");
+    ck_assert_str_eq(list.runs[0].error, "the process running it stopped (no lock held)");
+    json_t *steps = json_loads(list.runs[0].steps_json, 0, NULL);
+    ck_assert_msg(json_is_array(steps), "%s", list.runs[0].steps_json);
+    json_t *load_step = json_array_get(steps, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(load_step, "name")), "load");
+    ck_assert_str_eq(json_string_value(json_object_get(load_step, "status")), "failed");
+    json_decref(steps);
+    cp_pipeline_run_list_cleanup(&list);
+
+    /* the next run takes the lock, marks the dead one failed and loads the chart */
+    char *out = NULL;
+    ck_assert_msg(run_cli(pipeline, &out) == 0, "the next run failed: %s", out);
+    free(out);
+    char *next = scalar("select max(run_id) from etl.pipeline_run");
+    char *sql = cp_asprintf("select status || ': ' || error from etl.pipeline_run"
+                            " where run_id = %s",
+                            dead);
+    char *expected = cp_asprintf("failed: the process running it stopped (no lock held);"
+                                 " marked failed by run %s",
+                                 next);
+    assert_scalar(sql, expected);
+    free(sql);
+    sql = cp_asprintf("select string_agg(name || ':' || status, ',' order by step_no)"
+                      " from etl.pipeline_step where run_id = %s",
+                      dead);
+    assert_scalar(sql, "ingest:succeeded,load:failed,enrich:skipped,refresh:skipped");
+    free(sql);
+    sql = cp_asprintf("select status from etl.pipeline_run where run_id = %s", next);
+    assert_scalar(sql, "succeeded");
+    assert_scalar("select count(*) from catalog.raw_object where loaded_at is not null", "1");
+    free(sql);
+    free(expected);
+    free(next);
+    free(dead);
+    free(d1);
+    free(dir);
+}
+END_TEST
+
+/* While a run is alive (its session holds the run lock), another is refused, naming it. */
+START_TEST(live_run_refuses_a_second)
+{
+    PGconn *holder = PQconnectdb(db_url);
+    ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
+    exec_sql(holder, "select pg_advisory_lock(etl.pipeline_run_lock_key())");
+    char *out = NULL;
+    const char *pipeline[] = {"pipeline", "run", NULL};
+    ck_assert_int_eq(run_cli(pipeline, &out), 1);
+    ck_assert_msg(strstr(out, "a pipeline run is already going"), "%s", out);
+    free(out);
+    assert_scalar("select count(*) from etl.pipeline_run", "0");
+    PQfinish(holder); /* the holder's end releases it: the next run goes */
+    ck_assert_int_eq(run_cli(pipeline, NULL), 0);
+    assert_scalar("select string_agg(status, ',') from etl.pipeline_run", "succeeded");
+}
+END_TEST
+
 /* A file with a header and no rows, or nothing at all, is refused at ingest with its name; an
  * object cataloged before that rule fails its load instead of loading as a chart of 0 rows. */
 START_TEST(file_without_rows_refused)
@@ -751,6 +884,8 @@ int main(void)
     tcase_add_test(tc, poisoned_rows_rejected_rest_loads);
     tcase_add_test(tc, failed_object_marked_skipped_and_retried);
     tcase_add_test(tc, file_without_rows_refused);
+    tcase_add_test(tc, killed_run_does_not_block_the_next);
+    tcase_add_test(tc, live_run_refuses_a_second);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
