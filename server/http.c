@@ -32,6 +32,7 @@
 #include "pipeline/pipeline_run.h"
 #include "server/cache.h"
 #include "server/metrics.h"
+#include "server/query.h"
 #include "server/router.h"
 
 #define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
@@ -100,8 +101,9 @@ struct request_ctx {
     enum cp_method method;
     bool initialised; /* false between on_uri and the first access-handler call */
     char *method_name;
-    char *raw_path; /* the path as the client sent it, still percent-encoded: routed on */
-    char *path;     /* percent-decoded by libmicrohttpd: for handlers and logs */
+    char *raw_path;  /* the path as the client sent it, still percent-encoded: routed on */
+    char *path;      /* percent-decoded by libmicrohttpd: for handlers and logs */
+    char *raw_query; /* after '?', as sent (server/query.h parses it); NULL when none */
     char request_id[REQUEST_ID_MAX + 1];
     char *if_none_match;     /* NULL when absent */
     char *accept_encoding;   /* NULL when absent */
@@ -117,6 +119,7 @@ struct request_ctx {
     size_t cache_key_len;
     unsigned long long body_bytes;
     bool body_too_large;
+    bool ambiguous_length;         /* more than one Content-Length header */
     bool responded;                /* a response was queued */
     struct MHD_Response *response; /* built, not yet queued */
     unsigned http_status;
@@ -609,31 +612,11 @@ static bool enqueue(struct cp_server *server, struct request_ctx *ctx)
 
 /* ---- the request lifecycle -------------------------------------------------------- */
 
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    (void)kind;
-    struct request_ctx *ctx = cls;
-    if (!key || ctx->query_count == CP_REQUEST_MAX_QUERY)
-        return MHD_YES;
-    for (size_t i = 0; i < ctx->query_count; i++)
-        if (!strcmp(ctx->query[i].name, key))
-            return MHD_YES; /* the first occurrence wins */
-    ctx->query[ctx->query_count].name = cp_strdup(key);
-    ctx->query[ctx->query_count].value = cp_strdup(value ? value : "");
-    ctx->query_count++;
-    return MHD_YES;
-}
-
 static char *header_copy(struct MHD_Connection *connection, const char *name)
 {
     return cp_strdup(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
 }
 
-/* Everything a handler or a worker needs is copied here, on the first call, so that
- * nothing later reads the connection from another thread. */
-/* Everything a handler or a worker needs is copied here, on the first call, so that
- * nothing later reads the connection from another thread. */
 /* libmicrohttpd decodes the path before the access handler sees it, after which an
  * encoded '/' inside a segment (a track's open.spotify.com URL given as its id) can no
  * longer be told from a separator. The URI log callback runs first and sees the request
@@ -644,11 +627,27 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     (void)cls;
     (void)connection;
     struct request_ctx *ctx = cp_calloc(1, sizeof *ctx);
-    ctx->raw_path = cp_strndup(uri, strcspn(uri, "?#"));
+    size_t path_len = strcspn(uri, "?#");
+    ctx->raw_path = cp_strndup(uri, path_len);
+    if (uri[path_len] == '?')
+        ctx->raw_query = cp_strndup(uri + path_len + 1, strcspn(uri + path_len + 1, "#"));
     return ctx;
 }
 
-/* Completes the context on_uri began (or a new one). */
+/* Counts the request's Content-Length headers (two of them make the body's end ambiguous). */
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                            const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        (*(unsigned *)cls)++;
+    return MHD_YES;
+}
+
+/* Completes the context on_uri began (or a new one). Everything a handler or a worker needs
+ * is copied here, on the first call, so that nothing later reads the connection from
+ * another thread. */
 static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx *ctx,
                                    struct MHD_Connection *connection, const char *url,
                                    const char *method)
@@ -673,7 +672,11 @@ static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx 
     cp_buf_init(&ctx->body, server->opts.max_request_body_bytes);
     assign_request_id(server, ctx,
                       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"));
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, ctx);
+    unsigned lengths = 0;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_content_length, &lengths);
+    /* libmicrohttpd 0.9.75 reads the body by the first Content-Length and ignores the others:
+     * a proxy in front that honours another would see a different request (smuggling) */
+    ctx->ambiguous_length = lengths > 1;
 
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -699,6 +702,7 @@ static void ctx_free(struct request_ctx *ctx)
     free(ctx->cache_key);
     free(ctx->method_name);
     free(ctx->raw_path);
+    free(ctx->raw_query);
     free(ctx->path);
     free(ctx->if_none_match);
     free(ctx->accept_encoding);
@@ -722,6 +726,10 @@ static enum MHD_Result queue_built(struct request_ctx *ctx)
  * 404, 405, 413) or by a worker (database routes). Returns false when handed to a worker. */
 static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
 {
+    if (ctx->ambiguous_length) {
+        respond_problem(ctx, CP_ERR_INVALID, "more than one Content-Length header");
+        return true;
+    }
     if (ctx->body_too_large) {
         char detail[96];
         snprintf(detail, sizeof detail, "the request body exceeds %zu bytes",
@@ -747,9 +755,19 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         return true;
     }
     const struct cp_route *route = ctx->match.route;
+    char *query_problem = NULL;
+    if (cp_query_parse(ctx->raw_query, route->query, ctx->query, CP_REQUEST_MAX_QUERY,
+                       &ctx->query_count, &query_problem) != CP_OK) {
+        respond_problem(ctx, CP_ERR_INVALID, query_problem);
+        free(query_problem);
+        return true;
+    }
     if (route->cacheable && (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD))) {
-        /* the fast path: an already-built answer, served on this thread without blocking */
-        ctx->cache_key = cp_cache_key(ctx->path, ctx->query, ctx->query_count, &ctx->cache_key_len);
+        /* the fast path: an already-built answer, served on this thread without blocking.
+         * The key is what the handler reads -- the route, its path parameters, its query
+         * parameters -- never the decoded path, which two different requests can share. */
+        ctx->cache_key = cp_cache_key(route, ctx->match.params, ctx->match.param_count, ctx->query,
+                                      ctx->query_count, &ctx->cache_key_len);
         if (cp_csv_wanted_by_accept(ctx->query, ctx->query_count, ctx->accept)) {
             char *key = cp_asprintf("%s%s", ctx->cache_key, CACHE_KEY_CSV_SUFFIX);
             free(ctx->cache_key);
@@ -797,7 +815,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
          * for a body we refuse to read. */
         ctx = ctx_new(server, ctx, connection, url, method);
         *req_cls = ctx;
-        if (ctx->body_too_large) {
+        if (ctx->body_too_large || ctx->ambiguous_length) {
             cp_log_set_request_id(ctx->request_id);
             dispatch(server, ctx);
             cp_log_set_request_id(NULL);
@@ -1145,6 +1163,9 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         server->worker_count++;
     }
 
+    /* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, or with a space in its target,
+     * is refused (400) instead of guessed at. The 400/413/414/431 pages libmicrohttpd writes
+     * itself are fixed HTML in 0.9.75 (no option or callback replaces them): docs/security.md. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
     server->daemon = MHD_start_daemon(
@@ -1153,7 +1174,8 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         (unsigned)opts.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, opts.connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, opts.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opts.max_request_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d (see the log above)",
                  cfg->listen_host, port);
