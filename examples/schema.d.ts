@@ -1365,7 +1365,9 @@ export interface components {
         /** @description last date included (default the series' latest chart) */
         to: string;
         limit: number;
-        /** @description `csv` answers text/csv like `Accept: text/csv` */
+        /** @description rows to skip before the page starts */
+        offset: number;
+        /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
         format: "json" | "csv";
         /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
         artistId: string;
@@ -1384,7 +1386,7 @@ export interface operations {
     listRegions: {
         parameters: {
             query?: {
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1539,7 +1541,7 @@ export interface operations {
                 period?: components["parameters"]["period"];
                 kind?: components["parameters"]["kind"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1611,7 +1613,7 @@ export interface operations {
                 from?: components["parameters"]["from"];
                 /** @description last date included (default the series' latest chart) */
                 to?: components["parameters"]["to"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1770,7 +1772,7 @@ export interface operations {
                 by?: "streams" | "entries" | "charts" | "number_one_entries" | "number_one_songs" | "songs" | "days" | "weeks" | "number_ones";
                 role?: "all" | "lead";
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2088,7 +2090,7 @@ export interface operations {
                 /** @description a chart date (YYYY-MM-DD) or `latest` */
                 date?: components["parameters"]["date"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2130,7 +2132,7 @@ export interface operations {
                 /** @description a chart date (YYYY-MM-DD) or `latest` */
                 date?: components["parameters"]["date"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2172,7 +2174,7 @@ export interface operations {
                 /** @description last date included (default the series' latest chart) */
                 to?: components["parameters"]["to"];
                 granularity?: "day" | "week" | "month";
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2207,7 +2209,7 @@ export interface operations {
                 /** @description charts compared on each side (recent window against the one before it) */
                 window?: number;
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2269,7 +2271,9 @@ export interface operations {
                 /** @description only objects with a smaller id (the next page's cursor) */
                 before?: number;
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description rows to skip before the page starts */
+                offset?: components["parameters"]["offset"];
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2298,7 +2302,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description rows to skip before the page starts */
+                offset?: components["parameters"]["offset"];
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;

@@ -307,26 +307,16 @@ END_TEST
  * stderr meanwhile (the server is stopped first, so its access line is written). */
 static char *logged_by(const char *target, enum cp_log_format format)
 {
-    char path[] = "/tmp/chartpulse-hostile-log-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    int saved = dup(STDERR_FILENO);
-    fflush(stderr);
-    dup2(fd, STDERR_FILENO);
+    struct tu_stderr capture;
+    tu_stderr_begin(&capture);
     cp_log_init(format, CP_LOG_INFO);
     char *request =
         cp_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target);
     free(raw_exchange(request, strlen(request)));
     free(request);
     tu_server_stop(&live);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    close(fd);
+    char *text = tu_stderr_end(&capture);
     cp_log_init(CP_LOG_TEXT, CP_LOG_WARN);
-    size_t len = 0;
-    char *text = tu_read_file(path, &len);
-    unlink(path);
     tu_server_start(&live, NULL, NULL); /* for the teardown */
     return text;
 }

@@ -15,21 +15,11 @@
 /* What cp_log_fields writes for fields in format; caller frees. */
 static char *logged(enum cp_log_format format, const char *const *fields, const char *message)
 {
-    char path[] = "/tmp/chartpulse-log-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    int saved = dup(STDERR_FILENO);
-    fflush(stderr);
-    dup2(fd, STDERR_FILENO);
+    struct tu_stderr capture;
+    tu_stderr_begin(&capture);
     cp_log_init(format, CP_LOG_INFO);
     cp_log_fields(CP_LOG_INFO, fields, "%s", message);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    close(fd);
-    size_t len = 0;
-    char *text = tu_read_file(path, &len);
-    unlink(path);
+    char *text = tu_stderr_end(&capture);
     return text;
 }
 
