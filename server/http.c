@@ -27,6 +27,7 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "db/pool.h"
 #include "handlers/csv.h"
 #include "pipeline/pipeline_run.h"
@@ -51,6 +52,8 @@
 #define LISTEN_BACKLOG      511
 /* Answers vary with these request headers (gzip; CSV negotiated by Accept, csv.h). */
 #define VARY_HEADERS "Accept-Encoding, Accept"
+/* A problem's detail or instance is cut at this many bytes. */
+#define PROBLEM_TEXT_MAX 4096
 /* The owner's pool serves only the admin write routes: a couple of connections do. */
 #define WRITE_POOL_SIZE 2
 /* Appended to the cache key of a request that negotiates CSV through Accept (a `format`
@@ -153,18 +156,14 @@ static struct MHD_Response *buffer_response(char *data, size_t len)
     return must(MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE));
 }
 
-/* A JSON string of s, with bytes that are not valid UTF-8 replaced by '?'. New reference. */
+/* A JSON string of s in the safe text form (core/text.h: bytes that are not valid UTF-8 as
+ * `\xNN`), so a detail or instance quoting what a client sent is always a string. New
+ * reference. */
 static json_t *json_text(const char *s)
 {
-    json_t *value = json_string(s);
-    if (value)
-        return value;
-    char *copy = cp_strdup(s);
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    value = json_string(copy);
-    free(copy);
+    char *safe = cp_text_safe_dup(s, strlen(s), PROBLEM_TEXT_MAX);
+    json_t *value = json_string(safe);
+    free(safe);
     return value;
 }
 
