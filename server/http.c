@@ -122,7 +122,7 @@ struct request_ctx {
     size_t cache_key_len;
     unsigned long long body_bytes;
     bool body_too_large;
-    bool ambiguous_length;         /* more than one Content-Length header */
+    const char *ambiguous_length;  /* why the body's end is ambiguous, or NULL (static) */
     bool responded;                /* a response was queued */
     struct MHD_Response *response; /* built, not yet queued */
     unsigned http_status;
@@ -633,14 +633,22 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     return ctx;
 }
 
-/* Counts the request's Content-Length headers (two of them make the body's end ambiguous). */
-static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
-                                            const char *value)
+/* How a request says where its body ends: its Content-Length and Transfer-Encoding headers. */
+struct framing {
+    unsigned content_lengths;
+    unsigned transfer_encodings;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
     (void)kind;
     (void)value;
+    struct framing *framing = cls;
     if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
-        (*(unsigned *)cls)++;
+        framing->content_lengths++;
+    else if (key && !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        framing->transfer_encodings++;
     return MHD_YES;
 }
 
@@ -671,11 +679,15 @@ static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx 
     cp_buf_init(&ctx->body, server->opts.max_request_body_bytes);
     assign_request_id(server, ctx,
                       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"));
-    unsigned lengths = 0;
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_content_length, &lengths);
-    /* libmicrohttpd 0.9.75 reads the body by the first Content-Length and ignores the others:
-     * a proxy in front that honours another would see a different request (smuggling) */
-    ctx->ambiguous_length = lengths > 1;
+    struct framing framing = {0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_framing, &framing);
+    /* libmicrohttpd 0.9.75 reads the body by the first Content-Length and ignores the others,
+     * and prefers chunked to a Content-Length beside it: a proxy in front that reads it the
+     * other way sees a different request boundary (request smuggling) */
+    if (framing.content_lengths > 1)
+        ctx->ambiguous_length = "more than one Content-Length header";
+    else if (framing.content_lengths && framing.transfer_encodings)
+        ctx->ambiguous_length = "both Content-Length and Transfer-Encoding";
 
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -726,7 +738,7 @@ static enum MHD_Result queue_built(struct request_ctx *ctx)
 static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
 {
     if (ctx->ambiguous_length) {
-        respond_problem(ctx, CP_ERR_INVALID, "more than one Content-Length header");
+        respond_problem(ctx, CP_ERR_INVALID, ctx->ambiguous_length);
         return true;
     }
     if (ctx->body_too_large) {

@@ -291,6 +291,19 @@ START_TEST(two_content_lengths_are_refused)
 }
 END_TEST
 
+START_TEST(content_length_beside_chunked_is_refused)
+{
+    static const char request[] = "POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "0\r\n\r\n";
+    char *answer = raw_exchange(request, sizeof request - 1);
+    ck_assert_int_eq(status_of(answer), 400);
+    ck_assert_msg(strstr(answer, "both Content-Length and Transfer-Encoding") != NULL, "%s",
+                  answer);
+    free(answer);
+}
+END_TEST
+
 /* MHD_OPTION_STRICT_FOR_CLIENT: an HTTP/1.1 request must say which host it is for. */
 START_TEST(http11_without_host_is_refused)
 {
@@ -371,6 +384,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, documented_query_strings_still_work);
     tcase_add_test(tc, path_parameters_must_be_text);
     tcase_add_test(tc, two_content_lengths_are_refused);
+    tcase_add_test(tc, content_length_beside_chunked_is_refused);
     tcase_add_test(tc, http11_without_host_is_refused);
     tcase_add_test(tc, a_newline_in_the_path_cannot_forge_a_log_line);
     tcase_add_test(tc, a_json_log_line_keeps_a_path_that_is_not_utf8);
