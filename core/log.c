@@ -10,6 +10,14 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
+#include "core/text.h"
+
+/* A field value or message longer than this is cut (cp_text_safe's marker says so). */
+#define LOG_VALUE_MAX 8192
+/* A whole text line: the message, the request id and every field, each at most the above. */
+#define LOG_LINE_MAX (1u << 20)
+
 static enum cp_log_format log_format = CP_LOG_TEXT;
 static enum cp_log_level log_min_level = CP_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -31,6 +39,17 @@ void cp_log_set_request_id(const char *request_id)
         snprintf(thread_request_id, sizeof thread_request_id, "%s", request_id);
 }
 
+/* Anything logged may hold bytes a client chose (a path, a header, a parameter): a JSON
+ * line gets them as valid UTF-8 (jansson refuses anything else, which used to drop the
+ * field), escaped by cp_text_safe; see emit for text lines. */
+static json_t *json_safe(const char *s)
+{
+    char *safe = cp_text_safe_dup(s, strlen(s), LOG_VALUE_MAX);
+    json_t *value = json_string(safe);
+    free(safe);
+    return value;
+}
+
 static void emit(enum cp_log_level level, const char *const *fields, const char *fmt, va_list ap)
 {
     if (level < log_min_level)
@@ -50,11 +69,11 @@ static void emit(enum cp_log_level level, const char *const *fields, const char 
         json_t *line = json_object();
         json_object_set_new(line, "time", json_string(when));
         json_object_set_new(line, "level", json_string(level_names[level]));
-        json_object_set_new(line, "msg", json_string(message));
+        json_object_set_new(line, "msg", json_safe(message));
         if (thread_request_id[0])
             json_object_set_new(line, "request_id", json_string(thread_request_id));
         for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2)
-            json_object_set_new(line, fields[i], json_string(fields[i + 1]));
+            json_object_set_new(line, fields[i], json_safe(fields[i + 1]));
         char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
         pthread_mutex_lock(&log_lock);
         fprintf(stderr, "%s\n", text ? text : "{}");
@@ -63,14 +82,33 @@ static void emit(enum cp_log_level level, const char *const *fields, const char 
         json_decref(line);
         return;
     }
+    /* A text line escapes control bytes too (cp_text_line): a newline decoded from a path's
+     * %0A would otherwise write a forged line of its own. */
+    struct cp_buf text;
+    cp_buf_init(&text, LOG_LINE_MAX);
+    (void)cp_buf_adds(&text, when);
+    (void)cp_buf_adds(&text, " ");
+    char level_name[8];
+    snprintf(level_name, sizeof level_name, "%-5s ", level_names[level]);
+    (void)cp_buf_adds(&text, level_name);
+    cp_text_line(&text, message, strlen(message), LOG_VALUE_MAX);
+    if (thread_request_id[0]) {
+        (void)cp_buf_adds(&text, " request_id=");
+        cp_text_line(&text, thread_request_id, strlen(thread_request_id), LOG_VALUE_MAX);
+    }
+    for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2) {
+        (void)cp_buf_adds(&text, " ");
+        (void)cp_buf_adds(&text, fields[i]);
+        (void)cp_buf_adds(&text, "=");
+        cp_text_line(&text, fields[i + 1], strlen(fields[i + 1]), LOG_VALUE_MAX);
+    }
+    size_t len = 0;
+    char *line = cp_buf_take(&text, &len);
     pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "%s %-5s %s", when, level_names[level], message);
-    if (thread_request_id[0])
-        fprintf(stderr, " request_id=%s", thread_request_id);
-    for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2)
-        fprintf(stderr, " %s=%s", fields[i], fields[i + 1]);
+    fwrite(line, 1, len, stderr);
     fputc('\n', stderr);
     pthread_mutex_unlock(&log_lock);
+    free(line);
 }
 
 void cp_log_fields(enum cp_log_level level, const char *const *fields, const char *fmt, ...)

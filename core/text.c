@@ -57,10 +57,11 @@ size_t cp_utf8_invalid_at(const char *s, size_t n)
     return n;
 }
 
-/* Bytes the safe form of s[i] takes, and how many input bytes it covers (*used). */
-static size_t safe_piece(const unsigned char *s, size_t n, size_t i, size_t *used)
+/* Bytes the safe form of s[i] takes, and how many input bytes it covers (*used). With
+ * controls, every ASCII control byte (and DEL) is escaped too. */
+static size_t safe_piece(const unsigned char *s, size_t n, size_t i, size_t *used, bool controls)
 {
-    size_t len = s[i] ? utf8_char_len(s, n, i) : 0;
+    size_t len = s[i] && !(controls && (s[i] < 0x20 || s[i] == 0x7f)) ? utf8_char_len(s, n, i) : 0;
     *used = len ? len : 1;
     return len ? len : 4;
 }
@@ -77,12 +78,12 @@ static void add_piece(struct cp_buf *out, const unsigned char *s, size_t i, size
     }
 }
 
-void cp_text_safe(struct cp_buf *out, const char *s, size_t n, size_t cap)
+static void safe_form(struct cp_buf *out, const char *s, size_t n, size_t cap, bool controls)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t total = 0, used;
     for (size_t i = 0; i < n; i += used)
-        total += safe_piece(u, n, i, &used);
+        total += safe_piece(u, n, i, &used, controls);
     char marker[CP_TEXT_CUT_MARKER_MAX];
     size_t budget = total, marker_len = 0;
     if (total > cap) {
@@ -92,7 +93,7 @@ void cp_text_safe(struct cp_buf *out, const char *s, size_t n, size_t cap)
     }
     size_t written = 0;
     for (size_t i = 0; i < n; i += used) {
-        size_t piece = safe_piece(u, n, i, &used);
+        size_t piece = safe_piece(u, n, i, &used, controls);
         if (written + piece > budget)
             break;
         add_piece(out, u, i, used, piece);
@@ -100,6 +101,16 @@ void cp_text_safe(struct cp_buf *out, const char *s, size_t n, size_t cap)
     }
     if (marker_len)
         (void)cp_buf_add(out, marker, marker_len);
+}
+
+void cp_text_safe(struct cp_buf *out, const char *s, size_t n, size_t cap)
+{
+    safe_form(out, s, n, cap, false);
+}
+
+void cp_text_line(struct cp_buf *out, const char *s, size_t n, size_t cap)
+{
+    safe_form(out, s, n, cap, true);
 }
 
 char *cp_text_safe_dup(const char *s, size_t n, size_t cap)

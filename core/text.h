@@ -26,6 +26,11 @@ size_t cp_utf8_invalid_at(const char *s, size_t n);
  * exact bytes stay in the raw zone. */
 void cp_text_safe(struct cp_buf *out, const char *s, size_t n, size_t cap);
 
+/* The safe form with every ASCII control byte (NUL to 0x1f, and DEL) escaped as \xNN too:
+ * text that must stay on one line of a log, so a newline a client sent cannot start a line
+ * of its own. Same cap and marker as cp_text_safe. */
+void cp_text_line(struct cp_buf *out, const char *s, size_t n, size_t cap);
+
 /* cp_text_safe into a new NUL-terminated string (caller frees). */
 char *cp_text_safe_dup(const char *s, size_t n, size_t cap);
 

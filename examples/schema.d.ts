@@ -1378,7 +1378,9 @@ export interface components {
         /** @description last date included (default the series' latest chart) */
         to: string;
         limit: number;
-        /** @description `csv` answers text/csv like `Accept: text/csv` */
+        /** @description rows to skip before the page starts */
+        offset: number;
+        /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
         format: "json" | "csv";
         /** @description the artist's public id (the Spotify id, or "pa-" and 16 hex digits for artists not yet enriched) */
         artistId: string;
@@ -1397,7 +1399,7 @@ export interface operations {
     listRegions: {
         parameters: {
             query?: {
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1552,7 +1554,7 @@ export interface operations {
                 period?: components["parameters"]["period"];
                 kind?: components["parameters"]["kind"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1624,7 +1626,7 @@ export interface operations {
                 from?: components["parameters"]["from"];
                 /** @description last date included (default the series' latest chart) */
                 to?: components["parameters"]["to"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -1783,7 +1785,7 @@ export interface operations {
                 by?: "streams" | "entries" | "charts" | "number_one_entries" | "number_one_songs" | "songs" | "days" | "weeks" | "number_ones";
                 role?: "all" | "lead";
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2101,7 +2103,7 @@ export interface operations {
                 /** @description a chart date (YYYY-MM-DD) or `latest` */
                 date?: components["parameters"]["date"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2143,7 +2145,7 @@ export interface operations {
                 /** @description a chart date (YYYY-MM-DD) or `latest` */
                 date?: components["parameters"]["date"];
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2185,7 +2187,7 @@ export interface operations {
                 /** @description last date included (default the series' latest chart) */
                 to?: components["parameters"]["to"];
                 granularity?: "day" | "week" | "month";
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2220,7 +2222,7 @@ export interface operations {
                 /** @description charts compared on each side (recent window against the one before it) */
                 window?: number;
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2282,7 +2284,9 @@ export interface operations {
                 /** @description only objects with a smaller id (the next page's cursor) */
                 before?: number;
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description rows to skip before the page starts */
+                offset?: components["parameters"]["offset"];
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;
@@ -2311,7 +2315,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: components["parameters"]["limit"];
-                /** @description `csv` answers text/csv like `Accept: text/csv` */
+                /** @description rows to skip before the page starts */
+                offset?: components["parameters"]["offset"];
+                /** @description `csv` answers text/csv like `Accept: text/csv`. A text cell that starts with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` so that spreadsheets show it as text instead of running it as a formula; numbers (a negative `rank_change` too) are written as they are. */
                 format?: components["parameters"]["format"];
             };
             header?: never;

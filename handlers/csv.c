@@ -138,6 +138,49 @@ static cp_status cp_csv_field_n(struct cp_csv *csv, const char *value, size_t le
     return cp_buf_add(&csv->out, "\"", 1);
 }
 
+/* Whether text reads as a plain decimal number (-3, 12.5, 1e6): a spreadsheet takes it as
+ * that number, never as a formula, so it is left as it is. */
+static bool plain_number(const char *value, size_t len)
+{
+    size_t i = 0, digits = 0;
+    if (i < len && (value[i] == '-' || value[i] == '+'))
+        i++;
+    for (; i < len && value[i] >= '0' && value[i] <= '9'; i++)
+        digits++;
+    if (i < len && value[i] == '.')
+        for (i++; i < len && value[i] >= '0' && value[i] <= '9'; i++)
+            digits++;
+    if (digits && i < len && (value[i] == 'e' || value[i] == 'E')) {
+        size_t exp_digits = 0;
+        if (++i < len && (value[i] == '-' || value[i] == '+'))
+            i++;
+        for (; i < len && value[i] >= '0' && value[i] <= '9'; i++)
+            exp_digits++;
+        if (!exp_digits)
+            return false;
+    }
+    return digits && i == len;
+}
+
+/* A text cell (a track or artist name, anything a chart file or the Spotify API supplied).
+ * Spreadsheets run a cell that starts with = + - @ (or a tab or CR, which some strip
+ * first) as a formula: `=HYPERLINK(...)` in a track name would become a live link. Such a
+ * cell gets a leading single quote, as OWASP's CSV-injection advice says, which shows it as
+ * text; numbers written from JSON numbers never come here, and text that is a plain number
+ * (a negative one too) is left alone. */
+static cp_status cp_csv_field_text(struct cp_csv *csv, const char *value, size_t len)
+{
+    if (!len || !memchr("=+-@\t\r", value[0], 6) || plain_number(value, len))
+        return cp_csv_field_n(csv, value, len);
+    char *quoted = cp_malloc(len + 2);
+    quoted[0] = '\'';
+    memcpy(quoted + 1, value, len);
+    quoted[len + 1] = '\0';
+    cp_status st = cp_csv_field_n(csv, quoted, len + 1);
+    free(quoted);
+    return st;
+}
+
 static cp_status cp_csv_field(struct cp_csv *csv, const char *value)
 {
     return cp_csv_field_n(csv, value, value ? strlen(value) : 0);
@@ -170,7 +213,7 @@ static cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
 {
     switch (value ? json_typeof(value) : JSON_NULL) {
     case JSON_STRING:
-        return cp_csv_field_n(csv, json_string_value(value), json_string_length(value));
+        return cp_csv_field_text(csv, json_string_value(value), json_string_length(value));
     case JSON_INTEGER:
         return cp_csv_field_int(csv, true, json_integer_value(value));
     case JSON_REAL:
@@ -199,7 +242,7 @@ static cp_status cp_csv_field_json(struct cp_csv *csv, const json_t *value)
                     st = cp_buf_add(&joined, json_string_value(item), json_string_length(item));
             }
             if (st == CP_OK)
-                st = cp_csv_field_n(csv, joined.data, joined.len);
+                st = cp_csv_field_text(csv, joined.data, joined.len);
             cp_buf_free(&joined);
             return st;
         }

@@ -20,7 +20,10 @@
  * objects. JSON values become text: strings as is, integers in decimal, reals in the
  * shortest form that round-trips, true/false, null or a missing member as an empty field,
  * arrays/objects as compact JSON (an array of strings as the strings joined by "; ").
- * The CSV header row is the column names as given.
+ * The CSV header row is the column names as given. A text cell (a JSON string) that starts
+ * with = + - @, a tab or a CR gets a leading single quote so that spreadsheets do not run it
+ * as a formula (CSV injection); numbers, and text that is a plain number such as "-3", are
+ * written as they are.
  *
  * A cacheable route needs nothing more: the response cache keys on the negotiated type
  * (http.c) and answers carry `Vary: Accept`. */

@@ -47,7 +47,9 @@ struct cp_request {
     const char *path;              /* percent-decoded, without the query string */
     const struct cp_param *params; /* path parameters, in pattern order */
     size_t param_count;
-    const struct cp_param *query; /* query parameters, first occurrence of each name */
+    /* the query parameters the route accepts (server/query.h): each name at most once,
+     * every value UTF-8 text without NUL bytes */
+    const struct cp_param *query;
     size_t query_count;
     cp_db_acquire_fn db_acquire; /* NULL for CP_DB_NONE routes */
     struct cp_db_lease *db_lease;

@@ -236,9 +236,10 @@ redis_up() {
         say "Redis already running on 127.0.0.1:$REDIS_PORT"
         return
     fi
+    # 32 databases: each integration suite has its own (CMakeLists.txt numbers them 16..31)
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
         --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$VAR/log/redis.log" \
-        --maxmemory 256mb --maxmemory-policy allkeys-lru >/dev/null
+        --maxmemory 256mb --maxmemory-policy allkeys-lru --databases 32 >/dev/null
     for _ in $(seq 50); do
         redis_running && break
         sleep 0.1

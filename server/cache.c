@@ -125,11 +125,11 @@ static bool unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-static void add_encoded(struct cp_buf *b, const char *s, bool keep_slash)
+static void add_encoded(struct cp_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (unreserved(*p) || (keep_slash && *p == '/')) {
+        if (unreserved(*p)) {
             cp_buf_add(b, p, 1);
         } else {
             char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
@@ -138,20 +138,27 @@ static void add_encoded(struct cp_buf *b, const char *s, bool keep_slash)
     }
 }
 
+/* Query names are unique once server/query.h accepted them: the name alone orders them. */
 static int compare_params(const void *a, const void *b)
 {
     const struct cp_param *x = *(const struct cp_param *const *)a;
     const struct cp_param *y = *(const struct cp_param *const *)b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : strcmp(x->value ? x->value : "", y->value ? y->value : "");
+    return strcmp(x->name, y->name);
 }
 
-char *cp_cache_key(const char *path, const struct cp_param *query, size_t query_count, size_t *len)
+char *cp_cache_key(const struct cp_route *route, const struct cp_param *params, size_t param_count,
+                   const struct cp_param *query, size_t query_count, size_t *len)
 {
     struct cp_buf b;
     cp_buf_init(&b, CACHE_KEY_MAX);
     cp_buf_adds(&b, "GET ");
-    add_encoded(&b, path, true);
+    cp_buf_adds(&b, route->pattern); /* the route's own text: a client cannot choose it */
+    for (size_t i = 0; i < param_count; i++) {
+        cp_buf_add(&b, i ? "&" : " ", 1);
+        add_encoded(&b, params[i].name);
+        cp_buf_add(&b, "=", 1);
+        add_encoded(&b, params[i].value);
+    }
     if (query_count) {
         const struct cp_param **sorted = cp_calloc(query_count, sizeof *sorted);
         for (size_t i = 0; i < query_count; i++)
@@ -159,9 +166,9 @@ char *cp_cache_key(const char *path, const struct cp_param *query, size_t query_
         qsort(sorted, query_count, sizeof *sorted, compare_params);
         for (size_t i = 0; i < query_count; i++) {
             cp_buf_add(&b, i ? "&" : "?", 1);
-            add_encoded(&b, sorted[i]->name, false);
+            add_encoded(&b, sorted[i]->name);
             cp_buf_add(&b, "=", 1);
-            add_encoded(&b, sorted[i]->value ? sorted[i]->value : "", false);
+            add_encoded(&b, sorted[i]->value ? sorted[i]->value : "");
         }
         free(sorted);
     }

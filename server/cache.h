@@ -2,7 +2,7 @@
  * finished responses (body, ETag, gzip body and its ETag, content type, cache control),
  * sharded under short mutexes, so an HTTP thread can answer a hit without blocking on I/O
  * and without building JSON. Level 2 is Redis (REDIS_URL), shared by every server: it keeps
- * the JSON body under `chartpulse:v1:<generation>:<GET path?sorted query>` with a TTL.
+ * the JSON body under `chartpulse:v1:<generation>:<cp_cache_key>` with a TTL.
  *
  * The cache generation (core/generation.h) invalidates everything at once; a background
  * thread reads it every refresh interval (~1 s), so HTTP threads only read atomics. Without Redis
@@ -76,11 +76,15 @@ struct cp_cache_entry *cp_cache_entry_ref(struct cp_cache_entry *entry);
 /* Drops one reference; the last one frees the entry. NULL is ignored. */
 void cp_cache_entry_unref(struct cp_cache_entry *entry);
 
-/* The cache key of a GET or HEAD request: "GET <path>" plus, when there is a query,
- * "?name=value&..." sorted by name then value, each percent-encoded except unreserved
- * characters (so `?b=2&a=1` and `?a=1&b=2` share an entry and no value can forge a
- * separator). Returns a new string; *len (may be NULL) receives its length. */
-char *cp_cache_key(const char *path, const struct cp_param *query, size_t query_count, size_t *len);
+/* The cache key of a GET or HEAD request, built from what its handler reads and never from
+ * the decoded path (`/v1/tracks/a%2Fhistory` and `/v1/tracks/a/history` decode alike but
+ * are different routes): "GET <route pattern>", then " name=value&..." for the path
+ * parameters in pattern order, then "?name=value&..." for the query parameters sorted by
+ * name (the route accepted each once, server/query.h). Names and values are percent-encoded
+ * except unreserved characters, so `?b=2&a=1` and `?a=1&b=2` share an entry and no value can
+ * forge a separator. Returns a new string; *len (may be NULL) receives its length. */
+char *cp_cache_key(const struct cp_route *route, const struct cp_param *params, size_t param_count,
+                   const struct cp_param *query, size_t query_count, size_t *len);
 
 /* Tunables of a cache. A field left 0 takes the default shown. */
 struct cp_cache_opts {

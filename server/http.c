@@ -27,11 +27,13 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "db/pool.h"
 #include "handlers/csv.h"
 #include "pipeline/pipeline_run.h"
 #include "server/cache.h"
 #include "server/metrics.h"
+#include "server/query.h"
 #include "server/router.h"
 
 #define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
@@ -50,6 +52,8 @@
 #define LISTEN_BACKLOG      511
 /* Answers vary with these request headers (gzip; CSV negotiated by Accept, csv.h). */
 #define VARY_HEADERS "Accept-Encoding, Accept"
+/* A problem's detail or instance is cut at this many bytes. */
+#define PROBLEM_TEXT_MAX 4096
 /* Appended to the cache key of a request that negotiates CSV through Accept (a `format`
  * query parameter is part of the key already), so CSV and JSON never share an entry. */
 #define CACHE_KEY_CSV_SUFFIX " accept=text/csv"
@@ -112,8 +116,9 @@ struct request_ctx {
     enum cp_method method;
     bool initialised; /* false between on_uri and the first access-handler call */
     char *method_name;
-    char *raw_path; /* the path as the client sent it, still percent-encoded: routed on */
-    char *path;     /* percent-decoded by libmicrohttpd: for handlers and logs */
+    char *raw_path;  /* the path as the client sent it, still percent-encoded: routed on */
+    char *path;      /* percent-decoded by libmicrohttpd: for handlers and logs */
+    char *raw_query; /* after '?', as sent (server/query.h parses it); NULL when none */
     char request_id[REQUEST_ID_MAX + 1];
     char *if_none_match;     /* NULL when absent */
     char *accept_encoding;   /* NULL when absent */
@@ -129,6 +134,7 @@ struct request_ctx {
     size_t cache_key_len;
     unsigned long long body_bytes;
     bool body_too_large;
+    const char *ambiguous_length;  /* why the body's end is ambiguous, or NULL (static) */
     bool responded;                /* a response was queued */
     struct MHD_Response *response; /* built, not yet queued */
     unsigned http_status;
@@ -162,18 +168,14 @@ static struct MHD_Response *buffer_response(char *data, size_t len)
     return must(MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE));
 }
 
-/* A JSON string of s, with bytes that are not valid UTF-8 replaced by '?'. New reference. */
+/* A JSON string of s in the safe text form (core/text.h: bytes that are not valid UTF-8 as
+ * `\xNN`), so a detail or instance quoting what a client sent is always a string. New
+ * reference. */
 static json_t *json_text(const char *s)
 {
-    json_t *value = json_string(s);
-    if (value)
-        return value;
-    char *copy = cp_strdup(s);
-    for (char *p = copy; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    value = json_string(copy);
-    free(copy);
+    char *safe = cp_text_safe_dup(s, strlen(s), PROBLEM_TEXT_MAX);
+    json_t *value = json_string(safe);
+    free(safe);
     return value;
 }
 
@@ -674,31 +676,11 @@ static void queue_free(struct work_queue *queue)
 
 /* ---- the request lifecycle -------------------------------------------------------- */
 
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    (void)kind;
-    struct request_ctx *ctx = cls;
-    if (!key || ctx->query_count == CP_REQUEST_MAX_QUERY)
-        return MHD_YES;
-    for (size_t i = 0; i < ctx->query_count; i++)
-        if (!strcmp(ctx->query[i].name, key))
-            return MHD_YES; /* the first occurrence wins */
-    ctx->query[ctx->query_count].name = cp_strdup(key);
-    ctx->query[ctx->query_count].value = cp_strdup(value ? value : "");
-    ctx->query_count++;
-    return MHD_YES;
-}
-
 static char *header_copy(struct MHD_Connection *connection, const char *name)
 {
     return cp_strdup(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
 }
 
-/* Everything a handler or a worker needs is copied here, on the first call, so that
- * nothing later reads the connection from another thread. */
-/* Everything a handler or a worker needs is copied here, on the first call, so that
- * nothing later reads the connection from another thread. */
 /* libmicrohttpd decodes the path before the access handler sees it, after which an
  * encoded '/' inside a segment (a track's open.spotify.com URL given as its id) can no
  * longer be told from a separator. The URI log callback runs first and sees the request
@@ -709,11 +691,35 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     (void)cls;
     (void)connection;
     struct request_ctx *ctx = cp_calloc(1, sizeof *ctx);
-    ctx->raw_path = cp_strndup(uri, strcspn(uri, "?#"));
+    size_t path_len = strcspn(uri, "?#");
+    ctx->raw_path = cp_strndup(uri, path_len);
+    if (uri[path_len] == '?')
+        ctx->raw_query = cp_strndup(uri + path_len + 1, strcspn(uri + path_len + 1, "#"));
     return ctx;
 }
 
-/* Completes the context on_uri began (or a new one). */
+/* How a request says where its body ends: its Content-Length and Transfer-Encoding headers. */
+struct framing {
+    unsigned content_lengths;
+    unsigned transfer_encodings;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing *framing = cls;
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        framing->content_lengths++;
+    else if (key && !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        framing->transfer_encodings++;
+    return MHD_YES;
+}
+
+/* Completes the context on_uri began (or a new one). Everything a handler or a worker needs
+ * is copied here, on the first call, so that nothing later reads the connection from
+ * another thread. */
 static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx *ctx,
                                    struct MHD_Connection *connection, const char *url,
                                    const char *method)
@@ -738,7 +744,15 @@ static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx 
     cp_buf_init(&ctx->body, server->opts.max_request_body_bytes);
     assign_request_id(server, ctx,
                       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"));
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_query, ctx);
+    struct framing framing = {0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_framing, &framing);
+    /* libmicrohttpd 0.9.75 reads the body by the first Content-Length and ignores the others,
+     * and prefers chunked to a Content-Length beside it: a proxy in front that reads it the
+     * other way sees a different request boundary (request smuggling) */
+    if (framing.content_lengths > 1)
+        ctx->ambiguous_length = "more than one Content-Length header";
+    else if (framing.content_lengths && framing.transfer_encodings)
+        ctx->ambiguous_length = "both Content-Length and Transfer-Encoding";
 
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -764,6 +778,7 @@ static void ctx_free(struct request_ctx *ctx)
     free(ctx->cache_key);
     free(ctx->method_name);
     free(ctx->raw_path);
+    free(ctx->raw_query);
     free(ctx->path);
     free(ctx->if_none_match);
     free(ctx->accept_encoding);
@@ -787,6 +802,10 @@ static enum MHD_Result queue_built(struct request_ctx *ctx)
  * 404, 405, 413) or by a worker (database routes). Returns false when handed to a worker. */
 static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
 {
+    if (ctx->ambiguous_length) {
+        respond_problem(ctx, CP_ERR_INVALID, ctx->ambiguous_length);
+        return true;
+    }
     if (ctx->body_too_large) {
         char detail[96];
         snprintf(detail, sizeof detail, "the request body exceeds %zu bytes",
@@ -812,9 +831,19 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         return true;
     }
     const struct cp_route *route = ctx->match.route;
+    char *query_problem = NULL;
+    if (cp_query_parse(ctx->raw_query, route->query, ctx->query, CP_REQUEST_MAX_QUERY,
+                       &ctx->query_count, &query_problem) != CP_OK) {
+        respond_problem(ctx, CP_ERR_INVALID, query_problem);
+        free(query_problem);
+        return true;
+    }
     if (route->cacheable && (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD))) {
-        /* the fast path: an already-built answer, served on this thread without blocking */
-        ctx->cache_key = cp_cache_key(ctx->path, ctx->query, ctx->query_count, &ctx->cache_key_len);
+        /* the fast path: an already-built answer, served on this thread without blocking.
+         * The key is what the handler reads -- the route, its path parameters, its query
+         * parameters -- never the decoded path, which two different requests can share. */
+        ctx->cache_key = cp_cache_key(route, ctx->match.params, ctx->match.param_count, ctx->query,
+                                      ctx->query_count, &ctx->cache_key_len);
         if (cp_csv_wanted_by_accept(ctx->query, ctx->query_count, ctx->accept)) {
             char *key = cp_asprintf("%s%s", ctx->cache_key, CACHE_KEY_CSV_SUFFIX);
             free(ctx->cache_key);
@@ -876,7 +905,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
          * for a body we refuse to read. */
         ctx = ctx_new(server, ctx, connection, url, method);
         *req_cls = ctx;
-        if (ctx->body_too_large) {
+        if (ctx->body_too_large || ctx->ambiguous_length) {
             cp_log_set_request_id(ctx->request_id);
             dispatch(server, ctx);
             cp_log_set_request_id(NULL);
@@ -1219,6 +1248,9 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         return CP_ERR_INTERNAL;
     }
 
+    /* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, or with a space in its target,
+     * is refused (400) instead of guessed at. The 400/413/414/431 pages libmicrohttpd writes
+     * itself are fixed HTML in 0.9.75 (no option or callback replaces them): docs/security.md. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
     server->daemon = MHD_start_daemon(
@@ -1227,7 +1259,8 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         (unsigned)opts.http_threads, MHD_OPTION_CONNECTION_TIMEOUT, opts.connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, opts.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opts.max_request_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d (see the log above)",
                  cfg->listen_host, port);

@@ -9,7 +9,8 @@
 
 #include "core/config.h"
 #include "core/mem.h"
-#include "core/number.h"
+#include "core/percent.h"
+#include "core/text.h"
 
 static const struct {
     const char *name;
@@ -49,26 +50,17 @@ void cp_router_allow_header(unsigned methods, char *out, size_t outlen)
 }
 
 /* Percent-decodes one path segment into a new string, or returns NULL when it decodes to
- * something no route can mean (a NUL byte). A '%' not followed by two hex digits stays. */
+ * something no route can mean: a NUL byte, or bytes that are not UTF-8 (every literal
+ * segment is ASCII, and a parameter that is not text would only reach the database as an
+ * encoding error). A '%' not followed by two hex digits stays. */
 static char *decode_segment(const char *s, size_t n)
 {
-    char *out = cp_malloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = cp_hex_digit(s[i + 1])) >= 0 &&
-            (lo = cp_hex_digit(s[i + 2])) >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-        if (o && out[o - 1] == '\0') {
-            free(out);
-            return NULL;
-        }
+    size_t len = 0;
+    char *out = cp_percent_decode(s, n, false, &len);
+    if (memchr(out, '\0', len) || cp_utf8_invalid_at(out, len) != len) {
+        free(out);
+        return NULL;
     }
-    out[o] = '\0';
     return out;
 }
 

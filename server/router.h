@@ -18,7 +18,7 @@ enum cp_route_db {
 
 /* Longest path a route pattern may have, in `{param}` segments. */
 #define CP_ROUTE_MAX_PARAMS 4
-/* Query parameters kept per request; later ones are ignored. */
+/* Most query parameters a request may carry; more answer 400 (server/query.h). */
 #define CP_REQUEST_MAX_QUERY 32
 
 /* A response header a route adds to all its answers. */
@@ -43,7 +43,15 @@ struct cp_route {
     /* headers added to every answer of this route (200, 304 and problems alike), ending
      * with {NULL}; NULL for none */
     const struct cp_header *headers;
+    /* the query parameters the route's handler reads, ending with NULL; any other answers
+     * 400 (server/query.h), so no stray parameter reaches a handler or multiplies cache
+     * entries. NULL: the route takes none. cp_query_any: the page's query string is its
+     * own state, read by its script and never by the server. */
+    const char *const *query;
 };
+
+/* A route's `query` that accepts any query string, unread (routes.c). */
+extern const char *const cp_query_any[];
 
 /* THE route table (routes.c): the only place a route is declared. */
 extern const struct cp_route cp_routes[];
@@ -64,9 +72,11 @@ enum cp_method cp_method_parse(const char *name);
  * method against the table; each segment is decoded after splitting, so path parameters
  * are decoded and may contain an encoded '/'. A `{x...}` wildcard instead refuses (no
  * match) a segment that is empty, "." or "..", or decodes to one holding '/', a backslash or a
- * control byte, so its value is always a plain relative path. Returns CP_OK with match->route set,
- * CP_ERR_NOT_FOUND when no route has this path, or CP_ERR_METHOD when some do but not for
- * this method (match->allowed says which). Always call cp_router_match_cleanup after. */
+ * control byte, so its value is always a plain relative path. No segment matches when it
+ * decodes to a NUL byte or to bytes that are not UTF-8, so parameters are always text. Returns
+ * CP_OK with match->route set, CP_ERR_NOT_FOUND when no route has this path, or CP_ERR_METHOD when
+ * some do but not for this method (match->allowed says which). Always call cp_router_match_cleanup
+ * after. */
 cp_status cp_router_match(const char *path, enum cp_method method, struct cp_route_match *match);
 void cp_router_match_cleanup(struct cp_route_match *match);
 

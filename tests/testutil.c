@@ -317,6 +317,28 @@ bool tu_http_header(const char *header_block, const char *name, char *out, size_
     return false;
 }
 
+void tu_stderr_begin(struct tu_stderr *capture)
+{
+    snprintf(capture->path, sizeof capture->path, "/tmp/chartpulse-stderr-XXXXXX");
+    int fd = mkstemp(capture->path);
+    ck_assert_msg(fd >= 0, "cannot create a file for stderr");
+    fflush(stderr);
+    capture->saved_fd = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+}
+
+char *tu_stderr_end(struct tu_stderr *capture)
+{
+    fflush(stderr);
+    dup2(capture->saved_fd, STDERR_FILENO);
+    close(capture->saved_fd);
+    size_t len = 0;
+    char *text = tu_read_file(capture->path, &len);
+    unlink(capture->path);
+    return text;
+}
+
 char *tu_gunzip(const char *data, size_t len, size_t *outlen)
 {
     struct cp_buf out;

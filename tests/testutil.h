@@ -78,6 +78,14 @@ bool tu_http_header(const char *header_block, const char *name, char *out, size_
 /* Inflates a gzip body into a new NUL-terminated buffer (caller frees); fails the test on
  * corrupt data. */
 char *tu_gunzip(const char *data, size_t len, size_t *outlen);
+/* What the process writes to stderr (the log, from every thread), caught in a temporary
+ * file between tu_stderr_begin and tu_stderr_end, which returns it (caller frees). */
+struct tu_stderr {
+    int saved_fd;
+    char path[64];
+};
+void tu_stderr_begin(struct tu_stderr *capture);
+char *tu_stderr_end(struct tu_stderr *capture);
 /* Runs a Check suite and returns the process exit status. */
 int tu_run_suite(Suite *s);
 

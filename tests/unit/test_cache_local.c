@@ -60,26 +60,51 @@ static bool cached(struct cp_cache *cache, const char *key, char c)
 
 START_TEST(key_sorts_and_encodes_the_query)
 {
+    static const struct cp_route chart = {.pattern = "/v1/charts/{region}/{date}"};
+    static const struct cp_route search = {.pattern = "/v1/search"};
     static const struct {
-        const char *path;
+        const struct cp_route *route;
+        struct cp_param params[2];
+        size_t param_count;
         struct cp_param query[4];
         size_t count;
         const char *key;
     } cases[] = {
-        {"/v1/charts/global/latest", {{0}}, 0, "GET /v1/charts/global/latest"},
-        {"/v1/x", {{"period", "weekly"}, {"limit", "5"}}, 2, "GET /v1/x?limit=5&period=weekly"},
-        {"/v1/x", {{"limit", "5"}, {"period", "weekly"}}, 2, "GET /v1/x?limit=5&period=weekly"},
+        {&chart,
+         {{"region", "global"}, {"date", "latest"}},
+         2,
+         {{0}},
+         0,
+         "GET /v1/charts/{region}/{date} region=global&date=latest"},
+        {&search,
+         {{0}},
+         0,
+         {{"period", "weekly"}, {"limit", "5"}},
+         2,
+         "GET /v1/search?limit=5&period=weekly"},
+        {&search,
+         {{0}},
+         0,
+         {{"limit", "5"}, {"period", "weekly"}},
+         2,
+         "GET /v1/search?limit=5&period=weekly"},
         /* a separator inside a value cannot forge another parameter */
-        {"/v1/x", {{"q", "a&b=c"}}, 1, "GET /v1/x?q=a%26b%3Dc"},
-        {"/v1/x", {{"q", "a"}, {"b", "c"}}, 2, "GET /v1/x?b=c&q=a"},
-        /* a decoded '?' in the path stays apart from the query */
-        {"/v1/a?b", {{0}}, 0, "GET /v1/a%3Fb"},
-        {"/v1/x", {{"flag", ""}}, 1, "GET /v1/x?flag="},
-        {"/v1/s", {{"q", "Beyoncé ü"}}, 1, "GET /v1/s?q=Beyonc%C3%A9%20%C3%BC"},
+        {&search, {{0}}, 0, {{"q", "a&b=c"}}, 1, "GET /v1/search?q=a%26b%3Dc"},
+        {&search, {{0}}, 0, {{"q", "a"}, {"b", "c"}}, 2, "GET /v1/search?b=c&q=a"},
+        /* a path parameter holding '/', '?' or '&' stays one value */
+        {&chart,
+         {{"region", "a/b?c&d"}, {"date", "x"}},
+         2,
+         {{0}},
+         0,
+         "GET /v1/charts/{region}/{date} region=a%2Fb%3Fc%26d&date=x"},
+        {&search, {{0}}, 0, {{"flag", ""}}, 1, "GET /v1/search?flag="},
+        {&search, {{0}}, 0, {{"q", "Beyoncé ü"}}, 1, "GET /v1/search?q=Beyonc%C3%A9%20%C3%BC"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len = 0;
-        char *key = cp_cache_key(cases[i].path, cases[i].query, cases[i].count, &len);
+        char *key = cp_cache_key(cases[i].route, cases[i].params, cases[i].param_count,
+                                 cases[i].query, cases[i].count, &len);
         ck_assert_str_eq(key, cases[i].key);
         ck_assert_uint_eq(len, strlen(key));
         free(key);
