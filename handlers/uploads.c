@@ -65,9 +65,9 @@ static cp_status check_file_name(const char *name, struct cp_reply *reply)
     size_t bad = cp_utf8_invalid_at(name, len);
     if (bad < len)
         return cp_reply_problem(reply, CP_ERR_INVALID,
-                                "filename: not valid UTF-8 (byte 0x%02X at offset %zu); send "
+                                "filename: not valid UTF-8 at offset %zu (byte 0x%02x); send "
                                 "the name's UTF-8 bytes percent-encoded",
-                                (unsigned char)name[bad], bad);
+                                bad, (unsigned char)name[bad]);
     for (size_t i = 0, n; i < len; i += n) {
         unsigned cp = decode_utf8((const unsigned char *)name + i, &n);
         if (cp == '/' || cp == '\\')

@@ -62,13 +62,14 @@ static cp_status take_pair(const char *p, size_t n, const char *const *accepted,
             goto done;
         }
     }
-    size_t value_len = 0;
+    size_t value_len = 0, bad;
     char *value =
         eq ? cp_percent_decode(eq + 1, n - raw_name_len - 1, true, &value_len) : cp_strdup("");
     if (memchr(value, '\0', value_len))
         *detail = cp_asprintf("%s: contains a NUL byte", name);
-    else if (cp_utf8_invalid_at(value, value_len) != value_len)
-        *detail = cp_asprintf("%s: not valid UTF-8", name);
+    else if ((bad = cp_utf8_invalid_at(value, value_len)) != value_len)
+        *detail = cp_asprintf("%s: not valid UTF-8 at offset %zu (byte 0x%02x)", name, bad,
+                              (unsigned char)value[bad]); /* the loader's rejects say the same */
     else
         st = CP_OK;
     if (st != CP_OK) {

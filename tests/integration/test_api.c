@@ -1099,7 +1099,7 @@ START_TEST(upload_bad_file_names_are_400_and_store_nothing)
         const char *path;
         const char *detail;
     } bad[] = {
-        {"/v1/uploads?filename=se%FF.csv", "filename: not valid UTF-8 (byte 0xFF at offset 2)"},
+        {"/v1/uploads?filename=se%FF.csv", "filename: not valid UTF-8 at offset 2 (byte 0xff)"},
         {"/v1/uploads?filename=se%C3.csv", "filename: not valid UTF-8"},
         {"/v1/uploads?filename=a%01b.csv", "filename: contains the control character U+0001"},
         {"/v1/uploads?filename=a%C2%85b.csv", "filename: contains the control character U+0085"},
