@@ -36,6 +36,8 @@ DEB_PACKAGES=(
     libtap-parser-sourcehandler-pgtap-perl
     # the dashboard's browser tests (tests/browser): headless Chromium and a font to render with
     chromium fonts-dejavu-core
+    # tests/deploy/compose.sh checks docker-compose.yml (config only: no engine runs here)
+    docker-compose
     # useradd (pg_user), runuser (as_pg), lscpu (bench/load_bench.sh); git (bench/)
     passwd util-linux git
 )
