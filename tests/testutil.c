@@ -1,12 +1,15 @@
 /* Shared helpers for the Check suites. */
 #include "tests/testutil.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -455,4 +458,30 @@ void tu_server_stop(struct tu_server *ts)
     cp_server_stop(ts->server);
     ts->server = NULL;
     cp_config_cleanup(&ts->cfg);
+}
+
+char *tu_raw_exchange(int port, const char *request, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    ck_assert_int_eq(send(fd, request, len, 0), (ssize_t)len);
+    struct cp_buf answer;
+    cp_buf_init(&answer, TU_TEXT_MAX);
+    char chunk[4096];
+    ssize_t n;
+    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
+        ck_assert_int_eq(cp_buf_add(&answer, chunk, (size_t)n), CP_OK);
+    close(fd);
+    return cp_buf_take(&answer, NULL);
+}
+
+int tu_raw_status(const char *answer)
+{
+    int status = 0;
+    ck_assert_msg(sscanf(answer, "HTTP/1.1 %d", &status) == 1, "no status line in '%.200s'",
+                  answer);
+    return status;
 }

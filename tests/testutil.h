@@ -23,6 +23,13 @@
 #define TU_BODY_MAX    ((size_t)64 << 20)
 
 /* Absolute path of a file under tests/fixtures; caller frees. */
+/* Sends request (a whole HTTP/1.1 request, byte for byte: libcurl would rewrite dot
+ * segments and framing) to 127.0.0.1:port and returns everything the server answered
+ * until it closed the connection; caller frees. */
+char *tu_raw_exchange(int port, const char *request, size_t len);
+/* The status code of a raw answer's status line (fails the test when there is none). */
+int tu_raw_status(const char *answer);
+
 char *tu_fixture_path(const char *name);
 /* Reads a whole file into a NUL-terminated buffer; caller frees. Fails the test if absent. */
 char *tu_read_file(const char *path, size_t *len);

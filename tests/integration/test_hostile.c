@@ -3,15 +3,12 @@
  * chart text built to run as a spreadsheet formula. A real server on port 0, real
  * PostgreSQL and Redis; requests go byte for byte over a socket where libcurl would
  * rewrite them. */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -128,33 +125,9 @@ static void assert_bad_request(const char *target, const char *want)
     tu_http_result_free(&r);
 }
 
-/* Sends request (a whole HTTP/1.1 request, byte for byte) and returns everything the server
- * answered until it closed the connection; caller frees. */
 static char *raw_exchange(const char *request, size_t len)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)cp_server_port(live.server))};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    ck_assert_int_eq(send(fd, request, len, 0), (ssize_t)len);
-    struct cp_buf answer;
-    cp_buf_init(&answer, TU_TEXT_MAX);
-    char chunk[4096];
-    ssize_t n;
-    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
-        ck_assert_int_eq(cp_buf_add(&answer, chunk, (size_t)n), CP_OK);
-    close(fd);
-    return cp_buf_take(&answer, NULL);
-}
-
-static int status_of(const char *answer)
-{
-    int status = 0;
-    ck_assert_msg(sscanf(answer, "HTTP/1.1 %d", &status) == 1, "no status line in '%.200s'",
-                  answer);
-    return status;
+    return tu_raw_exchange(cp_server_port(live.server), request, len);
 }
 
 /* ---- 1. the response cache keys on the route, not on the decoded path ---------------- */
@@ -283,7 +256,7 @@ START_TEST(two_content_lengths_are_refused)
                                   "Content-Length: 5\r\nContent-Length: 40\r\n\r\n"
                                   "helloGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     char *answer = raw_exchange(request, sizeof request - 1);
-    ck_assert_int_eq(status_of(answer), 400);
+    ck_assert_int_eq(tu_raw_status(answer), 400);
     ck_assert_msg(strstr(answer, "application/problem+json") != NULL, "%s", answer);
     ck_assert_msg(strstr(answer, "more than one Content-Length header") != NULL, "%s", answer);
     ck_assert_msg(strstr(answer + 12, "HTTP/1.1") == NULL, "a second answer: %s", answer);
@@ -297,7 +270,7 @@ START_TEST(content_length_beside_chunked_is_refused)
                                   "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "0\r\n\r\n";
     char *answer = raw_exchange(request, sizeof request - 1);
-    ck_assert_int_eq(status_of(answer), 400);
+    ck_assert_int_eq(tu_raw_status(answer), 400);
     ck_assert_msg(strstr(answer, "both Content-Length and Transfer-Encoding") != NULL, "%s",
                   answer);
     free(answer);
@@ -309,7 +282,7 @@ START_TEST(http11_without_host_is_refused)
 {
     static const char request[] = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
     char *answer = raw_exchange(request, sizeof request - 1);
-    ck_assert_int_eq(status_of(answer), 400);
+    ck_assert_int_eq(tu_raw_status(answer), 400);
     free(answer);
 }
 END_TEST

@@ -1,13 +1,10 @@
 /* The dashboard end to end: a real server on port 0 answering /, /assets/{version}/... and
  * /favicon.ico from the files of web/ compiled into it. No database is involved. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -166,29 +163,12 @@ static void current_version(char *version, size_t len)
  * returns the status code of the answer. */
 static int raw_get_status(const char *target)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)cp_server_port(live.server))};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     char *request =
         cp_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", target);
-    size_t len = strlen(request);
-    ck_assert_int_eq(send(fd, request, len, 0), (ssize_t)len);
+    char *answer = tu_raw_exchange(cp_server_port(live.server), request, strlen(request));
     free(request);
-    char answer[64] = {0};
-    size_t got = 0;
-    while (got < sizeof answer - 1) {
-        ssize_t n = recv(fd, answer + got, sizeof answer - 1 - got, 0);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    int status = 0;
-    ck_assert_msg(sscanf(answer, "HTTP/1.1 %d", &status) == 1, "%s: no status line in '%s'", target,
-                  answer);
+    int status = tu_raw_status(answer);
+    free(answer);
     return status;
 }
 
