@@ -11,16 +11,30 @@ function status(r) {
   return null;
 }
 
-function trackGrid(doc, state) {
-  const cells = [...doc.regions].sort(byRank).map((r) => {
-    const on = r.chart_loaded && r.on_chart;
-    return h('li', { class: `cell ${on ? tier(r.rank) : r.chart_loaded ? 'off' : 'missing'}` },
+// The regions as cells shaded by rank, best first. reading(r): {on, rank, sub} for a region
+// the track or artist is on the chart of.
+function grid(doc, state, label, reading) {
+  return h('ul', { class: 'cells', 'aria-label': `${label} by region on ${doc.date}` }, [...doc.regions].sort(byRank).map((r) => {
+    const { on, rank, sub } = reading(r);
+    const shown = r.chart_loaded && on;
+    return h('li', { class: `cell ${shown ? tier(rank) : r.chart_loaded ? 'off' : 'missing'}` },
       h('span', { class: 'cell-region' }, link({ view: 'chart', region: r.region, period: state.period, kind: state.kind, date: doc.date }, r.name)),
-      h('span', { class: on ? 'cell-rank' : 'cell-rank none' }, on ? `#${r.rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
-      on ? h('span', { class: 'cell-sub' }, [r.streams == null ? null : `${fmt(r.streams)} streams`, `${fmt(onChart(r, state.period))} ${unit(state.period)}`].filter(Boolean).join(' · ')) : null);
-  });
-  return h('ul', { class: 'cells', 'aria-label': `${doc.track.name} by region on ${doc.date}` }, cells);
+      h('span', { class: shown ? 'cell-rank' : 'cell-rank none' }, shown ? `#${rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
+      shown ? h('span', { class: 'cell-sub' }, sub) : null);
+  }));
 }
+
+const trackGrid = (doc, state) => grid(doc, state, doc.track.name, (r) => ({
+  on: r.on_chart,
+  rank: r.rank,
+  sub: [r.streams == null ? null : `${fmt(r.streams)} streams`, `${fmt(onChart(r, state.period))} ${unit(state.period)}`].filter(Boolean).join(' · '),
+}));
+
+const artistGrid = (doc, state) => grid(doc, state, doc.artist.name, (r) => ({
+  on: r.entries > 0,
+  rank: r.best_rank,
+  sub: `${r.entries} ${r.entries === 1 ? 'entry' : 'entries'}${r.streams == null ? '' : ` · ${fmt(r.streams)} streams`}`,
+}));
 
 function trackTable(doc, state) {
   const u = unit(state.period);
@@ -33,16 +47,6 @@ function trackTable(doc, state) {
     { label: u === 'weeks' ? 'Weeks on chart' : 'Days on chart', num: true, cell: (r) => (r.on_chart ? fmt(onChart(r, state.period)) : '') },
     { label: 'Track id', cell: (r) => (r.on_chart && r.track_id !== doc.track.id ? h('code', { title: 'a relinked id of the same song' }, r.track_id) : '') },
   ], [...doc.regions].sort(byRank), { caption: `${doc.track.name} in every region on ${doc.date}` });
-}
-
-function artistGrid(doc, state) {
-  return h('ul', { class: 'cells', 'aria-label': `${doc.artist.name} by region on ${doc.date}` }, [...doc.regions].sort(byRank).map((r) => {
-    const on = r.chart_loaded && r.entries > 0;
-    return h('li', { class: `cell ${on ? tier(r.best_rank) : r.chart_loaded ? 'off' : 'missing'}` },
-      h('span', { class: 'cell-region' }, link({ view: 'chart', region: r.region, period: state.period, kind: state.kind, date: doc.date }, r.name)),
-      h('span', { class: on ? 'cell-rank' : 'cell-rank none' }, on ? `#${r.best_rank}` : r.chart_loaded ? 'not on chart' : 'no chart'),
-      on ? h('span', { class: 'cell-sub' }, `${r.entries} ${r.entries === 1 ? 'entry' : 'entries'}${r.streams == null ? '' : ` · ${fmt(r.streams)} streams`}`) : null);
-  }));
 }
 
 function artistTable(doc, state) {

@@ -7,6 +7,21 @@ import { artistLink, controls, empty, fmt, fmtDec, h, link, panel, select, table
 
 // a date never broken across lines
 const day = (iso) => h('span', { class: 'date' }, iso);
+// load() called once however many callers ask; a failed call is made again by the next one
+// (a panel's Retry)
+function shared(load) {
+  let p = null;
+  return () => {
+    if (!p) {
+      p = load();
+      p.catch(() => {
+        p = null;
+      });
+    }
+    return p;
+  };
+}
+
 const seriesKey = (r) => `${r.region}|${r.period}|${r.chart_kind}`;
 const seriesLabel = (r) => `${r.region} · ${r.period} ${r.chart_kind}`;
 
@@ -37,9 +52,9 @@ function runStats(run) {
   ];
 }
 
-function historyPanel(track, run, ctx) {
+function historyPanel(track, run, history, ctx) {
   return panel('Rank and streams over time', async (signal) => {
-    const hist = await api(`/v1/tracks/${seg(track.id)}/history`, { region: run.region, period: run.period, kind: run.chart_kind }, { signal });
+    const hist = await history();
     if (!hist.points.length) return empty('No chart position of this track is loaded in this series.');
     const dates = hist.points.map((p) => p.date);
     const streams = hist.points.some((p) => p.streams !== null);
@@ -60,10 +75,10 @@ function historyPanel(track, run, ctx) {
   }, { signal: ctx.signal, id: 'history' });
 }
 
-function forecastPanel(track, run, ctx) {
+function forecastPanel(track, run, history, ctx) {
   return panel('Forecast', async (signal) => {
     const [hist, fc] = await Promise.all([
-      api(`/v1/tracks/${seg(track.id)}/history`, { region: run.region, period: run.period, kind: run.chart_kind }, { signal }),
+      history(),
       api(`/v1/tracks/${seg(track.id)}/forecast`, { region: run.region, period: run.period, kind: run.chart_kind, horizon: 7 }, { signal }),
     ]);
     const past = hist.points.slice(-28);
@@ -128,7 +143,9 @@ export default {
         const [region, period, kind] = v.split('|');
         ctx.update({ region, period, kind });
       }), h('div', { class: 'field buttons' }, link({ view: 'regions', track: track.id, date: run.last_date, period: run.period, kind: run.chart_kind }, `In every region on ${run.last_date} →`)));
-      rest.replaceChildren(historyPanel(track, run, ctx), forecastPanel(track, run, ctx), songPanel(track, ctx));
+      // one read of the history for both panels that draw it
+      const history = shared(() => api(`/v1/tracks/${seg(track.id)}/history`, { region: run.region, period: run.period, kind: run.chart_kind }, { signal }));
+      rest.replaceChildren(historyPanel(track, run, history, ctx), forecastPanel(track, run, history, ctx), songPanel(track, ctx));
       return [switcher, h('h2', {}, `Chart run: ${seriesLabel(run)}`), ...runStats(run)];
     }, { signal: ctx.signal, id: 'run' });
     return [head, main, rest];
