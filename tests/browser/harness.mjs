@@ -115,9 +115,13 @@ export async function tableText(page, selector) {
 export const stateOf = (page) => Object.fromEntries(new URL(page.url()).searchParams);
 
 /**
- * Generated charts (the binary's own generator) with one file holding a bad row, run
+ * Generated charts (the binary's own generator), one file holding a bad row and one legacy
+ * chart whose movement is unknown, run
  * through `pipeline run` so the catalog, rejects and a pipeline run are all there.
  */
+/** The date of loadGenerated's legacy gb chart. */
+export const LEGACY_DATE = '2020-01-15';
+
 export function loadGenerated(rawUri, { endDate = '2031-03-31', regions = 3, days = 40 } = {}) {
   const env = { CHARTPULSE_RAW_URI: rawUri };
   const migrate = runBinary(['migrate'], env);
@@ -134,6 +138,17 @@ export function loadGenerated(rawUri, { endDate = '2031-03-31', regions = 3, day
       'one,spotify:track:0BRWSER000000000000002,"Viral Artist","Broken Row",Label,2,-1,1\n');
     const ingest = runBinary(['ingest', out], env);
     assert.equal(ingest.status, 0, `ingest failed: ${ingest.stderr}`);
+    // a legacy spotifycharts.com chart (no run columns), years before the generated ones so
+    // no chart precedes it: its movement is unknown (SPEC 4a)
+    const legacy = join(out, 'legacy');
+    mkdirSync(legacy);
+    writeFileSync(join(legacy, `${LEGACY_DATE}.csv`),
+      ',,,"Note that these figures are generated using a formula that protects against any artificial inflation of chart positions.",\n' +
+      'Position,"Track Name",Artist,Streams,URL\n' +
+      '1,"Legacy Song","Legacy Artist",1000,https://open.spotify.com/track/0BRWSER000000000000003\n' +
+      '2,"Other Song","Other Artist",900,https://open.spotify.com/track/0BRWSER000000000000004\n');
+    const old = runBinary(['ingest', '--region', 'gb', legacy], env);
+    assert.equal(old.status, 0, `ingest failed: ${old.stderr}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

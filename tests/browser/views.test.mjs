@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  api, assertAccessible, fmt, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
+  api, assertAccessible, fmt, LEGACY_DATE, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
   withPage,
 } from './harness.mjs';
 
@@ -79,7 +79,7 @@ describe('chart view', () => {
     assert.ok(text.includes(dates[0]) && text.includes(dates[dates.length - 1]));
   }));
 
-  test('viral charts are one picker away, and movement the source does not give is shown as unknown', () => withPage(S, async (page) => {
+  test('viral charts are one picker away, without a streams column', () => withPage(S, async (page) => {
     const viral = await api(S.server, '/v1/charts/global/latest?kind=viral');
     await visit(page, S.server, '/?region=global&kind=viral');
     const rows = await chartRows(page);
@@ -88,6 +88,20 @@ describe('chart view', () => {
     // no streams column on viral charts
     assert.doesNotMatch(await page.$eval('table.chart thead', (t) => t.innerText), /STREAMS/i);
     for (const [i, e] of viral.entries.entries()) if (e.movement === 'unknown') assert.match(rows[i][1], /^\?/);
+  }));
+});
+
+describe('unknown movement', () => {
+  test('a chart with no run columns and no chart the day before shows its movement as unknown', () => withPage(S, async (page) => {
+    const chart = await api(S.server, `/v1/charts/gb/${LEGACY_DATE}`);
+    assert.ok(chart.entries.length > 0 && chart.entries.every((e) => e.movement === 'unknown'), 'the fixture has unknown movement');
+    await visit(page, S.server, `/?region=gb&date=${LEGACY_DATE}`);
+    const rows = await chartRows(page);
+    assert.equal(rows.length, chart.count);
+    for (const r of rows) assert.match(r[1], /^\?/);
+    assert.match(await page.$eval('main .note', (n) => n.innerText), /The day before is not loaded/);
+    const title = await page.$eval('table.chart tbody tr:first-child .badge-unknown', (b) => b.title);
+    assert.match(title, /unknown: the previous chart is not loaded/);
   }));
 });
 
