@@ -114,6 +114,76 @@ static const char *valid_nonempty(struct cp_config *cfg, const char *v)
     return *v ? NULL : "must not be empty";
 }
 
+/* A whole number from lo to hi into *out; NULL when fine. */
+static const char *parse_count(const char *v, long lo, long hi, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi)
+        return "out of range";
+    *out = (unsigned)n;
+    return NULL;
+}
+
+static const char *valid_connections_per_ip(struct cp_config *cfg, const char *v)
+{
+    if (!strcmp(v, "off")) {
+        cfg->connections_per_ip = 0;
+        return NULL;
+    }
+    if (parse_count(v, 1, 100000, &cfg->connections_per_ip))
+        return "must be a number of connections from 1 to 100000, or off";
+    return NULL;
+}
+
+static const char *valid_header_timeout(struct cp_config *cfg, const char *v)
+{
+    if (parse_count(v, 1, 3600, &cfg->header_timeout_s))
+        return "must be a number of seconds from 1 to 3600";
+    return NULL;
+}
+
+/* "RATE/s" or "RATE/s,BURST" (requests per second and per client, and how many may come at
+ * once), or "off". */
+static const char *valid_rate_limit(struct cp_config *cfg, const char *v)
+{
+    static const char why[] = "must be RATE/s or RATE/s,BURST (e.g. 50/s,200), or off";
+    if (!strcmp(v, "off")) {
+        cfg->rate_limit_per_s = 0;
+        cfg->rate_limit_burst = 0;
+        return NULL;
+    }
+    char *end;
+    errno = 0;
+    double rate = strtod(v, &end);
+    if (errno || end == v || !(rate > 0) || rate > 1e6 || strncmp(end, "/s", 2))
+        return why;
+    end += 2;
+    unsigned burst = 0;
+    if (*end == ',') {
+        if (parse_count(end + 1, 1, 1000000, &burst))
+            return why;
+    } else if (*end) {
+        return why;
+    } else {
+        burst = rate < 1 ? 1u : (unsigned)(rate * 2 + 0.5); /* two seconds' worth */
+    }
+    cfg->rate_limit_per_s = rate;
+    cfg->rate_limit_burst = burst;
+    return NULL;
+}
+
+static const char *valid_readable_file(struct cp_config *cfg, const char *v)
+{
+    (void)cfg;
+    if (!*v)
+        return "must be a file path";
+    if (access(v, R_OK) != 0)
+        return "cannot be read";
+    return NULL;
+}
+
 #define SLOT(field) offsetof(struct cp_config, field)
 
 /* The private PostgreSQL and Redis of scripts/env.sh listen on these ports; the connection
@@ -142,6 +212,13 @@ static const struct setting settings[] = {
     {"CHARTPULSE_ADMIN_TOKEN", NULL, SLOT(admin_token), valid_nonempty, true, true},
     {"CHARTPULSE_SCHEDULE", NULL, SLOT(schedule_text), valid_schedule, false, true},
     {"CHARTPULSE_LOG_FORMAT", NULL, SLOT(log_format_text), valid_log_format, false, true},
+    {"CHARTPULSE_CONNECTIONS_PER_IP", "64", SLOT(connections_per_ip_text), valid_connections_per_ip,
+     false, false},
+    {"CHARTPULSE_HEADER_TIMEOUT", "10", SLOT(header_timeout_text), valid_header_timeout, false,
+     false},
+    {"CHARTPULSE_RATE_LIMIT", "50/s,200", SLOT(rate_limit_text), valid_rate_limit, false, false},
+    {"CHARTPULSE_TLS_CERT", NULL, SLOT(tls_cert), valid_readable_file, false, true},
+    {"CHARTPULSE_TLS_KEY", NULL, SLOT(tls_key), valid_readable_file, false, true},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -248,6 +325,13 @@ cp_status cp_config_load(struct cp_config *cfg, char *err, size_t errlen)
         }
     }
     derive(cfg);
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "%s: must be set together with %s",
+                 cfg->tls_cert ? "CHARTPULSE_TLS_CERT" : "CHARTPULSE_TLS_KEY",
+                 cfg->tls_cert ? "CHARTPULSE_TLS_KEY" : "CHARTPULSE_TLS_CERT");
+        cp_config_cleanup(cfg);
+        return CP_ERR_INVALID;
+    }
     return CP_OK;
 }
 

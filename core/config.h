@@ -44,6 +44,16 @@ struct cp_config {
     struct cp_schedule schedule;
     char *log_format_text;
     enum cp_log_format log_format;
+    /* The server's defences against a flood from one client (docs/security.md). */
+    char *connections_per_ip_text; /* CHARTPULSE_CONNECTIONS_PER_IP */
+    unsigned connections_per_ip;   /* 0: no limit */
+    char *header_timeout_text;     /* CHARTPULSE_HEADER_TIMEOUT */
+    unsigned header_timeout_s;     /* a request head must be complete within this */
+    char *rate_limit_text;         /* CHARTPULSE_RATE_LIMIT */
+    double rate_limit_per_s;       /* database requests per second per client; 0: off */
+    unsigned rate_limit_burst;
+    char *tls_cert; /* CHARTPULSE_TLS_CERT: PEM certificate (chain) file; NULL: plain HTTP */
+    char *tls_key;  /* CHARTPULSE_TLS_KEY: its PEM private key file */
 };
 
 /* Reads every setting from the environment (getenv), applying defaults and validating.

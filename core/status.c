@@ -32,6 +32,8 @@ static const struct status_info status_table[CP_STATUS_COUNT] = {
     [CP_ERR_INTERNAL] = {"internal error", 500, "Internal Server Error",
                          "https://chartpulse.dev/problems/internal-error"},
     [CP_ERR_BUSY] = {"busy", 503, "Service Unavailable", "https://chartpulse.dev/problems/busy"},
+    [CP_ERR_RATE_LIMITED] = {"rate limited", 429, "Too Many Requests",
+                             "https://chartpulse.dev/problems/rate-limited"},
 };
 
 static const struct status_info *info(cp_status st)

@@ -17,6 +17,7 @@ typedef enum {
     CP_ERR_UPSTREAM,     /* a remote service answered with an error */
     CP_ERR_INTERNAL,     /* a bug: an invariant did not hold */
     CP_ERR_BUSY,         /* too much of this work is queued already: retry later */
+    CP_ERR_RATE_LIMITED, /* this client sent more than its share: retry later */
     CP_STATUS_COUNT
 } cp_status;
 

@@ -32,8 +32,10 @@
 #include "handlers/csv.h"
 #include "pipeline/pipeline_run.h"
 #include "server/cache.h"
+#include "server/connguard.h"
 #include "server/metrics.h"
 #include "server/query.h"
+#include "server/ratelimit.h"
 #include "server/router.h"
 
 #define CONTENT_TYPE_JSON    "application/json; charset=utf-8"
@@ -95,6 +97,10 @@ struct cp_server {
     struct cp_config config; /* the server's own copy, handed to handlers */
     struct cp_metrics *metrics;
     struct cp_cache *cache;
+    struct cp_connguard *guard;         /* request-head deadlines (connguard.h) */
+    struct cp_ratelimit *ratelimit;     /* per-client database requests; NULL: off */
+    atomic_uint_fast64_t heads_expired; /* connections shut for a late request head */
+    atomic_uint_fast64_t rate_limited;  /* requests answered 429 */
 
     /* Database routes wait for a worker here. The admin write routes (uploads, starting
      * a run) have workers and a bounded queue of their own, so however many arrive they
@@ -102,6 +108,12 @@ struct cp_server {
      * connection free (write_db has one per worker). */
     struct work_queue reads;
     struct work_queue writes;
+
+    char *tls_cert, *tls_key;     /* PEM texts libmicrohttpd reads from while it runs */
+    pthread_mutex_t mhd_log_lock; /* on_mhd_log's budget of lines per second */
+    time_t mhd_log_second;
+    unsigned mhd_log_lines;
+    unsigned long mhd_log_suppressed;
 
     uint64_t request_id_seed;
     atomic_uint_fast64_t request_id_counter;
@@ -120,13 +132,17 @@ struct request_ctx {
     char *path;      /* percent-decoded by libmicrohttpd: for handlers and logs */
     char *raw_query; /* after '?', as sent (server/query.h parses it); NULL when none */
     char request_id[REQUEST_ID_MAX + 1];
-    char *if_none_match;     /* NULL when absent */
-    char *accept_encoding;   /* NULL when absent */
-    char *accept;            /* NULL when absent */
-    char *authorization;     /* NULL when absent */
-    char *content_type;      /* NULL when absent */
-    struct cp_buf body;      /* a POST's body, up to max_request_body_bytes */
-    unsigned success_status; /* 200, 201 or 202: what a handler's CP_OK answer means */
+    char *if_none_match;    /* NULL when absent */
+    char *accept_encoding;  /* NULL when absent */
+    char *accept;           /* NULL when absent */
+    char *authorization;    /* NULL when absent */
+    char *content_type;     /* NULL when absent */
+    bool has_body;          /* a Content-Length above 0 or a Transfer-Encoding was sent */
+    bool routed;            /* route_request ran (match, query) and did not answer */
+    unsigned retry_after_s; /* a 429's Retry-After */
+    struct cp_connguard_conn *guard_conn; /* the connection's head deadline, or NULL */
+    struct cp_buf body;                   /* a POST's body, up to max_request_body_bytes */
+    unsigned success_status;              /* 200, 201 or 202: what a handler's CP_OK answer means */
     struct cp_param query[CP_REQUEST_MAX_QUERY];
     size_t query_count;
     struct cp_route_match match;
@@ -285,6 +301,11 @@ static void finish(struct request_ctx *ctx, struct MHD_Response *response, unsig
                    size_t body_bytes, const char *x_cache)
 {
     add_header(response, "X-Request-Id", ctx->request_id);
+    /* every answer: the browser trusts our Content-Type (an error page is never sniffed
+     * into script), and over TLS it keeps to HTTPS from then on */
+    add_header(response, "X-Content-Type-Options", "nosniff");
+    if (ctx->server->tls_cert)
+        add_header(response, "Strict-Transport-Security", "max-age=31536000");
     const struct cp_route *route = ctx->match.route;
     for (const struct cp_header *h = route ? route->headers : NULL; h && h->name; h++)
         add_header(response, h->name, h->value);
@@ -327,6 +348,11 @@ static void respond_problem(struct request_ctx *ctx, cp_status st, const char *d
     }
     if (http == MHD_HTTP_SERVICE_UNAVAILABLE)
         add_header(response, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_SECONDS);
+    if (st == CP_ERR_RATE_LIMITED) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%u", ctx->retry_after_s ? ctx->retry_after_s : 1u);
+        add_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
     if (st == CP_ERR_UNAUTHORIZED)
         add_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"chartpulse\"");
     finish(ctx, response, (unsigned)http, len, ctx->cache_key ? X_CACHE_MISS : NULL);
@@ -762,7 +788,18 @@ static struct request_ctx *ctx_new(struct cp_server *server, struct request_ctx 
         unsigned long long n = strtoull(length, &end, 10);
         if (errno || *end || n > server->opts.max_request_body_bytes)
             ctx->body_too_large = true;
+        ctx->has_body = n > 0 || errno || *end;
     }
+    /* a request whose framing is refused is answered before its body too, and its
+     * connection closed: what follows the head is not trusted to be a next request */
+    if (framing.transfer_encodings || ctx->ambiguous_length)
+        ctx->has_body = true;
+
+    /* the head is complete: its deadline is off until the answer is done */
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    ctx->guard_conn = info ? info->socket_context : NULL;
+    cp_connguard_head_done(ctx->guard_conn);
     return ctx;
 }
 
@@ -794,13 +831,13 @@ static enum MHD_Result queue_built(struct request_ctx *ctx)
     enum MHD_Result result = MHD_queue_response(ctx->connection, ctx->http_status, ctx->response);
     MHD_destroy_response(ctx->response);
     ctx->response = NULL;
-    ctx->responded = true;
+    ctx->responded = result == MHD_YES;
     return result;
 }
 
-/* Decides how to answer a fully received request: inline (cheap routes, local cache hits,
- * 404, 405, 413) or by a worker (database routes). Returns false when handed to a worker. */
-static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
+/* Finds the request's route and reads its query string, once. True when that answered the
+ * request (framing, 413, 404, 405, OPTIONS, a bad query string). */
+static bool route_request(struct cp_server *server, struct request_ctx *ctx)
 {
     if (ctx->ambiguous_length) {
         respond_problem(ctx, CP_ERR_INVALID, ctx->ambiguous_length);
@@ -813,6 +850,8 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         respond_problem(ctx, CP_ERR_TOO_LARGE, detail);
         return true;
     }
+    if (ctx->routed)
+        return false;
     cp_status st = cp_router_match(ctx->raw_path, ctx->method, &ctx->match);
     if (st == CP_ERR_METHOD && ctx->method == CP_METHOD_OPTIONS) {
         respond_options(ctx);
@@ -838,6 +877,93 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         free(query_problem);
         return true;
     }
+    ctx->routed = true;
+    return false;
+}
+
+/* A request that comes with a body is judged on its head before a byte of the body is read:
+ * its route, method and query string, and for the admin write routes the token. Anything
+ * refused here is answered at once and libmicrohttpd closes the connection after the answer
+ * instead of reading the body, so bodies sent to paths that do not exist, or without the
+ * token, cost neither memory nor time. True when answered. */
+static bool judge_head(struct cp_server *server, struct request_ctx *ctx)
+{
+    if (route_request(server, ctx))
+        return true;
+    if (ctx->match.route->db != CP_DB_WRITE)
+        return false;
+    struct cp_request req = {
+        .method = ctx->method,
+        .path = ctx->path,
+        .authorization = ctx->authorization,
+        .config = &server->config,
+    };
+    struct cp_reply reply = {0};
+    cp_status st = cp_request_authorize_admin(&req, &reply);
+    if (st != CP_OK)
+        respond_problem(ctx, st, reply.detail);
+    cp_reply_cleanup(&reply);
+    return st != CP_OK;
+}
+
+/* The client's address as rate-limiting sees it: an IPv4 address, or the /64 network of an
+ * IPv6 one (one host usually has a whole /64 to pick addresses from). Returns its length in
+ * out (0 when unknown). */
+static size_t client_key(struct MHD_Connection *connection, unsigned char out[16])
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    if (!sa)
+        return 0;
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(a, v4mapped, 12)) {
+            memcpy(out, a + 12, 4);
+            return 4;
+        }
+        memcpy(out, a, 8);
+        return 8;
+    }
+    return 0;
+}
+
+/* Whether this client may start another database request now; answers 429 when not. */
+static bool within_rate(struct cp_server *server, struct request_ctx *ctx)
+{
+    if (!server->ratelimit)
+        return true;
+    unsigned char key[16];
+    size_t len = client_key(ctx->connection, key);
+    if (!len)
+        return true;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (cp_ratelimit_take(server->ratelimit, key, len, (double)now.tv_sec + now.tv_nsec / 1e9,
+                          &ctx->retry_after_s))
+        return true;
+    atomic_fetch_add(&server->rate_limited, 1);
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "more than %g database requests per second from this client (bursts up to %u); "
+             "retry after %u s",
+             server->config.rate_limit_per_s, server->config.rate_limit_burst, ctx->retry_after_s);
+    respond_problem(ctx, CP_ERR_RATE_LIMITED, detail);
+    return false;
+}
+
+/* Decides how to answer a fully received request: inline (cheap routes, local cache hits,
+ * 404, 405, 413) or by a worker (database routes). Returns false when handed to a worker. */
+static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
+{
+    if (route_request(server, ctx))
+        return true;
+    const struct cp_route *route = ctx->match.route;
     if (route->cacheable && (ctx->method & (CP_METHOD_GET | CP_METHOD_HEAD))) {
         /* the fast path: an already-built answer, served on this thread without blocking.
          * The key is what the handler reads -- the route, its path parameters, its query
@@ -872,6 +998,8 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
         }
         return true;
     }
+    if (!within_rate(server, ctx))
+        return true;
     struct work_queue *queue = route->db == CP_DB_WRITE ? &server->writes : &server->reads;
     enum enqueue_outcome queued = enqueue(queue, ctx);
     if (queued == ENQUEUED)
@@ -905,11 +1033,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
          * for a body we refuse to read. */
         ctx = ctx_new(server, ctx, connection, url, method);
         *req_cls = ctx;
-        if (ctx->body_too_large || ctx->ambiguous_length) {
+        if (ctx->has_body) {
             cp_log_set_request_id(ctx->request_id);
-            dispatch(server, ctx);
+            bool refused = judge_head(server, ctx);
             cp_log_set_request_id(NULL);
-            return queue_built(ctx);
+            if (refused)
+                return queue_built(ctx);
         }
         return MHD_YES;
     }
@@ -927,6 +1056,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                  cp_buf_add(&ctx->body, upload_data, *upload_data_size) != CP_OK)
             ctx->body_too_large = true;
         *upload_data_size = 0;
+        if (ctx->body_too_large) {
+            /* A chunked body has no length to judge up front. libmicrohttpd 0.9.75 takes no
+             * answer before a body's end, so the choice is reading all of it (however large)
+             * or closing the connection now, the rest unread: closing it. A body announced
+             * with a Content-Length over the cap gets its 413 before any of it is read. */
+            cp_log_set_request_id(ctx->request_id);
+            cp_log_warn("request body over %zu bytes: connection closed without reading the rest",
+                        server->opts.max_request_body_bytes);
+            cp_log_set_request_id(NULL);
+            return MHD_NO;
+        }
         return MHD_YES;
     }
     if (ctx->response) /* resumed: a worker built it */
@@ -972,6 +1112,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         ctx_free(ctx);
         return;
     }
+    cp_connguard_answered(ctx->guard_conn); /* the next request's head clock starts */
     double duration_ms = elapsed_ms(&ctx->started);
     if (ctx->responded)
         cp_metrics_observe_request(server->metrics, ctx->match.route, ctx->http_status,
@@ -1001,9 +1142,60 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     ctx_free(ctx);
 }
 
+/* Each connection's head deadline, from its start to its end (connguard.h). */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct cp_server *server = cls;
+    if (!server->guard)
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? cp_connguard_open(server->guard, info->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        cp_connguard_close(server->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Slow clients shut out are logged once per sweep, not once each. */
+static void on_heads_expired(void *cls, unsigned count)
+{
+    struct cp_server *server = cls;
+    atomic_fetch_add(&server->heads_expired, count);
+    cp_log_warn("closed %u connection%s that sent no complete request head within %u s", count,
+                count == 1 ? "" : "s", server->config.header_timeout_s);
+}
+
+/* libmicrohttpd writes a line per refused or broken connection: a flood of connections
+ * would be a flood of log lines. At most MHD_LOG_BURST lines a second get through; the
+ * first line of a later second says how many were left out. */
+#define MHD_LOG_BURST 5
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct cp_server *server = cls;
+    time_t now = time(NULL);
+    unsigned long suppressed = 0;
+    bool show;
+    pthread_mutex_lock(&server->mhd_log_lock);
+    if (now != server->mhd_log_second) {
+        suppressed = server->mhd_log_suppressed;
+        server->mhd_log_second = now;
+        server->mhd_log_lines = 0;
+        server->mhd_log_suppressed = 0;
+    }
+    show = server->mhd_log_lines < MHD_LOG_BURST;
+    if (show)
+        server->mhd_log_lines++;
+    else
+        server->mhd_log_suppressed++;
+    pthread_mutex_unlock(&server->mhd_log_lock);
+    if (suppressed)
+        cp_log_warn("libmicrohttpd: %lu more messages in the last second were not logged",
+                    suppressed);
+    if (!show)
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
@@ -1143,6 +1335,11 @@ static void stop_workers(struct cp_server *server)
 
 static void server_free(struct cp_server *server)
 {
+    cp_connguard_free(server->guard); /* after the daemon: no connection reports any more */
+    cp_ratelimit_free(server->ratelimit);
+    free(server->tls_cert);
+    free(server->tls_key);
+    pthread_mutex_destroy(&server->mhd_log_lock);
     cp_pool_free(server->api_db.pool);
     cp_pool_free(server->read_db.pool);
     cp_pool_free(server->write_db.pool);
@@ -1188,6 +1385,34 @@ static void write_slot_init(struct db_slot *slot, const char *url,
     atomic_init(&slot->in_use, 0);
 }
 
+/* The whole of a PEM file, NUL-terminated (libmicrohttpd takes certificates as text); NULL
+ * with err set when it cannot be read. */
+static char *read_pem(const char *setting, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    struct cp_buf buf;
+    cp_buf_init(&buf, 1u << 20);
+    char chunk[4096];
+    size_t n;
+    bool fine = f != NULL;
+    while (fine && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fine = cp_buf_add(&buf, chunk, n) == CP_OK;
+    if (f && ferror(f))
+        fine = false;
+    int saved = errno;
+    if (f)
+        fclose(f);
+    if (!fine || !buf.len || cp_buf_add(&buf, "", 1) != CP_OK) {
+        snprintf(err, errlen, "%s: cannot read %s: %s", setting, path,
+                 !f        ? strerror(saved)
+                 : buf.len ? "larger than 1 MiB"
+                           : "empty file");
+        cp_buf_free(&buf);
+        return NULL;
+    }
+    return buf.data; /* owned by the caller now */
+}
+
 /* A deep copy of cfg for handlers (cp_request.config): the caller's may go away. */
 cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_opts *given,
                           struct cp_server **out, char *err, size_t errlen)
@@ -1206,6 +1431,7 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         return CP_ERR_IO;
 
     struct cp_server *server = cp_calloc(1, sizeof *server);
+    pthread_mutex_init(&server->mhd_log_lock, NULL);
     server->opts = opts;
     server->port = port;
     queue_init(&server->reads, server, "database", opts.db_workers, 0);
@@ -1240,7 +1466,32 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         db_slot_init(&server->write_db, cfg->api_database_url, CP_DB_POOL_PRIMARY, &opts);
     cp_config_copy(&server->config, cfg);
 
-    if (!queue_start(&server->reads, opts.db_workers, err, errlen) ||
+    if (cfg->rate_limit_per_s > 0)
+        server->ratelimit = cp_ratelimit_new(cfg->rate_limit_per_s, cfg->rate_limit_burst);
+    /* TLS when a certificate is configured: libmicrohttpd's GnuTLS support */
+    struct MHD_OptionItem tls_options[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (cfg->tls_cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen,
+                     "CHARTPULSE_TLS_CERT: this libmicrohttpd was built without TLS support");
+            close(fd);
+            server_free(server);
+            return CP_ERR_INVALID;
+        }
+        server->tls_cert = read_pem("CHARTPULSE_TLS_CERT", cfg->tls_cert, err, errlen);
+        server->tls_key =
+            server->tls_cert ? read_pem("CHARTPULSE_TLS_KEY", cfg->tls_key, err, errlen) : NULL;
+        if (!server->tls_key) {
+            close(fd);
+            server_free(server);
+            return CP_ERR_INVALID;
+        }
+        tls_options[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server->tls_cert};
+        tls_options[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server->tls_key};
+    }
+    server->guard = cp_connguard_new(cfg->header_timeout_s ? cfg->header_timeout_s : 10,
+                                     on_heads_expired, server, err, errlen);
+    if (!server->guard || !queue_start(&server->reads, opts.db_workers, err, errlen) ||
         !queue_start(&server->writes, opts.write_workers, err, errlen)) {
         close(fd);
         stop_workers(server);
@@ -1252,7 +1503,8 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
      * is refused (400) instead of guessed at. The 400/413/414/431 pages libmicrohttpd writes
      * itself are fixed HTML in 0.9.75 (no option or callback replaces them): docs/security.md. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+                     (cfg->tls_cert ? MHD_USE_TLS : 0);
     server->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, server,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
@@ -1260,7 +1512,8 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         MHD_OPTION_CONNECTION_LIMIT, opts.connection_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opts.max_request_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->connections_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s:%d (see the log above)",
                  cfg->listen_host, port);
@@ -1350,8 +1603,9 @@ int cp_server_main(int argc, char **argv)
         return cp_cli_fail("serve", "%s", err);
     }
     bool ipv6_literal = strchr(cfg.listen_host, ':') != NULL;
-    cp_log_info("listening on http://%s%s%s:%d/", ipv6_literal ? "[" : "", cfg.listen_host,
-                ipv6_literal ? "]" : "", cp_server_port(server));
+    cp_log_info("listening on %s://%s%s%s:%d/", cfg.tls_cert ? "https" : "http",
+                ipv6_literal ? "[" : "", cfg.listen_host, ipv6_literal ? "]" : "",
+                cp_server_port(server));
 
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

@@ -30,16 +30,14 @@
 
 /* The dashboard's answers (/, its assets, /favicon.ico) may run only what the dashboard
  * itself serves: no inline script or style, no other origin, no framing. /docs keeps its
- * inline Swagger UI bootstrap script, so it does not get this policy. nosniff makes the
- * browser trust our Content-Type (a module script must be JavaScript); no-referrer keeps
- * dashboard URLs out of other sites' logs. */
+ * inline Swagger UI bootstrap script, so it does not get this policy. (Every answer has
+ * nosniff, http.c.) no-referrer keeps dashboard URLs out of other sites' logs. */
 #define DASHBOARD_CSP                                                                              \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "                  \
     "form-action 'self'; frame-ancestors 'none'"
 static const struct cp_header DASHBOARD[] = {
     {"Content-Security-Policy", DASHBOARD_CSP},
-    {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},
     {NULL, NULL},
 };

@@ -3,12 +3,19 @@
  * chart text built to run as a spreadsheet formula. A real server on port 0, real
  * PostgreSQL and Redis; requests go byte for byte over a socket where libcurl would
  * rewrite them. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -62,6 +69,11 @@ static void owner_exec(const char *sql)
 
 static void suite_setup(void)
 {
+    /* both test cases share the database; the first to start sets it up */
+    static bool done;
+    if (done)
+        return;
+    done = true;
     char *owner_url = tu_serve_fresh_database(HOSTILE_TEST_DATABASE);
     free(owner_url);
     cp_log_init(CP_LOG_TEXT, CP_LOG_WARN);
@@ -79,7 +91,6 @@ static void suite_setup(void)
 
 static void suite_teardown(void)
 {
-    curl_global_cleanup();
 }
 
 static struct tu_server live;
@@ -344,6 +355,352 @@ START_TEST(csv_text_cannot_run_as_a_formula)
 }
 END_TEST
 
+/* ---- 6. connection defences ----------------------------------------------------------- */
+
+/* These tests start servers with settings of their own (no `live` server). */
+static struct tu_server own;
+
+static void own_teardown(void)
+{
+    if (own.server)
+        tu_server_stop(&own);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A TCP connection to the server from source address src (any 127.x.y.z is loopback), or -1
+ * when the connection is refused. */
+static int connect_from(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    ck_assert_int_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+    ck_assert_msg(bind(fd, (struct sockaddr *)&from, sizeof from) == 0, "bind %s: %s", src,
+                  strerror(errno));
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends request on fd and reads the answer until the server closes the connection or
+ * timeout_s passes. Returns what arrived (maybe empty), NUL-terminated. */
+static char *exchange_on(int fd, const char *request, size_t len, double timeout_s)
+{
+    ck_assert_int_eq(send(fd, request, len, MSG_NOSIGNAL), (ssize_t)len);
+    struct cp_buf answer;
+    cp_buf_init(&answer, 1 << 20);
+    double until = now_s() + timeout_s;
+    for (;;) {
+        int left_ms = (int)((until - now_s()) * 1000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0)
+            break;
+        char chunk[4096];
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            break;
+        ck_assert_int_eq(cp_buf_add(&answer, chunk, (size_t)n), CP_OK);
+    }
+    cp_buf_add(&answer, "", 1);
+    return cp_buf_take(&answer, NULL);
+}
+
+/* Whether the server has closed fd (EOF or reset), waiting up to timeout_s. */
+static bool closed_by_server(int fd, double timeout_s)
+{
+    double until = now_s() + timeout_s;
+    for (;;) {
+        int left_ms = (int)((until - now_s()) * 1000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0)
+            return false;
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return true;
+    }
+}
+
+/* A request's body was read before anything looked at its path or token: 400 connections
+ * announcing 1 MB each to a path that does not exist grew the server by 400 MB. The head is
+ * judged first now; the answer comes without a byte of the body sent. */
+START_TEST(a_body_is_refused_before_it_is_read)
+{
+    static const char *const settings[] = {"CHARTPULSE_ADMIN_TOKEN", "the-token", NULL};
+    tu_server_start(&own, settings, NULL);
+    int port = cp_server_port(own.server);
+    struct {
+        const char *head;
+        int status;
+    } cases[] = {
+        {"POST /v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", 404},
+        {"POST /v1/nothing HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 404},
+        {"POST /v1/regions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", 405},
+        {"POST /v1/uploads?filename=a.csv HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n",
+         401},
+        {"POST /v1/uploads?filename=a.csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n",
+         401},
+        {"POST /v1/uploads?nope=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer the-token\r\n"
+         "Content-Length: 1000000\r\n\r\n",
+         400},
+        {"POST /v1/pipeline/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", 401},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = connect_from("127.0.0.1", port);
+        ck_assert_int_ge(fd, 0);
+        char *answer = exchange_on(fd, cases[i].head, strlen(cases[i].head), 5.0);
+        ck_assert_msg(answer[0], "no answer before the body to: %s", cases[i].head);
+        ck_assert_msg(tu_raw_status(answer) == cases[i].status, "%s -> %.300s", cases[i].head,
+                      answer);
+        ck_assert_msg(strstr(answer, "application/problem+json") != NULL, "%s", answer);
+        ck_assert_msg(closed_by_server(fd, 2.0), "the connection stays open: %s", cases[i].head);
+        free(answer);
+        close(fd);
+    }
+}
+END_TEST
+
+/* A chunked body has no length to refuse up front: it was read to its end (500 MB) before
+ * the 413. The connection now closes as soon as the cap is crossed. */
+START_TEST(a_chunked_body_past_the_cap_is_not_read_to_its_end)
+{
+    static const char *const settings[] = {"CHARTPULSE_ADMIN_TOKEN", "the-token", NULL};
+    struct cp_server_opts opts;
+    tu_server_opts(&opts);
+    opts.max_request_body_bytes = 64 * 1024;
+    tu_server_start(&own, settings, &opts);
+    int fd = connect_from("127.0.0.1", cp_server_port(own.server));
+    ck_assert_int_ge(fd, 0);
+    static const char head[] = "POST /v1/uploads?filename=a.csv HTTP/1.1\r\nHost: x\r\n"
+                               "Authorization: Bearer the-token\r\nContent-Type: text/csv\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n";
+    ck_assert_int_eq(send(fd, head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+    /* 256 MiB offered in 64 KiB chunks; the server must stop taking them long before */
+    static char chunk[8 + 65536 + 2];
+    int n = snprintf(chunk, sizeof chunk, "10000\r\n");
+    memset(chunk + n, 'x', 65536);
+    memcpy(chunk + n + 65536, "\r\n", 2);
+    size_t chunk_len = (size_t)n + 65536 + 2;
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    unsigned long long sent = 0;
+    const unsigned long long offered = 256ull << 20;
+    while (sent < offered) {
+        ssize_t w = send(fd, chunk, chunk_len, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        sent += (unsigned long long)w;
+    }
+    ck_assert_msg(sent < offered, "the server read all %llu bytes", sent);
+    ck_assert_msg(sent < (64ull << 20), "the server read %llu bytes past a 64 KiB cap", sent);
+    close(fd);
+}
+END_TEST
+
+/* One header byte every few seconds held a connection for ever (the idle timeout restarts
+ * on each byte). A request head must now be complete within CHARTPULSE_HEADER_TIMEOUT. */
+START_TEST(a_request_head_has_a_deadline)
+{
+    static const char *const settings[] = {"CHARTPULSE_HEADER_TIMEOUT", "1", NULL};
+    tu_server_start(&own, settings, NULL);
+    int port = cp_server_port(own.server);
+    int slow = connect_from("127.0.0.1", port);
+    ck_assert_int_ge(slow, 0);
+    static const char head[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    double started = now_s();
+    bool closed = false;
+    for (size_t i = 0; i < sizeof head - 1 && !closed; i++) {
+        if (send(slow, head + i, 1, MSG_NOSIGNAL) != 1)
+            closed = true;
+        else
+            closed = closed_by_server(slow, 0.3);
+    }
+    double took = now_s() - started;
+    ck_assert_msg(closed, "a head dripped over %.1f s was still being read", took);
+    ck_assert_msg(took < 4.0, "closed only after %.1f s", took);
+    close(slow);
+
+    /* a head sent at once is answered as always, and the next one on the connection too */
+    int fd = connect_from("127.0.0.1", port);
+    char *answer = exchange_on(fd, head, sizeof head - 1, 0.5);
+    ck_assert_int_eq(tu_raw_status(answer), 200);
+    free(answer);
+    answer = exchange_on(fd, head, sizeof head - 1, 0.5);
+    ck_assert_int_eq(tu_raw_status(answer), 200);
+    free(answer);
+    close(fd);
+}
+END_TEST
+
+/* 1,000 sockets each sending a header byte now and then locked every other client out.
+ * Under 1,000 of them from one address, a client from another still gets its answers
+ * within a second; the one address keeps at most CHARTPULSE_CONNECTIONS_PER_IP (64) open. */
+START_TEST(slow_connections_from_one_address_leave_others_served)
+{
+    struct rlimit nofile;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    if (nofile.rlim_cur < 2048) {
+        nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    ck_assert_msg(nofile.rlim_cur >= 1100, "cannot open 1,000 sockets (RLIMIT_NOFILE %llu)",
+                  (unsigned long long)nofile.rlim_cur);
+    tu_server_start(&own, NULL, NULL);
+    int port = cp_server_port(own.server);
+    enum { SLOW = 1000 };
+    static int slow[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = connect_from("127.0.0.2", port);
+        if (slow[i] >= 0 && send(slow[i], "G", 1, MSG_NOSIGNAL) != 1) {
+            close(slow[i]);
+            slow[i] = -1;
+        }
+    }
+    static const char *const targets[] = {"/healthz", "/v1/regions", "/v1/catalog?limit=5"};
+    for (int round = 0; round < 3; round++) {
+        for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+            char *request = cp_asprintf(
+                "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", targets[t]);
+            double started = now_s();
+            int fd = connect_from("127.0.0.1", port);
+            ck_assert_int_ge(fd, 0);
+            char *answer = exchange_on(fd, request, strlen(request), 1.0);
+            double took = now_s() - started;
+            ck_assert_msg(answer[0] && tu_raw_status(answer) == 200, "%s: no answer in %.2f s",
+                          targets[t], took);
+            ck_assert_msg(took < 1.0, "%s took %.2f s", targets[t], took);
+            free(answer);
+            free(request);
+            close(fd);
+        }
+        for (int i = 0; i < SLOW; i++) /* the slow ones keep dripping */
+            if (slow[i] >= 0 && send(slow[i], "E", 1, MSG_NOSIGNAL) != 1) {
+                close(slow[i]);
+                slow[i] = -1;
+            }
+    }
+    int open = 0;
+    for (int i = 0; i < SLOW; i++) {
+        if (slow[i] >= 0 && !closed_by_server(slow[i], 0.001))
+            open++;
+        if (slow[i] >= 0)
+            close(slow[i]);
+    }
+    ck_assert_msg(open <= 64, "%d slow connections from one address are open", open);
+}
+END_TEST
+
+/* One client's flood of database requests is its own problem: it gets 429 with Retry-After
+ * past its share, and a client at another address is served as before. */
+START_TEST(a_client_over_its_rate_gets_429)
+{
+    static const char *const settings[] = {"CHARTPULSE_RATE_LIMIT", "2/s,5", NULL};
+    tu_server_start(&own, settings, NULL);
+    int port = cp_server_port(own.server);
+    static const char request[] = "GET /v1/catalog?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Connection: close\r\n\r\n";
+    int ok = 0, limited = 0;
+    char *refusal = NULL;
+    for (int i = 0; i < 8; i++) {
+        int fd = connect_from("127.0.0.1", port);
+        char *answer = exchange_on(fd, request, sizeof request - 1, 5.0);
+        int status = tu_raw_status(answer);
+        if (status == 200)
+            ok++;
+        else if (status == 429 && !refusal)
+            refusal = cp_strdup(answer);
+        limited += status == 429;
+        free(answer);
+        close(fd);
+    }
+    ck_assert_msg(ok >= 5 && ok <= 6 && limited == 8 - ok, "%d answered, %d refused", ok, limited);
+    ck_assert_msg(strstr(refusal, "Retry-After: ") != NULL, "%s", refusal);
+    ck_assert_msg(strstr(refusal, "application/problem+json") != NULL, "%s", refusal);
+    ck_assert_msg(strstr(refusal, "https://chartpulse.dev/problems/rate-limited") != NULL, "%s",
+                  refusal);
+    free(refusal);
+
+    int other = connect_from("127.0.0.3", port);
+    char *answer = exchange_on(other, request, sizeof request - 1, 5.0);
+    ck_assert_int_eq(tu_raw_status(answer), 200);
+    free(answer);
+    close(other);
+    /* answers that need no database are not counted */
+    static const char health[] =
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    for (int i = 0; i < 20; i++) {
+        int fd = connect_from("127.0.0.1", port);
+        answer = exchange_on(fd, health, sizeof health - 1, 5.0);
+        ck_assert_int_eq(tu_raw_status(answer), 200);
+        free(answer);
+        close(fd);
+    }
+}
+END_TEST
+
+static size_t discard(char *data, size_t size, size_t n, void *cls)
+{
+    (void)data;
+    (void)cls;
+    return size * n;
+}
+
+/* With a certificate configured the server speaks TLS (libmicrohttpd's GnuTLS). */
+START_TEST(tls_when_a_certificate_is_configured)
+{
+    char dir[] = "/tmp/chartpulse-tls-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *cert = cp_asprintf("%s/cert.pem", dir), *key = cp_asprintf("%s/key.pem", dir);
+    char *command =
+        cp_asprintf("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                    "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+                    key, cert);
+    ck_assert_msg(system(command) == 0, "openssl could not make a certificate: %s", command);
+    const char *settings[] = {"CHARTPULSE_TLS_CERT", cert, "CHARTPULSE_TLS_KEY", key, NULL};
+    tu_server_start(&own, settings, NULL);
+    char *https = cp_asprintf("https://127.0.0.1:%d/healthz", cp_server_port(own.server));
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, https);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    ck_assert_msg(rc == CURLE_OK && status == 200, "https: %s, status %ld", curl_easy_strerror(rc),
+                  status);
+    /* the certificate is checked, not merely offered: without the CA the client refuses */
+    curl_easy_setopt(curl, CURLOPT_CAINFO, "/dev/null");
+    ck_assert_int_ne(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_cleanup(curl);
+    /* and plain HTTP gets no answer */
+    int fd = connect_from("127.0.0.1", cp_server_port(own.server));
+    static const char plain[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    char *answer = exchange_on(fd, plain, sizeof plain - 1, 2.0);
+    ck_assert_msg(strncmp(answer, "HTTP/1.1 200", 12) != 0, "plain HTTP answered: %s", answer);
+    free(answer);
+    close(fd);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+    free(https);
+    free(command);
+    free(cert);
+    free(key);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -363,6 +720,18 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, a_json_log_line_keeps_a_path_that_is_not_utf8);
     tcase_add_test(tc, csv_text_cannot_run_as_a_formula);
     suite_add_tcase(s, tc);
+
+    TCase *conn = tcase_create("connections");
+    tcase_set_timeout(conn, 60);
+    tcase_add_unchecked_fixture(conn, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(conn, NULL, own_teardown);
+    tcase_add_test(conn, a_body_is_refused_before_it_is_read);
+    tcase_add_test(conn, a_chunked_body_past_the_cap_is_not_read_to_its_end);
+    tcase_add_test(conn, a_request_head_has_a_deadline);
+    tcase_add_test(conn, slow_connections_from_one_address_leave_others_served);
+    tcase_add_test(conn, a_client_over_its_rate_gets_429);
+    tcase_add_test(conn, tls_when_a_certificate_is_configured);
+    suite_add_tcase(s, conn);
     return s;
 }
 

@@ -5,16 +5,30 @@
 #include "core/config.h"
 #include "tests/testutil.h"
 
-static const char *all_settings[] = {"DATABASE_URL",           "API_DATABASE_URL",
-                                     "DATABASE_READ_URL",      "REDIS_URL",
-                                     "CHARTPULSE_LISTEN",      "CHARTPULSE_RAW_URI",
-                                     "CHARTPULSE_S3_ENDPOINT", "AWS_ACCESS_KEY_ID",
-                                     "AWS_SECRET_ACCESS_KEY",  "AWS_REGION",
-                                     "SPOTIFY_CLIENT_ID",      "SPOTIFY_CLIENT_SECRET",
-                                     "SPOTIFY_API_URL",        "SPOTIFY_ACCOUNTS_URL",
-                                     "CHARTPULSE_ADMIN_TOKEN", "CHARTPULSE_SCHEDULE",
-                                     "CHARTPULSE_LOG_FORMAT",  "CHARTPULSE_PG_PORT",
-                                     "CHARTPULSE_REDIS_PORT"};
+static const char *all_settings[] = {"DATABASE_URL",
+                                     "API_DATABASE_URL",
+                                     "DATABASE_READ_URL",
+                                     "REDIS_URL",
+                                     "CHARTPULSE_LISTEN",
+                                     "CHARTPULSE_RAW_URI",
+                                     "CHARTPULSE_S3_ENDPOINT",
+                                     "AWS_ACCESS_KEY_ID",
+                                     "AWS_SECRET_ACCESS_KEY",
+                                     "AWS_REGION",
+                                     "SPOTIFY_CLIENT_ID",
+                                     "SPOTIFY_CLIENT_SECRET",
+                                     "SPOTIFY_API_URL",
+                                     "SPOTIFY_ACCOUNTS_URL",
+                                     "CHARTPULSE_ADMIN_TOKEN",
+                                     "CHARTPULSE_SCHEDULE",
+                                     "CHARTPULSE_LOG_FORMAT",
+                                     "CHARTPULSE_PG_PORT",
+                                     "CHARTPULSE_REDIS_PORT",
+                                     "CHARTPULSE_CONNECTIONS_PER_IP",
+                                     "CHARTPULSE_HEADER_TIMEOUT",
+                                     "CHARTPULSE_RATE_LIMIT",
+                                     "CHARTPULSE_TLS_CERT",
+                                     "CHARTPULSE_TLS_KEY"};
 
 static void clear_env(void)
 {
@@ -91,6 +105,17 @@ static const struct bad_case bad_cases[] = {
     {"CHARTPULSE_SCHEDULE", "every 0h"},
     {"CHARTPULSE_SCHEDULE", "every 6 hours"},
     {"CHARTPULSE_LOG_FORMAT", "xml"},
+    {"CHARTPULSE_CONNECTIONS_PER_IP", "0"},
+    {"CHARTPULSE_CONNECTIONS_PER_IP", "many"},
+    {"CHARTPULSE_HEADER_TIMEOUT", "0"},
+    {"CHARTPULSE_HEADER_TIMEOUT", "10s"},
+    {"CHARTPULSE_RATE_LIMIT", "fast"},
+    {"CHARTPULSE_RATE_LIMIT", "50"},
+    {"CHARTPULSE_RATE_LIMIT", "0/s"},
+    {"CHARTPULSE_RATE_LIMIT", "50/s,"},
+    {"CHARTPULSE_RATE_LIMIT", "50/m"},
+    {"CHARTPULSE_TLS_CERT", "/nonexistent/cert.pem"},
+    {"CHARTPULSE_TLS_KEY", "/nonexistent/key.pem"},
 };
 
 START_TEST(bad_value_names_setting)
@@ -104,6 +129,46 @@ START_TEST(bad_value_names_setting)
     ck_assert_msg(strncmp(err, c->name, strlen(c->name)) == 0, "error '%s' does not name %s", err,
                   c->name);
     unsetenv(c->name);
+}
+END_TEST
+
+/* The flood defences' settings (docs/security.md): defaults, forms, and TLS needing both
+ * files. */
+START_TEST(defence_settings)
+{
+    clear_env();
+    struct cp_config cfg;
+    char err[256] = "";
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    ck_assert_uint_eq(cfg.connections_per_ip, 64);
+    ck_assert_uint_eq(cfg.header_timeout_s, 10);
+    ck_assert_double_eq(cfg.rate_limit_per_s, 50);
+    ck_assert_uint_eq(cfg.rate_limit_burst, 200);
+    ck_assert_ptr_null(cfg.tls_cert);
+    cp_config_cleanup(&cfg);
+
+    setenv("CHARTPULSE_CONNECTIONS_PER_IP", "off", 1);
+    setenv("CHARTPULSE_RATE_LIMIT", "off", 1);
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    ck_assert_uint_eq(cfg.connections_per_ip, 0);
+    ck_assert_double_eq(cfg.rate_limit_per_s, 0);
+    cp_config_cleanup(&cfg);
+
+    setenv("CHARTPULSE_RATE_LIMIT", "2.5/s", 1); /* no burst: two seconds' worth */
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    ck_assert_double_eq(cfg.rate_limit_per_s, 2.5);
+    ck_assert_uint_eq(cfg.rate_limit_burst, 5);
+    cp_config_cleanup(&cfg);
+
+    /* a certificate without its key (or the other way round) names both */
+    setenv("CHARTPULSE_TLS_CERT", "/dev/null", 1);
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_ERR_INVALID);
+    ck_assert_str_eq(err, "CHARTPULSE_TLS_CERT: must be set together with CHARTPULSE_TLS_KEY");
+    setenv("CHARTPULSE_TLS_KEY", "/dev/null", 1);
+    ck_assert_int_eq(cp_config_load(&cfg, err, sizeof err), CP_OK);
+    ck_assert_str_eq(cfg.tls_key, "/dev/null");
+    cp_config_cleanup(&cfg);
+    clear_env();
 }
 END_TEST
 
@@ -226,6 +291,7 @@ int main(void)
     tcase_add_test(tc, cli_override);
     tcase_add_test(tc, connection_defaults_follow_the_ports);
     tcase_add_test(tc, copy_owns_every_string);
+    tcase_add_test(tc, defence_settings);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
