@@ -97,10 +97,8 @@ struct cp_server {
     struct cp_config config; /* the server's own copy, handed to handlers */
     struct cp_metrics *metrics;
     struct cp_cache *cache;
-    struct cp_connguard *guard;         /* request-head deadlines (connguard.h) */
-    struct cp_ratelimit *ratelimit;     /* per-client database requests; NULL: off */
-    atomic_uint_fast64_t heads_expired; /* connections shut for a late request head */
-    atomic_uint_fast64_t rate_limited;  /* requests answered 429 */
+    struct cp_connguard *guard;     /* request-head deadlines (connguard.h) */
+    struct cp_ratelimit *ratelimit; /* per-client database requests; NULL: off */
 
     /* Database routes wait for a worker here. The admin write routes (uploads, starting
      * a run) have workers and a bounded queue of their own, so however many arrive they
@@ -947,7 +945,7 @@ static bool within_rate(struct cp_server *server, struct request_ctx *ctx)
     if (cp_ratelimit_take(server->ratelimit, key, len, (double)now.tv_sec + now.tv_nsec / 1e9,
                           &ctx->retry_after_s))
         return true;
-    atomic_fetch_add(&server->rate_limited, 1);
+    cp_metrics_refused(server->metrics, CP_REFUSED_RATE_LIMIT, 1);
     char detail[160];
     snprintf(detail, sizeof detail,
              "more than %g database requests per second from this client (bursts up to %u); "
@@ -1061,6 +1059,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
              * answer before a body's end, so the choice is reading all of it (however large)
              * or closing the connection now, the rest unread: closing it. A body announced
              * with a Content-Length over the cap gets its 413 before any of it is read. */
+            cp_metrics_refused(server->metrics, CP_REFUSED_BODY_TOO_LARGE, 1);
             cp_log_set_request_id(ctx->request_id);
             cp_log_warn("request body over %zu bytes: connection closed without reading the rest",
                         server->opts.max_request_body_bytes);
@@ -1163,7 +1162,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
 static void on_heads_expired(void *cls, unsigned count)
 {
     struct cp_server *server = cls;
-    atomic_fetch_add(&server->heads_expired, count);
+    cp_metrics_refused(server->metrics, CP_REFUSED_HEAD_TIMEOUT, count);
     cp_log_warn("closed %u connection%s that sent no complete request head within %u s", count,
                 count == 1 ? "" : "s", server->config.header_timeout_s);
 }

@@ -55,10 +55,13 @@ struct cp_metrics {
     counter db_errors[CP_DB_POOL_COUNT];
     counter db_acquire_ns[CP_DB_POOL_COUNT];
     counter db_query_errors;
+    counter refused[CP_REFUSAL_COUNT];
 };
 
 static const char *const level_names[CP_CACHE_LEVEL_COUNT] = {"local", "redis"};
 static const char *const pool_names[CP_DB_POOL_COUNT] = {"primary", "read"};
+static const char *const refusal_names[CP_REFUSAL_COUNT] = {"rate_limit", "head_timeout",
+                                                            "body_too_large"};
 
 /* The process's start time from /proc (field 22 of /proc/self/stat is the start in clock
  * ticks after boot; btime in /proc/stat is the boot time), or now when /proc is unreadable. */
@@ -240,6 +243,12 @@ void cp_metrics_db_query_error(struct cp_metrics *m)
 {
     if (m)
         add(&m->db_query_errors, 1);
+}
+
+void cp_metrics_refused(struct cp_metrics *m, enum cp_refusal reason, unsigned count)
+{
+    if (m && reason < CP_REFUSAL_COUNT)
+        add(&m->refused[reason], count);
 }
 
 /* ---- exposition --------------------------------------------------------------------- */
@@ -455,6 +464,14 @@ cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out)
         st = render_cache(m, out);
     if (st == CP_OK)
         st = render_db(m, out);
+    if (st == CP_OK)
+        st = header(out, "chartpulse_http_refused_total", "counter",
+                    "Clients turned away by the server's defences, by reason.");
+    for (int i = 0; st == CP_OK && i < CP_REFUSAL_COUNT; i++) {
+        st = sample_start(out, "chartpulse_http_refused_total", "reason", refusal_names[i], NULL);
+        if (st == CP_OK)
+            st = cp_buf_addf(out, "%llu\n", (unsigned long long)get(&m->refused[i]));
+    }
     return st;
 }
 

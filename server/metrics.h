@@ -71,6 +71,16 @@ void cp_metrics_db_acquire(struct cp_metrics *m, enum cp_db_pool_kind pool,
 /* A handler holding a connection answered CP_ERR_DB (a failed query). */
 void cp_metrics_db_query_error(struct cp_metrics *m);
 
+/* Why the server's defences turned a client away (docs/security.md). */
+enum cp_refusal {
+    CP_REFUSED_RATE_LIMIT,     /* 429: the client's bucket was empty */
+    CP_REFUSED_HEAD_TIMEOUT,   /* a connection without a complete request head in time */
+    CP_REFUSED_BODY_TOO_LARGE, /* a chunked body crossed the cap: connection closed */
+    CP_REFUSAL_COUNT
+};
+/* count clients were turned away for reason. */
+void cp_metrics_refused(struct cp_metrics *m, enum cp_refusal reason, unsigned count);
+
 /* Appends every metric, with HELP and TYPE lines, to out. Returns CP_ERR_TOO_LARGE when out's
  * cap is reached. */
 cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out);

@@ -431,6 +431,21 @@ static bool closed_by_server(int fd, double timeout_s)
     }
 }
 
+/* The value of one sample of the server's /metrics, or -1 when absent. */
+static long long metric_of(struct tu_server *ts, const char *sample)
+{
+    char *url = cp_asprintf("%s/metrics", ts->base);
+    struct tu_http_result r;
+    tu_http_request(&r, "GET", url, NULL, NULL, 0);
+    free(url);
+    long long value = -1;
+    char *line = r.body.data ? strstr(r.body.data, sample) : NULL;
+    if (line && line[strlen(sample)] == ' ')
+        value = atoll(line + strlen(sample) + 1);
+    tu_http_result_free(&r);
+    return value;
+}
+
 /* A request's body was read before anything looked at its path or token: 400 connections
  * announcing 1 MB each to a path that does not exist grew the server by 400 MB. The head is
  * judged first now; the answer comes without a byte of the body sent. */
@@ -530,6 +545,7 @@ START_TEST(a_request_head_has_a_deadline)
     ck_assert_msg(closed, "a head dripped over %.1f s was still being read", took);
     ck_assert_msg(took < 4.0, "closed only after %.1f s", took);
     close(slow);
+    ck_assert_int_ge(metric_of(&own, "chartpulse_http_refused_total{reason=\"head_timeout\"}"), 1);
 
     /* a head sent at once is answered as always, and the next one on the connection too */
     int fd = connect_from("127.0.0.1", port);
@@ -630,6 +646,8 @@ START_TEST(a_client_over_its_rate_gets_429)
     ck_assert_msg(strstr(refusal, "https://chartpulse.dev/problems/rate-limited") != NULL, "%s",
                   refusal);
     free(refusal);
+    ck_assert_int_eq(metric_of(&own, "chartpulse_http_refused_total{reason=\"rate_limit\"}"),
+                     limited);
 
     int other = connect_from("127.0.0.3", port);
     char *answer = exchange_on(other, request, sizeof request - 1, 5.0);
