@@ -48,6 +48,8 @@ skipped=$(grep -c '(Skipped)$' "$LOG" || true)
 total=${total:-0}
 failed=${failed:-0}
 rm -f "$LOG"
+# one line per fuzz target: executions, coverage, corpus (tests/fuzz/run.sh)
+cat "$ROOT"/var/fuzz/*/summary.txt 2>/dev/null || true
 
 # 52s, 2m52s, 1h02m52s
 elapsed=$((SECONDS - STARTED))
