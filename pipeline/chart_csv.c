@@ -927,6 +927,18 @@ static void other_column_name(const char *cell, size_t n, size_t index,
         snprintf(out, HEADER_NAME_MAX + 16, "column %zu", index + 1);
 }
 
+/* An ignored header cell as a warning quotes it: its line form (core/text.h), cut short. The
+ * warnings go to logs and stderr, and a header cell may hold a newline, a NUL or bytes that
+ * are not UTF-8 like any other cell. */
+#define COLUMN_SHOWN_MAX (VALUE_SHOWN_MAX + CP_TEXT_CUT_MARKER_MAX)
+
+static const char *shown_column(const char *cell, size_t n, struct cp_buf *out)
+{
+    cp_buf_reset(out);
+    cp_text_line(out, cell, n, COLUMN_SHOWN_MAX);
+    return out->data ? out->data : "";
+}
+
 /* Maps header names to roles. Unknown and repeated names are listed in warnings. */
 static cp_status map_columns(struct reader *rd, const struct record *header,
                              struct cp_buf *warnings, char *err, size_t errlen)
@@ -938,6 +950,8 @@ static cp_status map_columns(struct reader *rd, const struct record *header,
     rd->fields = cp_calloc(header->count ? header->count : 1, sizeof *rd->fields);
     bool seen[MAX_SPEC_COLUMNS] = {false};
     size_t ignored = 0;
+    struct cp_buf quoted;
+    cp_buf_init(&quoted, COLUMN_SHOWN_MAX);
     for (size_t i = 0; i < header->count; i++) {
         char name[HEADER_NAME_MAX];
         int col = normalise_name(header->field[i], name) ? spec_column(rd->spec, name) : -1;
@@ -951,12 +965,13 @@ static cp_status map_columns(struct reader *rd, const struct record *header,
         }
         other_column_name(header->field[i], header->length[i], i, rule->name);
         rule->cap = CP_CHART_OTHER_MAX;
-        char buf[VALUE_SHOWN_MAX + 4];
         const char *lead = ignored++       ? ", "
                            : warnings->len ? "; ignored extra columns: "
                                            : "ignored extra columns: ";
-        (void)cp_buf_addf(warnings, "%s\"%s\"", lead, shown(header->field[i], buf));
+        (void)cp_buf_addf(warnings, "%s\"%s\"", lead,
+                          shown_column(header->field[i], header->length[i], &quoted));
     }
+    cp_buf_free(&quoted);
     for (int col = 0; col < MAX_SPEC_COLUMNS && rd->spec->columns[col].name; col++) {
         const struct column_spec *cs = &rd->spec->columns[col];
         if (!cs->required || seen[col])

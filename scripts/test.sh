@@ -15,6 +15,10 @@ BUILD="$ROOT/build-test"
 scripts/env.sh up
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCHARTPULSE_WERROR=ON -DCHARTPULSE_SANITIZE=ON >/dev/null
 cmake --build "$BUILD" -j "$(nproc 2>/dev/null || echo 2)"
+# The fuzz targets (tests/fuzz), which the fuzz_* tests run: clang, a configuration of its own.
+cmake -S . -B "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+    -DCHARTPULSE_FUZZ=ON >/dev/null
+cmake --build "$ROOT/build-fuzz" --target fuzzers -j "$(nproc 2>/dev/null || echo 2)"
 
 # A fresh, migrated template database; integration suites clone it (tests/testutil.c).
 scripts/env.sh createdb chartpulse_test --fresh
@@ -44,6 +48,8 @@ skipped=$(grep -c '(Skipped)$' "$LOG" || true)
 total=${total:-0}
 failed=${failed:-0}
 rm -f "$LOG"
+# one line per fuzz target: executions, coverage, corpus (tests/fuzz/run.sh)
+cat "$ROOT"/var/fuzz/*/summary.txt 2>/dev/null || true
 
 # 52s, 2m52s, 1h02m52s
 elapsed=$((SECONDS - STARTED))

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "core/mem.h"
+#include "core/text.h"
 #include "pipeline/chart_csv.h"
 #include "tests/testutil.h"
 
@@ -331,6 +332,30 @@ START_TEST(spotify_viral_without_streams)
     got_free(&g);
     free(data);
     free(path);
+}
+END_TEST
+
+/* Found by tests/fuzz (fuzz_chart_kaggle): an ignored header cell was quoted in the warnings
+ * as it stood, so a newline in it started a line of its own in the log and bytes that are not
+ * UTF-8 reached the JSON log and the upload answer as they were. */
+START_TEST(extra_column_warning_is_one_line_of_text)
+{
+    static const char data[] = "title,rank,date,artist,url,region,chart,trend,streams,"
+                               "\"bad\xff\xfe\nFAKE log line\"\n"
+                               "T,1,2017-01-01,A,https://open.spotify.com/track/"
+                               "4iV5W9uYEdYUVa79Axb7Rh,ar,top200,SAME_POSITION,5,x\n";
+    struct got g;
+    read_buffer(data, sizeof data - 1, "charts.csv", NULL, NULL, &g);
+    ck_assert_msg(g.status == CP_OK, "%s", g.err);
+    ck_assert_int_eq(g.nrows, 1);
+    ck_assert_ptr_nonnull(g.warnings);
+    ck_assert_msg(strstr(g.warnings, "\"bad\\xff\\xfe\\x0aFAKE log line\""), "warnings: %s",
+                  g.warnings);
+    size_t n = strlen(g.warnings);
+    ck_assert_uint_eq(cp_utf8_invalid_at(g.warnings, n), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg((unsigned char)g.warnings[i] >= 0x20, "control byte in: %s", g.warnings);
+    got_free(&g);
 }
 END_TEST
 
@@ -1253,6 +1278,7 @@ int main(void)
     tcase_add_test(tc, spotify_weekly_crlf_no_final_newline);
     tcase_add_test(tc, spotify_viral_without_streams);
     tcase_add_test(tc, spotify_extra_columns_warning);
+    tcase_add_test(tc, extra_column_warning_is_one_line_of_text);
     tcase_add_test(tc, legacy_notes_line_multiline_blank);
     tcase_add_test(tc, legacy_weekly_range_name);
     tcase_add_test(tc, kaggle_charts);
