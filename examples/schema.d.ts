@@ -370,6 +370,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/survival": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Chart survival curves by debut rank, and remaining time of current runs
+         * @description Kaplan-Meier curves of how many charts a track's debut run lasts, per debut-rank
+         *     band (1-10, 11-50, 51-200) of one series, as `chartpulse refresh` last computed
+         *     them (docs/methodology-survival-trends.md). A run ends at the first loaded chart
+         *     the track misses; a run still on the last chart before an unloaded period, or on
+         *     the series' latest chart, is censored; a run on the first chart of the window (or
+         *     after an unloaded period) may have begun earlier and is left out. Re-entries do not
+         *     start new runs. `survival` at `charts` = t is the estimated share of runs lasting
+         *     more than t charts; `spells` is the number at risk at the first step. `remaining`:
+         *     for each track on the latest chart in its debut run, the expected number of further
+         *     charts from its band's curve given the charts survived so far; `restricted` when the
+         *     curve does not reach 0 and the mean stops at the curve's last time, null when the
+         *     run is already longer than every run the curve knows.
+         */
+        get: operations["getSurvival"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/search": {
         parameters: {
             query?: never;
@@ -1069,6 +1100,37 @@ export interface components {
                 earlier_streams: number;
                 /** @description recent_streams / earlier_streams - 1, 6 decimals; null when earlier_streams is 0 */
                 growth: number | null;
+            }[];
+        };
+        Survival: {
+            region: components["schemas"]["RegionCode"];
+            period: string;
+            chart_kind: string;
+            window_from: components["schemas"]["Date"];
+            window_to: components["schemas"]["Date"];
+            bands: {
+                /** @enum {string} */
+                debut_band: "1-10" | "11-50" | "51-200";
+                spells: number;
+                events: number;
+                censored: number;
+                /** @description the first time with survival <= 0.5; null when the curve stays above */
+                median_charts: number | null;
+                curve: {
+                    charts: number;
+                    at_risk: number;
+                    events: number;
+                    censored: number;
+                    survival: number;
+                }[];
+            }[];
+            remaining: {
+                track: components["schemas"]["TrackRef"];
+                artists: string;
+                debut_band: string;
+                charts_so_far: number;
+                expected_remaining: number | null;
+                restricted: boolean;
             }[];
         };
         SearchResults: {
@@ -2271,6 +2333,35 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSurvival: {
+        parameters: {
+            query?: {
+                region?: components["parameters"]["region"];
+                period?: components["parameters"]["period"];
+                kind?: components["parameters"]["kind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the curves and the remaining times */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Survival"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
     };

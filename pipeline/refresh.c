@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/generation.h"
 #include "db/pool.h"
+#include "pipeline/survival_refresh.h"
 
 void cp_refresh_announce(const struct cp_config *cfg, const char *command)
 {
@@ -27,9 +28,11 @@ int cp_refresh_main(int argc, char **argv)
             printf("usage: chartpulse refresh\n\n"
                    "Rebuilds the summaries behind the reporting views (core.chart_run,\n"
                    "core.track_month) from the chart positions, in one transaction that readers\n"
-                   "never wait for, then invalidates every cached API response. `chartpulse\n"
-                   "load` keeps the summaries current by itself; run this after repairing data\n"
-                   "by hand.\n");
+                   "never wait for, then the chart survival curves (core.survival_curve,\n"
+                   "core.survival_remaining) in another, then invalidates every cached API\n"
+                   "response. `chartpulse load` keeps the run summaries current by itself;\n"
+                   "the survival curves change only here (and in `pipeline run`). Run this\n"
+                   "after loading or repairing data by hand.\n");
             return 0;
         }
         return cp_cli_fail(cmd, "unexpected argument '%s' (see --help)", argv[i]);
@@ -54,6 +57,12 @@ int cp_refresh_main(int argc, char **argv)
         goto out;
     }
     PQclear(res);
+    if (isatty(2))
+        fprintf(stderr, "refresh: chart survival curves...   \r");
+    if (cp_survival_refresh(conn, err, sizeof err) != CP_OK) {
+        cp_cli_fail(cmd, "%s", err);
+        goto out;
+    }
     cp_refresh_announce(&cfg, cmd);
     fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n",
             cp_now() - started);

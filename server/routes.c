@@ -11,6 +11,7 @@
 #include "handlers/pipeline_runs.h"
 #include "handlers/records.h"
 #include "handlers/search.h"
+#include "handlers/survival.h"
 #include "handlers/tracks.h"
 #include "handlers/trends.h"
 #include "handlers/uploads.h"
@@ -67,6 +68,7 @@ static const char *const Q_STREAMS[] = {"region", "period",      "kind",   "from
                                         "to",     "granularity", "format", NULL};
 static const char *const Q_MOMENTUM[] = {"region", "period", "date", "window",
                                          "limit",  "format", NULL};
+static const char *const Q_SERIES[] = {"region", "period", "kind", NULL};
 static const char *const Q_SEARCH[] = {"q", "limit", NULL};
 static const char *const Q_LIMIT[] = {"limit", NULL};
 static const char *const Q_UPLOAD[] = {"filename", "region", "period", "kind", "date", NULL};
@@ -101,6 +103,7 @@ const struct cp_route cp_routes[] = {
     {CP_METHOD_GET, "/v1/trends/new-entries",             cp_trends_new_entries, CP_DB_READ, CACHE_DATA,    CACHED,   NO_HEADERS, Q_CHART_TREND},
     {CP_METHOD_GET, "/v1/trends/streams",                 cp_trends_streams,  CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS, Q_STREAMS},
     {CP_METHOD_GET, "/v1/trends/momentum",                cp_trends_momentum, CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS, Q_MOMENTUM},
+    {CP_METHOD_GET, "/v1/survival",                       cp_survival_show,   CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS, Q_SERIES},
     {CP_METHOD_GET, "/v1/search",                         cp_search_index,    CP_DB_READ,    CACHE_DATA,    CACHED,   NO_HEADERS, Q_SEARCH},
     {CP_METHOD_GET, "/v1/pipeline/runs",                  cp_pipeline_runs_index, CP_DB_PRIMARY, CACHE_CATALOG, UNCACHED, NO_HEADERS, Q_LIMIT},
     {CP_METHOD_POST, "/v1/pipeline/runs",                 cp_pipeline_runs_create, CP_DB_WRITE, CACHE_NONE, UNCACHED, NO_HEADERS, Q_NONE},

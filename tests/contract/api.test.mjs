@@ -266,6 +266,16 @@ test('GET /v1/trends/*', async () => {
   await ok('GET /v1/trends/momentum', '/v1/trends/momentum?window=3&limit=5&format=csv');
   await bad('GET /v1/trends/momentum', '/v1/trends/momentum?window=-1');
   await bad('GET /v1/trends/momentum', '/v1/trends/momentum?date=1999-01-01', 404);
+
+  const sv = await ok('GET /v1/survival', '/v1/survival');
+  for (const band of sv.body.bands) {
+    const s = band.curve.map((p) => p.survival);
+    assert.deepEqual(s, [...s].sort((a, b) => b - a), `${band.debut_band}: survival never rises`);
+  }
+  await ok('GET /v1/survival', '/v1/survival?region=global&period=daily&kind=regional');
+  await bad('GET /v1/survival', '/v1/survival?period=hourly');
+  await bad('GET /v1/survival', '/v1/survival?limit=5');
+  await bad('GET /v1/survival', '/v1/survival?kind=viral', 404);
 });
 
 test('dashboard reads: chart dates, regions, artist streams, records', async () => {
