@@ -56,7 +56,7 @@ else fail "chartpulse_bi cannot log in with the password of PGPASSFILE"; fi
 admin -c "alter role chartpulse_bi in database $DB set statement_timeout = '2s'"
 listen_log="$WORK/serve.log"
 DATABASE_URL="$TEST_DATABASE_URL" API_DATABASE_URL="postgresql://chartpulse_api@$HOST:$PORT/$DB" \
-    REDIS_URL= CHARTPULSE_RAW_URI="file://$WORK/raw" CHARTPULSE_LOG_FORMAT=text \
+    REDIS_URL='' CHARTPULSE_RAW_URI="file://$WORK/raw" CHARTPULSE_LOG_FORMAT=text \
     "$CHARTPULSE_BINARY" serve --listen 127.0.0.1:0 >"$listen_log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do
