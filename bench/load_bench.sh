@@ -23,6 +23,8 @@ BUILD="$ROOT/build-bench"
 BIN="$BUILD/chartpulse"
 DB=chartpulse_bench
 PG_PORT=${CHARTPULSE_PG_PORT:-54320}
+# the roles' passwords (scripts/env.sh up writes them)
+export PGPASSFILE=${PGPASSFILE:-$ROOT/var/pgpass}
 SCALE=${SCALE:-full}
 SCALE_LABEL=
 KEEP=${KEEP:-0}

@@ -12,6 +12,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DB=${1:-chartpulse_bench}
 PORT=${CHARTPULSE_PG_PORT:-54320}
+# the roles' passwords (scripts/env.sh up writes them)
+export PGPASSFILE=${PGPASSFILE:-$ROOT/var/pgpass}
 OUT="$ROOT/var/bench/results/query-plans-$(date -u +%Y%m%dT%H%M%SZ).txt"
 mkdir -p "$(dirname "$OUT")"
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d "$DB" "$@"; }

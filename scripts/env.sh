@@ -9,8 +9,12 @@
 #   scripts/env.sh createdb NAME [--fresh]   create (or drop and recreate) a database
 #   scripts/env.sh urls [DBNAME [REDIS_DB]]  print `export DATABASE_URL=...` lines for the
 #                           private services (default: database chartpulse, Redis db 0)
+#                           and PGPASSFILE (var/pgpass: the roles' generated passwords)
 #
 # Ports: CHARTPULSE_PG_PORT (54320), CHARTPULSE_REDIS_PORT (63790).
+# TCP logins need a password (scram-sha-256): env.sh generates one per role into the
+# libpq passfile var/pgpass (0600); the Unix socket admits only the cluster's OS owner
+# (peer). A cluster made by an older env.sh with `trust` is converted by `up`.
 # As root the cluster runs as user postgres. When postgres cannot enter the checkout (a
 # clone under root's 0700 home), its data, socket and log are kept in
 # /var/lib/chartpulse/<hash of the checkout's path>/ instead, linked as var/pg.
@@ -164,7 +168,8 @@ pg_up() {
         die "user $u cannot write in $PG_DIR or $PG_LOG (check the permissions of their parent folders)"
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
         say "creating PostgreSQL cluster in $PG_DATA"
-        as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 \
+        as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth-local=peer \
+            --auth-host=scram-sha-256 --encoding=UTF8 \
             --locale=C.UTF-8 >"$PG_INITDB_LOG" 2>&1 || die "initdb failed: see $PG_INITDB_LOG"
         cat >>"$PG_DATA/postgresql.conf" <<EOF
 # chartpulse private cluster: loopback only, sized for a 2-core development machine
@@ -180,6 +185,7 @@ synchronous_commit = off
 full_page_writes = off
 jit = off
 EOF
+        pg_hba_write
     fi
     if pg_running; then
         say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
@@ -191,14 +197,66 @@ EOF
             die "PostgreSQL did not start: see $PG_LOG"
         say "PostgreSQL on 127.0.0.1:$PG_PORT"
     fi
-    # The owner role the ETL connects as (DATABASE_URL's default) and the demo database.
-    psql_admin -d postgres -tAc "select 1 from pg_roles where rolname='chartpulse'" | grep -q 1 ||
-        psql_admin -d postgres -qc "create role chartpulse login createrole createdb"
+    pg_roles_up
     createdb_if_missing chartpulse
 }
 
+# Who may log in: the cluster's OS owner as postgres over the socket (peer; the set-up's
+# own way in, which needs no password), everyone else over TCP with a password.
+PG_ROLES=(postgres chartpulse chartpulse_api chartpulse_bi)
+PASSFILE="$VAR/pgpass"
+pg_hba_text() {
+    printf '%s\n' "# written by scripts/env.sh: no trust, passwords over TCP" \
+        "local all postgres peer map=owner" \
+        "host all all 127.0.0.1/32 scram-sha-256"
+}
+pg_hba_write() {
+    pg_hba_text | as_pg tee "$PG_DATA/pg_hba.conf" >/dev/null
+    printf 'owner %s postgres\n' "$(pg_user)" | as_pg tee "$PG_DATA/pg_ident.conf" >/dev/null
+}
+
+# A password per role, kept across runs in the passfile (0600, libpq's format) and set on
+# every `up`, so a lost or new passfile and a cluster made with `trust` both end up agreeing.
+# The roles the migrations create are created here first, so they have their password.
+pg_roles_up() {
+    local r pw old_umask lines=""
+    old_umask=$(umask)
+    umask 077
+    for r in "${PG_ROLES[@]}"; do
+        pw=""
+        [ -f "$PASSFILE" ] && pw=$(awk -F: -v r="$r" '$4 == r { print $5; exit }' "$PASSFILE")
+        [ -n "$pw" ] || pw=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+        lines+="127.0.0.1:$PG_PORT:*:$r:$pw"$'\n'
+    done
+    printf '%s' "$lines" >"$PASSFILE.new"
+    chmod 0600 "$PASSFILE.new"
+    mv "$PASSFILE.new" "$PASSFILE"
+    umask "$old_umask"
+    {
+        echo "select 'create role chartpulse login createrole createdb' where not exists (select from pg_roles where rolname = 'chartpulse') \\gexec"
+        for r in chartpulse_api chartpulse_bi; do
+            echo "select 'create role $r login' where not exists (select from pg_roles where rolname = '$r') \\gexec"
+        done
+        # lets the migrations give the roles a temp_file_limit (a SUSET parameter)
+        echo "grant set on parameter temp_file_limit to chartpulse;"
+        awk -F: '{ printf "alter role %s password '\''%s'\'';\n", $4, $5 }' "$PASSFILE"
+    } | psql_socket -d postgres >/dev/null
+    if ! pg_hba_text | as_pg cmp -s - "$PG_DATA/pg_hba.conf"; then
+        grep -Eq '^[[:space:]]*[^#[:space:]].*[[:space:]]trust([[:space:]]|$)' "$PG_DATA/pg_hba.conf" &&
+            say "converting the cluster from trust to passwords (scram-sha-256; passwords in $PASSFILE)"
+        pg_hba_write
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" reload >/dev/null || die "PostgreSQL did not reload pg_hba.conf"
+    fi
+}
+
+# As the cluster's owner over the Unix socket: works for a cluster that trusts (before its
+# conversion) and for one that does not, with or without the passfile.
+psql_socket() {
+    as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres "$@"
+}
+
 psql_admin() {
-    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
+    PGPASSFILE="$PASSFILE" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"
 }
 
 createdb_if_missing() {
@@ -226,6 +284,7 @@ urls() {
     printf 'export DATABASE_URL=%q\n' "postgresql://chartpulse@127.0.0.1:$PG_PORT/$db"
     printf 'export API_DATABASE_URL=%q\n' "postgresql://chartpulse_api@127.0.0.1:$PG_PORT/$db"
     printf 'export REDIS_URL=%q\n' "redis://127.0.0.1:$REDIS_PORT/$redis_db"
+    printf 'export PGPASSFILE=%q\n' "$PASSFILE"
 }
 
 redis_running() {
@@ -292,7 +351,7 @@ createdb)
     ;;
 urls) urls "${2:-}" "${3:-}" ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -33,6 +33,7 @@
 #include "pipeline/pipeline_run.h"
 #include "server/cache.h"
 #include "server/connguard.h"
+#include "server/guard.h"
 #include "server/metrics.h"
 #include "server/query.h"
 #include "server/ratelimit.h"
@@ -1601,6 +1602,7 @@ int cp_server_main(int argc, char **argv)
         cp_config_cleanup(&cfg);
         return cp_cli_fail("serve", "%s", err);
     }
+    struct cp_guard *guard = cp_guard_start(cfg.database_url);
     bool ipv6_literal = strchr(cfg.listen_host, ':') != NULL;
     cp_log_info("listening on %s://%s%s%s:%d/", cfg.tls_cert ? "https" : "http",
                 ipv6_literal ? "[" : "", cfg.listen_host, ipv6_literal ? "]" : "",
@@ -1609,6 +1611,7 @@ int cp_server_main(int argc, char **argv)
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     cp_log_info("received %s, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    cp_guard_stop(guard);
     cp_server_stop(server);
     cp_config_cleanup(&cfg);
     cp_log_info("stopped");

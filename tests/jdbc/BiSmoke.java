@@ -33,7 +33,8 @@ public final class BiSmoke {
 
     public static void main(String[] args) throws Exception {
         String url = args[0]; // jdbc:postgresql://127.0.0.1:54320/db
-        try (Connection c = DriverManager.getConnection(url, "chartpulse_bi", "")) {
+        try (Connection c = DriverManager.getConnection(url, "chartpulse_bi",
+                System.getenv().getOrDefault("CHARTPULSE_BI_PASSWORD", ""))) {
             DatabaseMetaData meta = c.getMetaData();
             List<String> views = new ArrayList<>();
             try (ResultSet rs = meta.getTables(null, "reporting", "%", new String[] {"VIEW"})) {

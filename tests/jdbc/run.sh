@@ -21,4 +21,7 @@ export CHARTPULSE_RAW_URI="file://$WORK/raw" CHARTPULSE_LOG_FORMAT=text
 "$CHARTPULSE_BINARY" load 2>/dev/null
 
 javac -d "$WORK" -cp "$JAR" "$HERE/BiSmoke.java"
+# pgjdbc does not read libpq's passfile: the password goes in by the environment (not argv)
+CHARTPULSE_BI_PASSWORD=$(awk -F: '$4 == "chartpulse_bi" { print $5; exit }' "${PGPASSFILE:-/dev/null}")
+export CHARTPULSE_BI_PASSWORD
 java -cp "$WORK:$JAR" BiSmoke "jdbc:postgresql://$HOST:$PORT/$DB"

@@ -1,7 +1,7 @@
 -- chartpulse_bi reads the reporting schema and nothing else, and writes nothing;
 -- chartpulse_api reads but never writes.
 begin;
-select plan(18);
+select plan(23);
 
 set local role chartpulse_bi;
 select lives_ok('select * from reporting.' || v || ' limit 1', 'bi reads reporting.' || v)
@@ -29,6 +29,21 @@ select ok((select setconfig from pg_db_role_setting where setrole = 'chartpulse_
 select ok((select setconfig from pg_db_role_setting where setrole = 'chartpulse_api'::regrole
            and setdatabase = 0) @> array['jit=off', 'default_transaction_read_only=on'],
           'api logs in read-only without JIT');
+
+-- Limits the roles cannot lift themselves (0015): temp_file_limit is SUSET, so a role-level
+-- value holds; a connection limit is changed only by a CREATEROLE role.
+select ok((select setconfig from pg_db_role_setting where setrole = 'chartpulse_bi'::regrole
+           and setdatabase = 0) @> array['temp_file_limit=4GB'], 'bi logs in with a temp_file_limit');
+select ok((select setconfig from pg_db_role_setting where setrole = 'chartpulse_api'::regrole
+           and setdatabase = 0) @> array['temp_file_limit=1GB'], 'api logs in with a temp_file_limit');
+select is((select rolconnlimit from pg_roles where rolname = 'chartpulse_bi'), 16,
+          'bi has a connection limit');
+set local role chartpulse_bi;
+select throws_ok('set temp_file_limit = -1', '42501', null, 'bi cannot lift its temp_file_limit');
+reset role;
+set local role chartpulse_api;
+select throws_ok('set temp_file_limit = -1', '42501', null, 'api cannot lift its temp_file_limit');
+reset role;
 
 select * from finish();
 rollback;
