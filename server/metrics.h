@@ -71,6 +71,11 @@ void cp_metrics_db_acquire(struct cp_metrics *m, enum cp_db_pool_kind pool,
 /* A handler holding a connection answered CP_ERR_DB (a failed query). */
 void cp_metrics_db_query_error(struct cp_metrics *m);
 
+/* A read refused because its wait for a worker would exceed (or exceeded) the budget. */
+void cp_metrics_queue_over_budget(struct cp_metrics *m);
+/* A queued request dropped unserved because its client had closed the connection. */
+void cp_metrics_client_gone(struct cp_metrics *m);
+
 /* Appends every metric, with HELP and TYPE lines, to out. Returns CP_ERR_TOO_LARGE when out's
  * cap is reached. */
 cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out);
