@@ -83,13 +83,14 @@ get() { curl -s -o /dev/null -m 30 -w '%{http_code} %{time_total}\n' "$BASE$1"; 
 
 # Sends n requests to path, c at a time; prints "status seconds" lines into file.
 burst() {
-    local path=$1 n=$2 c=$3 file=$4 i
+    local path=$1 n=$2 c=$3 file=$4 i pids=()
     : >"$file"
     for ((i = 0; i < n; i++)); do
-        get "${path//@/$i}" >>"$file" &
-        if (((i + 1) % c == 0)); then wait; fi
+        get "${path//@/$((i + 1))}" >>"$file" &
+        pids+=($!)
+        if (((i + 1) % c == 0)); then wait "${pids[@]}"; pids=(); fi
     done
-    wait
+    [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 }
 
 # Fails unless every answer in file has a status from the list and took at most max s.
