@@ -21,7 +21,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VAR="$ROOT/var"
+# CHARTPULSE_VAR_DIR: a second private environment elsewhere (tests/faults/run.sh keeps one
+# it may stop and hang under var/faults); default var/.
+VAR="${CHARTPULSE_VAR_DIR:-$ROOT/var}"
 PG_PORT=${CHARTPULSE_PG_PORT:-54320}
 REDIS_PORT=${CHARTPULSE_REDIS_PORT:-63790}
 REDIS_DIR="$VAR/redis"
@@ -143,7 +145,7 @@ pg_place() {
     fi
     # no cluster in var/pg (at most the empty folders of an earlier failed start)
     rm -rf "$VAR/pg"
-    key=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+    key=$(printf '%s' "$ROOT${CHARTPULSE_VAR_DIR:+:$VAR}" | sha256sum | cut -c1-12)
     dir="$PG_OUTSIDE_BASE/$key"
     mkdir -p "$PG_OUTSIDE_BASE" "$dir"
     chmod 0755 "$PG_OUTSIDE_BASE"

@@ -71,9 +71,12 @@ struct work_queue {
     pthread_mutex_t lock;
     pthread_cond_t work;
     struct request_ctx *head, *tail;
-    int length;     /* waiting, not yet taken by a worker */
-    int max_length; /* more are refused (503); 0: no bound */
-    bool stopping;  /* under lock: no more suspensions; workers drain and exit */
+    int length;            /* waiting, not yet taken by a worker */
+    int max_length;        /* more are refused (503); 0: no bound */
+    int budget_ms;         /* a longer wait for a worker is answered 503 instead; 0: no budget */
+    int busy;              /* workers serving a request, under lock */
+    double avg_service_ms; /* recent time a worker spends on a request, under lock */
+    bool stopping;         /* under lock: no more suspensions; workers drain and exit */
     pthread_t *workers;
     int worker_count; /* started */
 };
@@ -107,6 +110,11 @@ struct cp_server {
      * connection free (write_db has one per worker). */
     struct work_queue reads;
     struct work_queue writes;
+    /* answers reads that waited past the budget and ends database calls past their
+     * deadline, even when every worker is stuck */
+    pthread_t watchdog;
+    bool watchdog_started;
+    atomic_bool watchdog_stop;
 
     char *tls_cert, *tls_key;     /* PEM texts libmicrohttpd reads from while it runs */
     pthread_mutex_t mhd_log_lock; /* on_mhd_log's budget of lines per second */
@@ -123,6 +131,7 @@ struct request_ctx {
     struct cp_server *server;
     struct MHD_Connection *connection;
     struct request_ctx *next; /* in the worker queue */
+    struct timespec enqueued; /* when it joined the worker queue */
     struct timespec started;
     enum cp_method method;
     bool initialised; /* false between on_uri and the first access-handler call */
@@ -418,6 +427,8 @@ struct cp_db_lease {
     struct db_slot *slot;
     PGconn *conn;
     bool tried;
+    bool may_retry; /* a read: a lost connection is retried once on a fresh one */
+    bool retry;     /* set by run_handler: answer nothing, run again */
 };
 
 static double seconds_since(const struct timespec *since)
@@ -520,6 +531,12 @@ static struct cp_cache_entry *run_handler(struct request_ctx *ctx, struct cp_db_
             cp_log_error("could not serialise the JSON answer");
             respond_problem(ctx, CP_ERR_INTERNAL, NULL);
         }
+    } else if (st == CP_ERR_DB && lease && lease->may_retry && cp_pool_conn_lost(lease->conn)) {
+        /* the server went away under this connection (a restart): not this request's
+         * fault, and a read is safe to run again */
+        cp_log_warn("database connection lost during %s %s; retrying once on a fresh one",
+                    ctx->method_name, ctx->path);
+        lease->retry = true;
     } else {
         if (st == CP_ERR_DB && lease && lease->conn)
             cp_metrics_db_query_error(server->metrics);
@@ -571,9 +588,15 @@ static void serve_on_worker(struct request_ctx *ctx, struct cp_cache_client *red
         slot = &server->read_db;
     else if (route->db == CP_DB_WRITE)
         slot = &server->write_db;
-    struct cp_db_lease lease = {.server = server, .slot = slot};
+    struct cp_db_lease lease = {
+        .server = server, .slot = slot, .may_retry = route->db != CP_DB_WRITE};
     struct cp_cache_entry *entry = run_handler(ctx, &lease);
     lease_release(&lease);
+    if (lease.retry) { /* never for writes */
+        lease = (struct cp_db_lease){.server = server, .slot = slot};
+        entry = run_handler(ctx, &lease);
+        lease_release(&lease);
+    }
     if (!entry)
         return;
     if (ctx->cache_key && !ctx->success_status) {
@@ -587,6 +610,31 @@ static void serve_on_worker(struct request_ctx *ctx, struct cp_cache_client *red
     }
     respond_entry(ctx, entry, ctx->cache_key ? X_CACHE_MISS : NULL);
     cp_cache_entry_unref(entry);
+}
+
+/* Answers a read that waited for a worker longer than the queue's budget. */
+static void answer_over_budget(struct request_ctx *ctx, struct work_queue *queue, double waited_ms)
+{
+    char detail[192];
+    snprintf(detail, sizeof detail,
+             "waited %.0f ms for a database worker, over the %d ms budget; retry "
+             "after " RETRY_AFTER_SECONDS " s",
+             waited_ms, queue->budget_ms);
+    cp_metrics_queue_over_budget(queue->server->metrics);
+    respond_problem(ctx, CP_ERR_BUSY, detail);
+}
+
+/* Whether the client closed its connection while its request waited (the peer's FIN reads
+ * as end of file; pipelined bytes or nothing yet read as still there). */
+static bool client_gone(struct request_ctx *ctx)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(ctx->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return false;
+    char byte;
+    ssize_t n = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE));
 }
 
 static void *worker_main(void *arg)
@@ -605,6 +653,7 @@ static void *worker_main(void *arg)
             if (!queue->head)
                 queue->tail = NULL;
             queue->length--;
+            queue->busy++;
         }
         pthread_mutex_unlock(&queue->lock);
         if (!ctx)
@@ -612,8 +661,28 @@ static void *worker_main(void *arg)
 
         cp_log_set_request_id(ctx->request_id);
         struct fill fill = {0};
-        serve_on_worker(ctx, redis, &fill);
+        struct timespec started;
+        clock_gettime(CLOCK_MONOTONIC, &started);
+        double waited_ms = elapsed_ms(&ctx->enqueued);
+        bool served = false;
+        if (queue->budget_ms && waited_ms > queue->budget_ms) {
+            answer_over_budget(ctx, queue, waited_ms);
+        } else if (client_gone(ctx)) {
+            /* nobody is waiting for this answer: do not spend the database on it */
+            cp_metrics_client_gone(server->metrics);
+            respond_problem(ctx, CP_ERR_BUSY,
+                            "the client closed the connection before a "
+                            "worker took the request");
+        } else {
+            serve_on_worker(ctx, redis, &fill);
+            served = true;
+        }
         cp_log_set_request_id(NULL);
+        pthread_mutex_lock(&queue->lock);
+        queue->busy--;
+        if (served) /* a moving average over roughly the last 8 requests */
+            queue->avg_service_ms = queue->avg_service_ms * 0.875 + elapsed_ms(&started) * 0.125;
+        pthread_mutex_unlock(&queue->lock);
         /* ctx belongs to the HTTP thread again from here on */
         MHD_resume_connection(ctx->connection);
         if (fill.entry) {
@@ -627,7 +696,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-enum enqueue_outcome { ENQUEUED, QUEUE_STOPPING, QUEUE_FULL };
+enum enqueue_outcome { ENQUEUED, QUEUE_STOPPING, QUEUE_FULL, QUEUE_OVER_BUDGET };
 
 /* Suspends ctx's connection and queues it for a worker of queue, unless the server is
  * stopping or the queue is full (the caller answers instead). */
@@ -642,6 +711,19 @@ static enum enqueue_outcome enqueue(struct work_queue *queue, struct request_ctx
         pthread_mutex_unlock(&queue->lock);
         return QUEUE_FULL;
     }
+    if (queue->budget_ms && queue->worker_count > 0) {
+        /* the requests ahead that no idle worker takes at once, served worker_count at a
+         * time at the recent pace */
+        int idle = queue->worker_count - queue->busy;
+        int ahead = queue->length - (idle > 0 ? idle : 0);
+        double predicted_ms =
+            ahead < 0 ? 0 : (double)(ahead / queue->worker_count + 1) * queue->avg_service_ms;
+        if (predicted_ms > queue->budget_ms) {
+            pthread_mutex_unlock(&queue->lock);
+            return QUEUE_OVER_BUDGET;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ctx->enqueued);
     MHD_suspend_connection(ctx->connection);
     ctx->next = NULL;
     if (queue->tail)
@@ -656,8 +738,9 @@ static enum enqueue_outcome enqueue(struct work_queue *queue, struct request_ctx
 }
 
 static void queue_init(struct work_queue *queue, struct cp_server *server, const char *name,
-                       int workers, int max_length)
+                       int workers, int max_length, int budget_ms)
 {
+    queue->budget_ms = budget_ms;
     queue->server = server;
     queue->name = name;
     pthread_mutex_init(&queue->lock, NULL);
@@ -678,6 +761,54 @@ static bool queue_start(struct work_queue *queue, int count, char *err, size_t e
         queue->worker_count++;
     }
     return true;
+}
+
+/* How often the watchdog looks at the read queue and the connections handed out. */
+#define WATCHDOG_PERIOD_MS 50
+
+/* Answers the reads that have waited past the budget (a worker would only refuse them when it
+ * got free, which a hung database delays) and ends database calls past their deadline. */
+static void *watchdog_main(void *arg)
+{
+    struct cp_server *server = arg;
+    struct work_queue *queue = &server->reads;
+    const struct timespec period = {0, WATCHDOG_PERIOD_MS * 1000000L};
+    while (!atomic_load(&server->watchdog_stop)) {
+        nanosleep(&period, NULL);
+        cp_pool_watchdog(server->api_db.pool);
+        cp_pool_watchdog(server->read_db.pool);
+        cp_pool_watchdog(server->write_db.pool);
+        if (!queue->budget_ms)
+            continue;
+        struct request_ctx *expired = NULL, **tail = &expired;
+        pthread_mutex_lock(&queue->lock);
+        struct request_ctx **link = &queue->head, *prev = NULL;
+        while (*link) {
+            struct request_ctx *ctx = *link;
+            if (elapsed_ms(&ctx->enqueued) > queue->budget_ms) {
+                *link = ctx->next;
+                if (queue->tail == ctx)
+                    queue->tail = prev;
+                queue->length--;
+                ctx->next = NULL;
+                *tail = ctx;
+                tail = &ctx->next;
+            } else {
+                prev = ctx;
+                link = &ctx->next;
+            }
+        }
+        pthread_mutex_unlock(&queue->lock);
+        while (expired) {
+            struct request_ctx *ctx = expired;
+            expired = ctx->next;
+            cp_log_set_request_id(ctx->request_id);
+            answer_over_budget(ctx, queue, elapsed_ms(&ctx->enqueued));
+            cp_log_set_request_id(NULL);
+            MHD_resume_connection(ctx->connection);
+        }
+    }
+    return NULL;
 }
 
 /* Stops and joins queue's workers after they drained it. */
@@ -1003,6 +1134,16 @@ static bool dispatch(struct cp_server *server, struct request_ctx *ctx)
     enum enqueue_outcome queued = enqueue(queue, ctx);
     if (queued == ENQUEUED)
         return false;
+    if (queued == QUEUE_OVER_BUDGET) {
+        char detail[192];
+        snprintf(detail, sizeof detail,
+                 "the %s queue would make this request wait longer than its %d ms budget; "
+                 "retry after " RETRY_AFTER_SECONDS " s",
+                 queue->name, queue->budget_ms);
+        cp_metrics_queue_over_budget(server->metrics);
+        respond_problem(ctx, CP_ERR_BUSY, detail);
+        return true;
+    }
     if (queued == QUEUE_FULL) {
         /* refused at once, holding nothing: better than a wait that ends in a timeout */
         char detail[192];
@@ -1213,6 +1354,8 @@ void cp_server_opts_init(struct cp_server_opts *opts)
     opts->write_queue_max = 8;
     opts->db_acquire_timeout_ms = 2000;
     opts->db_connect_timeout_s = 3;
+    opts->queue_budget_ms = 1000;
+    opts->db_deadline_ms = 5000;
     opts->connection_timeout_s = 30;
     opts->connection_limit = 1000;
     opts->max_request_header_bytes = 32 * 1024;
@@ -1241,6 +1384,8 @@ static void resolve_opts(const struct cp_server_opts *given, struct cp_server_op
         TAKE(write_queue_max);
         TAKE(db_acquire_timeout_ms);
         TAKE(db_connect_timeout_s);
+        TAKE(queue_budget_ms);
+        TAKE(db_deadline_ms);
         TAKE(connection_timeout_s);
         TAKE(connection_limit);
         TAKE(max_request_header_bytes);
@@ -1310,18 +1455,34 @@ static int open_listener(const char *host, int port, int *family, int *bound_por
 }
 
 /* The URL with a connect_timeout, so that an unreachable database costs a bounded wait
- * instead of the kernel's TCP timeout. */
+ * instead of the kernel's TCP timeout, and with TCP keepalives and a user timeout, so that
+ * a vanished peer (a host gone, not a stopped server, which the deadline covers) is noticed. */
 static char *with_connect_timeout(const char *url, int seconds)
 {
-    if (strstr(url, "connect_timeout="))
-        return cp_strdup(url);
-    return cp_asprintf("%s%cconnect_timeout=%d", url, strchr(url, '?') ? '&' : '?', seconds);
+    static const char *const tcp[] = {"keepalives=1", "keepalives_idle=10", "keepalives_interval=5",
+                                      "keepalives_count=3", "tcp_user_timeout=20000"};
+    char *out =
+        strstr(url, "connect_timeout=")
+            ? cp_strdup(url)
+            : cp_asprintf("%s%cconnect_timeout=%d", url, strchr(url, '?') ? '&' : '?', seconds);
+    for (size_t i = 0; i < sizeof tcp / sizeof tcp[0]; i++) {
+        size_t key = strcspn(tcp[i], "=") + 1;
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)key, tcp[i]);
+        if (strstr(out, name))
+            continue;
+        char *longer = cp_asprintf("%s&%s", out, tcp[i]);
+        free(out);
+        out = longer;
+    }
+    return out;
 }
 
 static struct cp_pool *pool_for(const char *url, const struct cp_server_opts *opts)
 {
     char *conninfo = with_connect_timeout(url, opts->db_connect_timeout_s);
     struct cp_pool *pool = cp_pool_new(conninfo, opts->db_pool_size, opts->db_acquire_timeout_ms);
+    cp_pool_set_deadline(pool, opts->db_deadline_ms);
     free(conninfo);
     return pool;
 }
@@ -1331,6 +1492,12 @@ static void stop_workers(struct cp_server *server)
 {
     queue_stop(&server->reads);
     queue_stop(&server->writes);
+    /* last: a worker stuck on a hung database is freed by it */
+    if (server->watchdog_started) {
+        atomic_store(&server->watchdog_stop, true);
+        pthread_join(server->watchdog, NULL);
+        server->watchdog_started = false;
+    }
 }
 
 static void server_free(struct cp_server *server)
@@ -1434,9 +1601,10 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     pthread_mutex_init(&server->mhd_log_lock, NULL);
     server->opts = opts;
     server->port = port;
-    queue_init(&server->reads, server, "database", opts.db_workers, 0);
+    queue_init(&server->reads, server, "database", opts.db_workers, 0, opts.queue_budget_ms);
     queue_init(&server->writes, server, "upload and pipeline-start", opts.write_workers,
-               opts.write_queue_max);
+               opts.write_queue_max, 0);
+    atomic_init(&server->watchdog_stop, false);
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -1491,7 +1659,12 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     }
     server->guard = cp_connguard_new(cfg->header_timeout_s ? cfg->header_timeout_s : 10,
                                      on_heads_expired, server, err, errlen);
-    if (!server->guard || !queue_start(&server->reads, opts.db_workers, err, errlen) ||
+    int rc = pthread_create(&server->watchdog, NULL, watchdog_main, server);
+    if (rc == 0)
+        server->watchdog_started = true;
+    else
+        snprintf(err, errlen, "cannot start the database watchdog: %s", strerror(rc));
+    if (rc != 0 || !server->guard || !queue_start(&server->reads, opts.db_workers, err, errlen) ||
         !queue_start(&server->writes, opts.write_workers, err, errlen)) {
         close(fd);
         stop_workers(server);

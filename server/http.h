@@ -19,8 +19,10 @@ struct cp_server_opts {
     int db_pool_size;    /* connections per database URL: db_workers */
     int write_workers;   /* threads (and owner connections) for the admin write routes: 2 */
     int write_queue_max; /* admin writes waiting beyond those; more get 503 + Retry-After: 8 */
-    int db_acquire_timeout_ms;     /* wait for a free pooled connection: 2000 */
-    int db_connect_timeout_s;      /* connect_timeout added to URLs that lack one: 3 */
+    int db_acquire_timeout_ms; /* wait for a free pooled connection: 2000 */
+    int db_connect_timeout_s;  /* connect_timeout added to URLs that lack one: 3 */
+    int queue_budget_ms; /* a read that would wait (or waited) longer for a worker gets 503: 1000 */
+    int db_deadline_ms;  /* a connection held longer has its socket shut (hung server): 5000 */
     unsigned connection_timeout_s; /* idle keep-alive connections are closed after: 30 */
     unsigned connection_limit;     /* concurrent connections: 1000 */
     size_t

@@ -56,6 +56,8 @@ struct cp_metrics {
     counter db_acquire_ns[CP_DB_POOL_COUNT];
     counter db_query_errors;
     counter refused[CP_REFUSAL_COUNT];
+    counter queue_over_budget;
+    counter client_gone;
 };
 
 static const char *const level_names[CP_CACHE_LEVEL_COUNT] = {"local", "redis"};
@@ -251,6 +253,18 @@ void cp_metrics_refused(struct cp_metrics *m, enum cp_refusal reason, unsigned c
         add(&m->refused[reason], count);
 }
 
+void cp_metrics_queue_over_budget(struct cp_metrics *m)
+{
+    if (m)
+        add(&m->queue_over_budget, 1);
+}
+
+void cp_metrics_client_gone(struct cp_metrics *m)
+{
+    if (m)
+        add(&m->client_gone, 1);
+}
+
 /* ---- exposition --------------------------------------------------------------------- */
 
 /* A label value with \, " and newline escaped as the text format asks. */
@@ -440,6 +454,15 @@ static cp_status render_db(struct cp_metrics *m, struct cp_buf *out)
         st = plain(out, "chartpulse_db_query_errors_total", "counter",
                    "Requests whose database query failed on a pooled connection.",
                    get(&m->db_query_errors));
+    if (st == CP_OK)
+        st = plain(out, "chartpulse_queue_over_budget_total", "counter",
+                   "Reads answered 503 because their wait for a database worker would exceed, or "
+                   "exceeded, the queue budget.",
+                   get(&m->queue_over_budget));
+    if (st == CP_OK)
+        st = plain(out, "chartpulse_requests_client_gone_total", "counter",
+                   "Queued requests dropped unserved because the client had closed the connection.",
+                   get(&m->client_gone));
     return st;
 }
 

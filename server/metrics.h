@@ -80,6 +80,10 @@ enum cp_refusal {
 };
 /* count clients were turned away for reason. */
 void cp_metrics_refused(struct cp_metrics *m, enum cp_refusal reason, unsigned count);
+/* A read refused because its wait for a worker would exceed (or exceeded) the budget. */
+void cp_metrics_queue_over_budget(struct cp_metrics *m);
+/* A queued request dropped unserved because its client had closed the connection. */
+void cp_metrics_client_gone(struct cp_metrics *m);
 
 /* Appends every metric, with HELP and TYPE lines, to out. Returns CP_ERR_TOO_LARGE when out's
  * cap is reached. */
