@@ -110,8 +110,8 @@ enum {
 };
 #define POOLED_DAILY_FEATURES (F_WEEKLY_END + 12)
 #define POOLED_LAMBDA         1.0
-/* Examples a horizon needs before its fit is used (else the naive forecast). */
-#define POOLED_MIN_EXAMPLES (10 * POOLED_DAILY_FEATURES)
+/* Examples per feature a horizon needs before its fit is used (else the naive forecast). */
+#define POOLED_MIN_EXAMPLES_PER_FEATURE 10
 
 struct pooled {
     size_t p; /* features */
@@ -202,7 +202,7 @@ static void pooled_advance(void *state, const struct cp_panel *p, size_t t)
     m->next_target = t + 1;
     for (int h = 1; h <= m->horizons; h++)
         m->fitted[h - 1] =
-            m->examples[h - 1] >= POOLED_MIN_EXAMPLES &&
+            m->examples[h - 1] >= POOLED_MIN_EXAMPLES_PER_FEATURE * n &&
             cp_ridge_solve(m->xtx[h - 1], m->xty[h - 1], n, POOLED_LAMBDA, m->beta[h - 1]);
 }
 
