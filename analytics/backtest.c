@@ -322,6 +322,13 @@ static void error_log_add(struct error_log *e, size_t target, double log_err, do
     e->n++;
 }
 
+static void error_log_free(struct error_log *e)
+{
+    free(e->log_err);
+    free(e->rank_err);
+    free(e->target);
+}
+
 struct bounds {
     bool ok;
     double log_low, log_high, rank_low, rank_high;
@@ -345,8 +352,11 @@ static struct bounds error_bounds(const struct error_log *e, size_t t, double *s
     return b;
 }
 
-bool cp_backtest_run(const struct cp_panel *p, const struct cp_model *const *models, size_t n,
-                     int horizons, size_t stride, struct cp_bt_score *scores)
+/* cp_backtest_run; when kept is not NULL, the error logs are handed to it (n * horizons
+ * of them, the caller frees) instead of freed. */
+static bool run_protocol(const struct cp_panel *p, const struct cp_model *const *models, size_t n,
+                         int horizons, size_t stride, struct cp_bt_score *scores,
+                         struct error_log **kept)
 {
     if (!p || !models || !scores || n == 0 || horizons < 1 || horizons > CP_BT_MAX_HORIZON ||
         stride < 1 || p->charts != p->stride)
@@ -416,15 +426,88 @@ bool cp_backtest_run(const struct cp_panel *p, const struct cp_model *const *mod
     for (size_t m = 0; m < n; m++)
         if (models[m]->destroy)
             models[m]->destroy(states[m]);
-    for (size_t k = 0; k < n * (size_t)horizons; k++) {
-        free(logs[k].log_err);
-        free(logs[k].rank_err);
-        free(logs[k].target);
+    if (kept) {
+        *kept = logs;
+    } else {
+        for (size_t k = 0; k < n * (size_t)horizons; k++)
+            error_log_free(&logs[k]);
+        free(logs);
     }
-    free(logs);
     free(states);
     free(on);
     free(pred);
     free(scratch);
+    return true;
+}
+
+bool cp_backtest_run(const struct cp_panel *p, const struct cp_model *const *models, size_t n,
+                     int horizons, size_t stride, struct cp_bt_score *scores)
+{
+    return run_protocol(p, models, n, horizons, stride, scores, NULL);
+}
+
+bool cp_backtest_live(const struct cp_panel *p, const struct cp_model *model, int horizons,
+                      size_t stride, struct cp_bt_score *scores, struct cp_live_forecast **out,
+                      size_t *count)
+{
+    struct error_log *logs = NULL;
+    if (!out || !count || !run_protocol(p, &model, 1, horizons, stride, scores, &logs))
+        return false;
+    size_t last = p->charts - 1, on_chart = 0;
+    for (size_t i = 0; i < p->tracks; i++)
+        on_chart += rank_at(p, i, last) > 0;
+    *out = cp_calloc(on_chart * (size_t)horizons + 1, sizeof **out);
+    *count = 0;
+    void *state = model->create ? model->create(p, horizons) : NULL;
+    if (model->advance)
+        model->advance(state, p, last);
+    size_t *on = cp_malloc((on_chart + 1) * sizeof *on);
+    double *pred = cp_malloc((on_chart + 1) * sizeof *pred);
+    size_t k = 0;
+    for (size_t i = 0; i < p->tracks; i++)
+        if (rank_at(p, i, last) > 0)
+            on[k++] = i;
+    for (int h = 1; h <= horizons; h++) {
+        struct error_log *e = &logs[h - 1];
+        double *scratch = cp_malloc((e->n + 1) * sizeof *scratch);
+        /* every error's target is <= the last chart: all of them are known now */
+        struct bounds b = error_bounds(e, last, scratch);
+        free(scratch);
+        if (!b.ok)
+            continue;
+        for (size_t j = 0; j < on_chart; j++)
+            pred[j] = model->predict(state, p, last, on[j], h);
+        for (size_t j = 0; j < on_chart; j++) {
+            double rank = 1.0;
+            if (model->rank_is_last) {
+                rank = rank_at(p, on[j], last);
+            } else {
+                for (size_t m = 0; m < on_chart; m++)
+                    rank += pred[m] > pred[j];
+            }
+            double top = (double)on_chart, low = rank + b.rank_low, high = rank + b.rank_high;
+            (*out)[(*count)++] = (struct cp_live_forecast){
+                .track = on[j],
+                .horizon = h,
+                .rank = rank,
+                .rank_low = low < 1.0   ? 1.0
+                            : low > top ? top
+                                        : low,
+                .rank_high = high < 1.0   ? 1.0
+                             : high > top ? top
+                                          : high,
+                .streams = exp(pred[j]),
+                .streams_low = exp(pred[j] + b.log_low),
+                .streams_high = exp(pred[j] + b.log_high),
+            };
+        }
+    }
+    if (model->destroy)
+        model->destroy(state);
+    for (int h = 0; h < horizons; h++)
+        error_log_free(&logs[h]);
+    free(logs);
+    free(on);
+    free(pred);
     return true;
 }

@@ -73,6 +73,22 @@ struct cp_bt_score {
 bool cp_backtest_run(const struct cp_panel *p, const struct cp_model *const *models, size_t n,
                      int horizons, size_t stride, struct cp_bt_score *scores);
 
+/* A forecast of a track on the series' last chart. */
+struct cp_live_forecast {
+    size_t track;
+    int horizon;
+    double rank, rank_low, rank_high, streams, streams_low, streams_high;
+};
+
+/* Backtests model on p as cp_backtest_run does (scores[horizons]), then forecasts every
+ * track of p's last chart h = 1..horizons ahead with the model trained on every chart, and
+ * 80% intervals from the quantiles of all its backtest errors at h; a horizon with fewer
+ * than CP_BT_INTERVAL_MIN_ERRORS errors gets no forecasts. Rank intervals are clamped to
+ * 1..the chart's size. *out (caller frees) gets *count rows. */
+bool cp_backtest_live(const struct cp_panel *p, const struct cp_model *model, int horizons,
+                      size_t stride, struct cp_bt_score *scores, struct cp_live_forecast **out,
+                      size_t *count);
+
 /* Number of consecutive charts up to and including t that track is on (0 if not on t). */
 size_t cp_panel_run(const struct cp_panel *p, size_t track, size_t t);
 

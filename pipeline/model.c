@@ -13,16 +13,8 @@
 #include "core/mem.h"
 #include "core/number.h"
 #include "core/series.h"
-#include "db/pgresult.h"
 #include "db/pool.h"
-
-/* Every entry of the series with its chart's and track's index (0-based, in date and id
- * order) and the chart's ISO weekday (0 = Monday). */
-static const char PANEL_SQL[] = "select (dense_rank() over (order by chart_date) - 1)::int,"
-                                "       (dense_rank() over (order by track_id) - 1)::int,"
-                                "       rank, streams, (extract(isodow from chart_date) - 1)::int"
-                                " from core.chart_entry"
-                                " where chart_kind = $1 and region = $2 and period = $3";
+#include "pipeline/series_panel.h"
 
 static void usage(void)
 {
@@ -100,67 +92,6 @@ static int parse(int argc, char **argv, struct options *o)
         }
     }
     return 0;
-}
-
-struct panel_data {
-    struct cp_panel panel;
-    int *rank, *weekday;
-    double *streams;
-};
-
-static void panel_cleanup(struct panel_data *d)
-{
-    free(d->rank);
-    free(d->streams);
-    free(d->weekday);
-}
-
-/* Reads the series into d; false with err set when it cannot be read or has no streams. */
-static bool panel_read(PGconn *conn, const struct options *o, struct panel_data *d, char *err,
-                       size_t errlen)
-{
-    memset(d, 0, sizeof *d);
-    const char *params[] = {o->kind, o->region, o->period};
-    PGresult *res;
-    if (cp_pg_rows(conn, PANEL_SQL, 3, params, &res, err, errlen) != CP_OK)
-        return false;
-    int rows = PQntuples(res);
-    size_t charts = 0, tracks = 0;
-    for (int r = 0; r < rows; r++) {
-        size_t c = (size_t)cp_pg_int(res, r, 0, NULL) + 1,
-               t = (size_t)cp_pg_int(res, r, 1, NULL) + 1;
-        charts = c > charts ? c : charts;
-        tracks = t > tracks ? t : tracks;
-    }
-    d->rank = cp_calloc(charts * tracks + 1, sizeof *d->rank);
-    d->streams = cp_calloc(charts * tracks + 1, sizeof *d->streams);
-    d->weekday = cp_calloc(charts + 1, sizeof *d->weekday);
-    bool ok = true;
-    for (int r = 0; r < rows && ok; r++) {
-        size_t c = (size_t)cp_pg_int(res, r, 0, NULL), t = (size_t)cp_pg_int(res, r, 1, NULL);
-        bool present;
-        long long streams = cp_pg_int(res, r, 3, &present);
-        if (!present || streams <= 0) {
-            snprintf(err, errlen,
-                     "the %s %s %s series has entries without streams: the protocol scores "
-                     "streams forecasts",
-                     o->kind, o->region, o->period);
-            ok = false;
-        }
-        d->rank[t * charts + c] = (int)cp_pg_int(res, r, 2, NULL);
-        d->streams[t * charts + c] = (double)streams;
-        d->weekday[c] = (int)cp_pg_int(res, r, 4, NULL);
-    }
-    PQclear(res);
-    d->panel = (struct cp_panel){
-        .charts = charts,
-        .stride = charts,
-        .tracks = tracks,
-        .rank = d->rank,
-        .streams = d->streams,
-        .weekday = cp_period_days(o->period) == 7 ? NULL : d->weekday,
-    };
-    return ok;
 }
 
 struct row {
@@ -258,14 +189,14 @@ int cp_model_main(int argc, char **argv)
         return 1;
     int status = 1;
     char err[1024];
-    struct panel_data d = {0};
+    struct cp_series_panel d = {0};
     struct cp_bt_score *scores = NULL;
     PGconn *conn = cp_db_connect(cfg.database_url, err, sizeof err);
     if (!conn) {
         cp_cli_fail(cmd, "cannot connect to DATABASE_URL: %s", err);
         goto out;
     }
-    if (!panel_read(conn, &o, &d, err, sizeof err)) {
+    if (!cp_series_panel_read(conn, o.kind, o.region, o.period, 0, &d, err, sizeof err)) {
         cp_cli_fail(cmd, "cannot read the %s %s %s series: %s", o.kind, o.region, o.period, err);
         goto out;
     }
@@ -284,7 +215,7 @@ int cp_model_main(int argc, char **argv)
     status = 0;
 out:
     free(scores);
-    panel_cleanup(&d);
+    cp_series_panel_cleanup(&d);
     if (conn)
         PQfinish(conn);
     cp_config_cleanup(&cfg);

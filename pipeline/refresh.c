@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/generation.h"
 #include "db/pool.h"
+#include "pipeline/forecast_store.h"
 
 void cp_refresh_announce(const struct cp_config *cfg, const char *command)
 {
@@ -27,7 +28,9 @@ int cp_refresh_main(int argc, char **argv)
             printf("usage: chartpulse refresh\n\n"
                    "Rebuilds the summaries behind the reporting views (core.chart_run,\n"
                    "core.track_month) from the chart positions, in one transaction that readers\n"
-                   "never wait for, then invalidates every cached API response. `chartpulse\n"
+                   "never wait for; stores the pooled model's forecasts for every track of each\n"
+                   "regional series' latest chart with its backtest (docs/methodology.md); then\n"
+                   "invalidates every cached API response. `chartpulse\n"
                    "load` keeps the summaries current by itself; run this after repairing data\n"
                    "by hand.\n");
             return 0;
@@ -54,9 +57,17 @@ int cp_refresh_main(int argc, char **argv)
         goto out;
     }
     PQclear(res);
+    double forecast_started = cp_now();
+    size_t series;
+    if (!cp_forecast_store_refresh(conn, &series, err, sizeof err)) {
+        cp_cli_fail(cmd, "cannot store the forecasts: %s", err);
+        goto out;
+    }
     cp_refresh_announce(&cfg, cmd);
-    fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n",
-            cp_now() - started);
+    fprintf(stderr,
+            "refresh: summaries rebuilt in %.1f s, forecasts of %zu series stored in %.1f s, "
+            "cache invalidated\n",
+            forecast_started - started, series, cp_now() - forecast_started);
     status = 0;
 out:
     if (conn)
