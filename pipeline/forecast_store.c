@@ -67,7 +67,7 @@ static bool store_series(PGconn *conn, const char *kind, const char *region, con
     const struct cp_model *model = &cp_model_pooled;
     if (ok)
         ok = cp_backtest_live(&d.panel, model, horizons, stride, scores, &live, &count);
-    char a[6][32], h_text[8], stride_text[16];
+    char a[6][32], h_text[16], stride_text[24];
     snprintf(stride_text, sizeof stride_text, "%zu", stride);
     const char *last = ok ? d.dates[d.panel.charts - 1] : NULL;
     for (int h = 1; ok && h <= horizons; h++) {
