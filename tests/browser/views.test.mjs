@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  api, assertAccessible, fmt, LEGACY_DATE, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
+  api, assertAccessible, fmt, fmtDec, LEGACY_DATE, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
   withPage,
 } from './harness.mjs';
 
