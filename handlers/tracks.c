@@ -369,7 +369,7 @@ static json_t *stored_number(const PGresult *res, int row, int col)
  * not on the series' latest chart or none has been stored. */
 static json_t *pooled_json(const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = res ? PQntuples(res) : 0;
     if (rows == 0)
         return json_null();
     json_t *points = json_array();
@@ -453,7 +453,8 @@ cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *repl
     if (body) {
         st = cp_tracks_repo_stored_forecast(db, id, sp.kind, sp.region, sp.period, (int)horizon,
                                             &stored, err, sizeof err);
-        if (st != CP_OK) {
+        /* no rows: the track is not on the latest chart, or nothing is stored */
+        if (st != CP_OK && st != CP_ERR_NOT_FOUND) {
             json_decref(body);
             free(forecast);
             free(ranks);
@@ -462,7 +463,8 @@ cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *repl
             return repo_failure(reply, st, "stored forecast", err);
         }
         json_object_set_new(body, "pooled", pooled_json(stored));
-        PQclear(stored);
+        if (stored)
+            PQclear(stored);
     }
     free(forecast);
     free(ranks);

@@ -124,17 +124,20 @@ bool cp_forecast_store_refresh(PGconn *conn, size_t *series, char *err, size_t e
     char min_charts[16];
     snprintf(min_charts, sizeof min_charts, "%d", CP_BT_FIRST_ORIGIN + 2);
     const char *params[] = {min_charts};
-    PGresult *list;
-    if (cp_pg_rows(conn, SERIES_SQL, 1, params, &list, err, errlen) != CP_OK)
+    PGresult *list = NULL;
+    cp_status st = cp_pg_rows(conn, SERIES_SQL, 1, params, &list, err, errlen);
+    if (st != CP_OK && st != CP_ERR_NOT_FOUND)
         return false;
+    /* no series long enough: the stale rows still go */
     bool ok = exec(conn, "begin", 0, NULL, err, errlen) &&
               exec(conn, "delete from core.forecast_error", 0, NULL, err, errlen);
-    for (int r = 0; ok && r < PQntuples(list); r++) {
+    for (int r = 0; ok && list && r < PQntuples(list); r++) {
         ok = store_series(conn, PQgetvalue(list, r, 0), PQgetvalue(list, r, 1),
                           PQgetvalue(list, r, 2), err, errlen);
         *series += ok;
     }
-    PQclear(list);
+    if (list)
+        PQclear(list);
     if (ok)
         ok = exec(conn, "commit", 0, NULL, err, errlen);
     if (!ok) {

@@ -31,7 +31,10 @@ bool cp_series_panel_read(PGconn *conn, const char *kind, const char *region, co
     snprintf(limit, sizeof limit, "%zu", max_charts);
     const char *params[] = {kind, region, period, max_charts ? limit : NULL};
     PGresult *res;
-    if (cp_pg_rows(conn, PANEL_SQL, 4, params, &res, err, errlen) != CP_OK)
+    cp_status st = cp_pg_rows(conn, PANEL_SQL, 4, params, &res, err, errlen);
+    if (st == CP_ERR_NOT_FOUND)
+        snprintf(err, errlen, "no charts of the series are loaded");
+    if (st != CP_OK)
         return false;
     int rows = PQntuples(res);
     size_t charts = 0, tracks = 0;
