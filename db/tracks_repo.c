@@ -395,3 +395,25 @@ cp_status cp_tracks_repo_regions(PGconn *db, const char *track_id, const char *d
     const char *params[] = {track_id, date, period, kind};
     return cp_pg_rows(db, REGIONS_SQL, 4, params, out, err, errlen);
 }
+
+static const char STORED_FORECAST_SQL[] =
+    "select f.horizon, to_char(f.origin_date + f.horizon *"
+    "         case f.period when 'weekly' then 7 else 1 end, 'YYYY-MM-DD'),"
+    "       f.model, f.rank, f.rank_low, f.rank_high, f.streams, f.streams_low, f.streams_high,"
+    "       e.rank_mae, e.streams_mape, e.scored, e.rank_coverage, e.streams_coverage,"
+    "       to_char(f.origin_date, 'YYYY-MM-DD')"
+    " from core.track_forecast f join core.forecast_error e"
+    "   using (chart_kind, region, period, horizon)"
+    " where f.track_id = $1 and f.chart_kind = $2 and f.region = $3 and f.period = $4"
+    "   and f.horizon <= $5::int"
+    " order by f.horizon";
+
+cp_status cp_tracks_repo_stored_forecast(PGconn *db, const char *track_id, const char *kind,
+                                         const char *region, const char *period, int horizon,
+                                         PGresult **out, char *err, size_t errlen)
+{
+    char h[16];
+    snprintf(h, sizeof h, "%d", horizon);
+    const char *params[] = {track_id, kind, region, period, h};
+    return cp_pg_rows(db, STORED_FORECAST_SQL, 5, params, out, err, errlen);
+}

@@ -156,6 +156,14 @@ enum cp_track_region_column {
     CP_TRC_PERIODS_ON_CHART,
     CP_TRC_RUN_SOURCE,
 };
+/* The stored forecast of the track on its series' latest chart (migration 0016), by
+ * horizon: horizon, date, model, rank, rank_low, rank_high, streams, streams_low,
+ * streams_high, then the model's backtest at that horizon: rank_mae, streams_mape, scored,
+ * rank_coverage, streams_coverage, and the origin date. No rows when none is stored. */
+cp_status cp_tracks_repo_stored_forecast(PGconn *db, const char *track_id, const char *kind,
+                                         const char *region, const char *period, int horizon,
+                                         PGresult **out, char *err, size_t errlen);
+
 cp_status cp_tracks_repo_regions(PGconn *db, const char *track_id, const char *date,
                                  const char *period, const char *kind, PGresult **out, char *err,
                                  size_t errlen);

@@ -972,6 +972,45 @@ export interface components {
                 max_origins?: number;
             };
             points: components["schemas"]["ForecastPoint"][];
+            /**
+             * @description the forecast stored by `chartpulse refresh` for the track on its series' latest
+             *     chart: the pooled model learned across every track of the series, with 80%
+             *     intervals from its backtest errors at each horizon and that backtest (SPEC 4b,
+             *     docs/methodology.md); up to `horizon` points (at most 7 daily, 4 weekly). Null
+             *     when the track is not on the latest chart or no forecast is stored (viral
+             *     series, fewer than 10 charts, no refresh yet).
+             */
+            pooled?: null | components["schemas"]["PooledForecast"];
+        };
+        PooledForecast: {
+            /** @description `pooled-ridge`: ridge regression of the h-step log change of streams on features of every track's history */
+            model: string;
+            /** @description the series' latest chart */
+            origin: components["schemas"]["Date"];
+            /** @description nominal coverage of the intervals, 0.8 */
+            interval: number;
+            points: {
+                horizon: number;
+                date: components["schemas"]["Date"];
+                /** @description 1 + the number of the chart's tracks with larger forecast streams */
+                rank: number;
+                rank_low: number;
+                rank_high: number;
+                streams: number;
+                streams_low: number;
+                streams_high: number;
+                /** @description the model's backtest on the series at this horizon */
+                backtest: {
+                    rank_mae: number | null;
+                    /** @description percent */
+                    streams_mape: number | null;
+                    scored: number;
+                    /** @description percent of actual ranks inside the interval */
+                    rank_coverage: number | null;
+                    /** @description percent of actual streams inside the interval */
+                    streams_coverage: number | null;
+                };
+            }[];
         };
         LeaderboardRow: {
             rank: number;

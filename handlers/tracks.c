@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analytics/forecast.h"
@@ -356,6 +357,47 @@ static json_t *forecast_json(const char *id, const struct cp_track_history *hist
     return body;
 }
 
+/* A stored column as a rounded number, null when SQL null. */
+static json_t *stored_number(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return json_null();
+    return rounded(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+/* The pooled model's stored forecast (refresh, migration 0016), or null when the track is
+ * not on the series' latest chart or none has been stored. */
+static json_t *pooled_json(const PGresult *res)
+{
+    int rows = res ? PQntuples(res) : 0;
+    if (rows == 0)
+        return json_null();
+    json_t *points = json_array();
+    for (int r = 0; r < rows; r++) {
+        json_t *backtest = json_object();
+        json_object_set_new(backtest, "rank_mae", stored_number(res, r, 9));
+        json_object_set_new(backtest, "streams_mape", stored_number(res, r, 10));
+        json_object_set_new(backtest, "scored", json_integer(cp_pg_int(res, r, 11, NULL)));
+        json_object_set_new(backtest, "rank_coverage", stored_number(res, r, 12));
+        json_object_set_new(backtest, "streams_coverage", stored_number(res, r, 13));
+        json_t *point = json_object();
+        json_object_set_new(point, "horizon", json_integer(cp_pg_int(res, r, 0, NULL)));
+        json_object_set_new(point, "date", json_string(PQgetvalue(res, r, 1)));
+        static const char *const names[] = {"rank",    "rank_low",    "rank_high",
+                                            "streams", "streams_low", "streams_high"};
+        for (int k = 0; k < 6; k++)
+            json_object_set_new(point, names[k], stored_number(res, r, 3 + k));
+        json_object_set_new(point, "backtest", backtest);
+        json_array_append_new(points, point);
+    }
+    json_t *pooled = json_object();
+    json_object_set_new(pooled, "model", json_string(PQgetvalue(res, 0, 2)));
+    json_object_set_new(pooled, "origin", json_string(PQgetvalue(res, 0, 14)));
+    json_object_set_new(pooled, "interval", json_real(CP_FORECAST_INTERVAL));
+    json_object_set_new(pooled, "points", points);
+    return pooled;
+}
+
 cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *reply)
 {
     char id[23];
@@ -407,6 +449,23 @@ cp_status cp_tracks_forecast(const struct cp_request *req, struct cp_reply *repl
     json_t *body = NULL;
     if (cp_forecast_run(&series, (int)horizon, forecast))
         body = forecast_json(id, &history, &sp, forecast);
+    PGresult *stored = NULL;
+    if (body) {
+        st = cp_tracks_repo_stored_forecast(db, id, sp.kind, sp.region, sp.period, (int)horizon,
+                                            &stored, err, sizeof err);
+        /* no rows: the track is not on the latest chart, or nothing is stored */
+        if (st != CP_OK && st != CP_ERR_NOT_FOUND) {
+            json_decref(body);
+            free(forecast);
+            free(ranks);
+            free(streams);
+            cp_tracks_repo_history_cleanup(&history);
+            return repo_failure(reply, st, "stored forecast", err);
+        }
+        json_object_set_new(body, "pooled", pooled_json(stored));
+        if (stored)
+            PQclear(stored);
+    }
     free(forecast);
     free(ranks);
     free(streams);

@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/generation.h"
 #include "db/pool.h"
+#include "pipeline/forecast_store.h"
 #include "pipeline/survival_refresh.h"
 
 void cp_refresh_announce(const struct cp_config *cfg, const char *command)
@@ -29,9 +30,11 @@ int cp_refresh_main(int argc, char **argv)
                    "Rebuilds the summaries behind the reporting views (core.chart_run,\n"
                    "core.track_month) from the chart positions, in one transaction that readers\n"
                    "never wait for, then the chart survival curves (core.survival_curve,\n"
-                   "core.survival_remaining) in another, then invalidates every cached API\n"
-                   "response. `chartpulse load` keeps the run summaries current by itself;\n"
-                   "the survival curves change only here (and in `pipeline run`). Run this\n"
+                   "core.survival_remaining) in another; stores the pooled model's forecasts for\n"
+                   "every track of each regional series' latest chart with its backtest\n"
+                   "(docs/methodology.md); then invalidates every cached API response.\n"
+                   "`chartpulse load` keeps the run summaries current by itself; the survival\n"
+                   "curves and forecasts change only here (and in `pipeline run`). Run this\n"
                    "after loading or repairing data by hand.\n");
             return 0;
         }
@@ -63,9 +66,17 @@ int cp_refresh_main(int argc, char **argv)
         cp_cli_fail(cmd, "%s", err);
         goto out;
     }
+    double forecast_started = cp_now();
+    size_t series;
+    if (!cp_forecast_store_refresh(conn, &series, err, sizeof err)) {
+        cp_cli_fail(cmd, "cannot store the forecasts: %s", err);
+        goto out;
+    }
     cp_refresh_announce(&cfg, cmd);
-    fprintf(stderr, "refresh: summaries rebuilt in %.1f s, cache invalidated\n",
-            cp_now() - started);
+    fprintf(stderr,
+            "refresh: summaries rebuilt in %.1f s, forecasts of %zu series stored in %.1f s, "
+            "cache invalidated\n",
+            forecast_started - started, series, cp_now() - forecast_started);
     status = 0;
 out:
     if (conn)

@@ -113,6 +113,29 @@ function forecastPanel(track, run, history, ctx) {
   }, { signal: ctx.signal, id: 'forecast' });
 }
 
+// The pooled model's forecast stored by `chartpulse refresh`: only for tracks on the
+// series' latest chart, with the model's backtest over the whole series at each horizon.
+function pooledPanel(track, run, ctx) {
+  return panel('Pooled forecast', async (signal) => {
+    const fc = await api(`/v1/tracks/${seg(track.id)}/forecast`, { region: run.region, period: run.period, kind: run.chart_kind, horizon: 7 }, { signal });
+    const pooled = fc.pooled;
+    if (!pooled) return [h('p', { class: 'note', id: 'pooled-note' }, 'No stored forecast: the track is not on this series’ latest chart, or none has been computed (chartpulse refresh).')];
+    return [
+      h('p', { class: 'note', id: 'pooled-note' }, `Model ${pooled.model}, learned across every track of the series, from ${pooled.origin}; ${Math.round(pooled.interval * 100)} % intervals from its backtest errors. The backtest columns are its error over the whole series at that horizon (docs/methodology.md).`),
+      table([
+        { label: 'Date', nowrap: true, cell: (p) => p.date },
+        { label: 'Rank', num: true, cell: (p) => fmtDec(p.rank) },
+        { label: 'Interval', cell: (p) => `${fmtDec(p.rank_low)} – ${fmtDec(p.rank_high)}` },
+        { label: 'Streams', num: true, cell: (p) => fmt(p.streams) },
+        { label: 'Interval', cell: (p) => `${fmt(p.streams_low)} – ${fmt(p.streams_high)}` },
+        { label: 'Rank MAE', num: true, cell: (p) => fmtDec(p.backtest.rank_mae) },
+        { label: 'Streams MAPE', num: true, cell: (p) => `${fmtDec(p.backtest.streams_mape)} %` },
+        { label: 'Coverage', num: true, cell: (p) => `${fmtDec(p.backtest.streams_coverage)} %` },
+      ], pooled.points, { caption: 'pooled forecast points' }),
+    ];
+  }, { signal: ctx.signal, id: 'forecast-pooled' });
+}
+
 function songPanel(track, ctx) {
   return panel('The song’s other track ids', async () => {
     const song = track.song;
@@ -145,7 +168,7 @@ export default {
       }), h('div', { class: 'field buttons' }, link({ view: 'regions', track: track.id, date: run.last_date, period: run.period, kind: run.chart_kind }, `In every region on ${run.last_date} →`)));
       // one read of the history for both panels that draw it
       const history = shared(() => api(`/v1/tracks/${seg(track.id)}/history`, { region: run.region, period: run.period, kind: run.chart_kind }, { signal }));
-      rest.replaceChildren(historyPanel(track, run, history, ctx), forecastPanel(track, run, history, ctx), songPanel(track, ctx));
+      rest.replaceChildren(historyPanel(track, run, history, ctx), forecastPanel(track, run, history, ctx), pooledPanel(track, run, ctx), songPanel(track, ctx));
       return [switcher, h('h2', {}, `Chart run: ${seriesLabel(run)}`), ...runStats(run)];
     }, { signal: ctx.signal, id: 'run' });
     return [head, main, rest];

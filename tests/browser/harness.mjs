@@ -26,6 +26,8 @@ export const WIDTHS = { desktop: 1280, phone: 390 };
 export const LOCALE = 'en-US';
 const integer = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
 export const fmt = (n) => (n === null || n === undefined ? '—' : integer.format(n));
+const decimal = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
+export const fmtDec = (n) => (n === null || n === undefined ? '—' : decimal.format(n));
 
 export async function launch() {
   return chromium.launch({

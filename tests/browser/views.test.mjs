@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  api, assertAccessible, fmt, LEGACY_DATE, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
+  api, assertAccessible, fmt, fmtDec, LEGACY_DATE, loadGenerated, screenshot, session, settled, stateOf, tableText, visit, WIDTHS,
   withPage,
 } from './harness.mjs';
 
@@ -137,6 +137,13 @@ describe('track view', () => {
     const err = await page.$eval('#forecast-error', (e) => e.innerText);
     assert.ok(err.includes(fc.model) && err.includes(fc.origin), err);
     if (fc.backtest.evaluated_points) assert.ok(err.includes(fmt(fc.backtest.evaluated_points)), err);
+    // the pooled model's stored forecast (the track is on the latest chart) with its backtest
+    assert.ok(fc.pooled, 'refresh stored a pooled forecast for a track of the latest chart');
+    const pooledRows = await tableText(page, '#forecast-pooled table');
+    assert.deepEqual(pooledRows.map((r) => r[0]), fc.pooled.points.map((p) => p.date));
+    assert.deepEqual(pooledRows.map((r) => r[1]), fc.pooled.points.map((p) => fmtDec(p.rank)));
+    assert.deepEqual(pooledRows.map((r) => r[5]), fc.pooled.points.map((p) => fmtDec(p.backtest.rank_mae)));
+    assert.ok((await page.$eval('#pooled-note', (e) => e.innerText)).includes(fc.pooled.model));
     // back returns to the chart
     await page.goBack();
     await settled(page);

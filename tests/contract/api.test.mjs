@@ -221,8 +221,17 @@ test('GET /v1/tracks/{id}, history, forecast', async () => {
   await bad('GET /v1/tracks/{id}/history', `/v1/tracks/${ids.track}/history?from=2032-06-30&to=2032-06-01`);
   await bad('GET /v1/tracks/{id}/history', '/v1/tracks/0000000000000000000000/history', 404);
 
-  await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast`);
-  await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast?horizon=3`);
+  // the track is on the latest chart, so refresh stored its pooled forecast (7 daily points)
+  const f = await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast`);
+  assert.equal(f.body.pooled.model, 'pooled-ridge');
+  assert.equal(f.body.pooled.origin, FIXTURE_END_DATE);
+  assert.deepEqual(f.body.pooled.points.map((p) => p.horizon), [1, 2, 3, 4, 5, 6, 7]);
+  for (const p of f.body.pooled.points) {
+    assert.ok(p.streams_low <= p.streams && p.streams <= p.streams_high, 'streams inside its interval');
+    assert.ok(p.backtest.scored > 0, 'a backtest behind every horizon');
+  }
+  const f3 = await ok('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast?horizon=3`);
+  assert.equal(f3.body.pooled.points.length, 3);
   await bad('GET /v1/tracks/{id}/forecast', `/v1/tracks/${ids.track}/forecast?horizon=0`);
   await bad('GET /v1/tracks/{id}/forecast', '/v1/tracks/0000000000000000000000/forecast', 404);
 });

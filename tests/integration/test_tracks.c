@@ -939,9 +939,43 @@ START_TEST(model_backtest_command)
     const char *none[] = {"model", "predict", NULL};
     ck_assert_int_ne(run_cli(none, &out), 0);
     free(out);
-    const char *ok[] = {"model", "backtest", "--min-points", "10", NULL};
+    const char *stride[] = {"model", "backtest", "--stride", "0", NULL};
+    ck_assert_int_ne(run_cli(stride, &out), 0);
+    ck_assert_msg(strstr(out, "--stride") != NULL, "%s", out);
+    free(out);
+    /* viral charts have no streams to score */
+    const char *viral[] = {"model", "backtest", "--kind", "viral", NULL};
+    ck_assert_int_ne(run_cli(viral, &out), 0);
+    ck_assert_msg(strstr(out, "streams") != NULL, "%s", out);
+    free(out);
+    /* 12 daily charts: origins 8, 9 and 10; every model at h = 1..7 */
+    const char *ok[] = {"model", "backtest", "--format", "json", NULL};
     ck_assert_int_eq(run_cli(ok, &out), 0);
     free(out);
+    char *json_path = cp_asprintf("%s/backtest.json", data_dir);
+    char *cmd = cp_asprintf("'%s' model backtest --format json > '%s'",
+                            tu_env("CHARTPULSE_BINARY", "chartpulse"), json_path);
+    ck_assert_int_eq(system(cmd), 0);
+    json_error_t error;
+    json_t *body = json_load_file(json_path, 0, &error);
+    ck_assert_msg(body != NULL, "%s", error.text);
+    const json_t *results = json_object_get(body, "results");
+    ck_assert_uint_eq(json_array_size(results), 4 * 7);
+    size_t pooled = 0;
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        const json_t *row = json_array_get(results, i);
+        if (!strcmp(str_member(row, "model"), "pooled-ridge"))
+            pooled++;
+        /* the origin-10 forecast at h = 1 is scored; nothing 4 or more charts after 10 */
+        if (int_member(row, "horizon") == 1)
+            ck_assert_int_gt(int_member(row, "scored"), 0);
+        if (int_member(row, "horizon") >= 4)
+            ck_assert_int_eq(int_member(row, "scored"), 0);
+    }
+    ck_assert_uint_eq(pooled, 7);
+    json_decref(body);
+    free(cmd);
+    free(json_path);
 }
 END_TEST
 
