@@ -1,4 +1,4 @@
--- Chart survival and trend analytics (docs/methodology-survival-trends.md, docs/bi.md).
+-- Chart survival and trend analytics (docs/methodology.md, docs/bi.md).
 
 -- Per track and chart series: its spells, the maximal runs of consecutive charts it is
 -- on. The loaded charts fall into segments, broken wherever a period is not loaded; a spell
