@@ -174,6 +174,24 @@ static const char *valid_rate_limit(struct cp_config *cfg, const char *v)
     return NULL;
 }
 
+static const char *valid_step_retries(struct cp_config *cfg, const char *v)
+{
+    if (parse_count(v, 0, 10, &cfg->step_retries))
+        return "must be a number of retries from 0 to 10";
+    return NULL;
+}
+
+static const char *valid_step_backoff(struct cp_config *cfg, const char *v)
+{
+    char *end;
+    errno = 0;
+    double s = strtod(v, &end);
+    if (errno || end == v || *end || !(s >= 0) || s > 3600)
+        return "must be a number of seconds from 0 to 3600 (e.g. 30 or 0.5)";
+    cfg->step_backoff_s = s;
+    return NULL;
+}
+
 static const char *valid_readable_file(struct cp_config *cfg, const char *v)
 {
     (void)cfg;
@@ -211,6 +229,8 @@ static const struct setting settings[] = {
      valid_http_url, false, false},
     {"CHARTPULSE_ADMIN_TOKEN", NULL, SLOT(admin_token), valid_nonempty, true, true},
     {"CHARTPULSE_SCHEDULE", NULL, SLOT(schedule_text), valid_schedule, false, true},
+    {"CHARTPULSE_STEP_RETRIES", "2", SLOT(step_retries_text), valid_step_retries, false, false},
+    {"CHARTPULSE_STEP_BACKOFF", "30", SLOT(step_backoff_text), valid_step_backoff, false, false},
     {"CHARTPULSE_LOG_FORMAT", NULL, SLOT(log_format_text), valid_log_format, false, true},
     {"CHARTPULSE_CONNECTIONS_PER_IP", "64", SLOT(connections_per_ip_text), valid_connections_per_ip,
      false, false},

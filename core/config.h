@@ -42,6 +42,11 @@ struct cp_config {
     char *admin_token;
     char *schedule_text;
     struct cp_schedule schedule;
+    /* A failed pipeline step is retried (pipeline/pipeline_run.c). */
+    char *step_retries_text; /* CHARTPULSE_STEP_RETRIES */
+    unsigned step_retries;   /* retries after the first attempt */
+    char *step_backoff_text; /* CHARTPULSE_STEP_BACKOFF */
+    double step_backoff_s;   /* the wait before the first retry; doubled for each next */
     char *log_format_text;
     enum cp_log_format log_format;
     /* The server's defences against a flood from one client (docs/security.md). */

@@ -1,12 +1,16 @@
 /* Structured logging to stderr in text or JSON. */
 #include "core/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -125,4 +129,31 @@ void cp_log(enum cp_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     emit(level, NULL, fmt, ap);
     va_end(ap);
+}
+
+/* SIGHUP: the log goes to stderr; when that is a file (`serve 2>>FILE`, a service
+ * manager's log file), the file is opened again by name, so a rotated log is left alone and
+ * a new one begins. A pipe or terminal is kept as it is. */
+void cp_log_reopen(void)
+{
+    struct stat st;
+    char path[4096];
+    ssize_t n = readlink("/proc/self/fd/2", path, sizeof path - 1);
+    if (fstat(STDERR_FILENO, &st) != 0 || !S_ISREG(st.st_mode) || n <= 0) {
+        cp_log_info("received SIGHUP: the log is not a file, nothing to reopen");
+        return;
+    }
+    path[n] = '\0';
+    const char *deleted = strstr(path, " (deleted)");
+    if (deleted && !deleted[10])
+        path[deleted - path] = '\0';
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        cp_log_warn("received SIGHUP: cannot reopen the log file %s: %s", path, strerror(errno));
+        return;
+    }
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO); /* atomic for threads writing meanwhile */
+    close(fd);
+    cp_log_info("received SIGHUP: log file %s reopened", path);
 }

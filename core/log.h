@@ -23,4 +23,8 @@ void cp_log(enum cp_log_level level, const char *fmt, ...) __attribute__((format
 #define cp_log_warn(...)  cp_log(CP_LOG_WARN, __VA_ARGS__)
 #define cp_log_error(...) cp_log(CP_LOG_ERROR, __VA_ARGS__)
 
+/* SIGHUP (`chartpulse serve`): when stderr, where the log goes, is a file, opens that file
+ * again by name (after a rotation, a new file begins); a pipe or terminal is left alone. */
+void cp_log_reopen(void);
+
 #endif

@@ -94,22 +94,65 @@ static cp_status fail_dead_runs(PGconn *conn, char *id_text, size_t id_len, char
                         1, params, err, errlen);
 }
 
+/* Inside the start's transaction, after dead runs are failed: where a resumed run starts
+ * (its first failed step; 0 when none is marked failed). */
+static cp_status resume_point(PGconn *conn, long long resume_of, int *first_step, char *err,
+                              size_t errlen)
+{
+    char id_text[32];
+    snprintf(id_text, sizeof id_text, "%lld", resume_of);
+    const char *params[] = {id_text};
+    PGresult *res = PQexecParams(conn,
+                                 "select r.status, (select min(s.step_no) from etl.pipeline_step s"
+                                 "  where s.run_id = r.run_id and s.status = 'failed')"
+                                 " from etl.pipeline_run r where r.run_id = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_error(res, err, errlen);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        snprintf(err, errlen, "--resume: no pipeline run %lld", resume_of);
+        return CP_ERR_NOT_FOUND;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "failed")) {
+        snprintf(err, errlen, "--resume: run %lld %s: only a failed run can be resumed", resume_of,
+                 PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return CP_ERR_INVALID;
+    }
+    *first_step = PQgetisnull(res, 0, 1) ? 0 : atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return CP_OK;
+}
+
 cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *const *steps,
                                  long long *run_id, char *err, size_t errlen)
 {
+    int first_step = 0;
+    return cp_pipeline_repo_start_resume(conn, trigger, steps, 0, &first_step, run_id, err, errlen);
+}
+
+cp_status cp_pipeline_repo_start_resume(PGconn *conn, const char *trigger, const char *const *steps,
+                                        long long resume_of, int *first_step, long long *run_id,
+                                        char *err, size_t errlen)
+{
+    *first_step = 0;
     cp_status st = take_run_lock(conn, err, errlen);
     if (st != CP_OK)
         return st;
     st = exec_command(conn, "begin", 0, NULL, err, errlen);
-    char id_text[32];
+    char id_text[32], resume_text[32];
+    snprintf(resume_text, sizeof resume_text, "%lld", resume_of);
     if (st == CP_OK)
         st = fail_dead_runs(conn, id_text, sizeof id_text, err, errlen);
+    if (st == CP_OK && resume_of > 0)
+        st = resume_point(conn, resume_of, first_step, err, errlen);
     if (st == CP_OK) {
-        const char *params[] = {id_text, trigger};
+        const char *params[] = {id_text, trigger, resume_of > 0 ? resume_text : NULL};
         PGresult *res = PQexecParams(conn,
-                                     "insert into etl.pipeline_run (run_id, trigger)"
-                                     " overriding system value values ($1, $2)",
-                                     2, NULL, params, NULL, NULL, 0);
+                                     "insert into etl.pipeline_run (run_id, trigger, resumed_from)"
+                                     " overriding system value values ($1, $2, $3)",
+                                     3, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             /* a row `running` from a binary that predates the lock */
             const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -126,10 +169,13 @@ cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *
     for (int i = 0; steps[i] && st == CP_OK; i++) {
         char step_no[16];
         snprintf(step_no, sizeof step_no, "%d", i);
-        const char *step_params[] = {id_text, step_no, steps[i]};
-        st = exec_command(
-            conn, "insert into etl.pipeline_step (run_id, step_no, name) values ($1, $2, $3)", 3,
-            step_params, err, errlen);
+        bool done_before = i < *first_step;
+        const char *step_params[] = {id_text, step_no, steps[i], done_before ? resume_text : NULL};
+        st = exec_command(conn,
+                          "insert into etl.pipeline_step (run_id, step_no, name, status, detail)"
+                          " values ($1, $2, $3, case when $4::bigint is null then 'pending'"
+                          " else 'skipped' end, 'done in run ' || $4)",
+                          4, step_params, err, errlen);
     }
     if (st == CP_OK)
         st = exec_command(conn, "commit", 0, NULL, err, errlen);
@@ -155,18 +201,33 @@ cp_status cp_pipeline_repo_step_begin(PGconn *conn, long long run_id, int step_n
                         2, params, err, errlen);
 }
 
-cp_status cp_pipeline_repo_step_end(PGconn *conn, long long run_id, int step_no, const char *status,
-                                    const char *detail, char *err, size_t errlen)
+cp_status cp_pipeline_repo_step_retry(PGconn *conn, long long run_id, int step_no, int attempt,
+                                      const char *detail, char *err, size_t errlen)
 {
-    char id_text[32], step_text[16];
+    char id_text[32], step_text[16], attempt_text[16];
     snprintf(id_text, sizeof id_text, "%lld", run_id);
     snprintf(step_text, sizeof step_text, "%d", step_no);
-    const char *params[] = {id_text, step_text, status, detail};
+    snprintf(attempt_text, sizeof attempt_text, "%d", attempt);
+    const char *params[] = {id_text, step_text, attempt_text, detail};
     return exec_command(conn,
-                        "update etl.pipeline_step set status = $3, detail = $4,"
-                        " started_at = coalesce(started_at, now()), finished_at = now()"
+                        "update etl.pipeline_step set attempts = $3, detail = $4"
                         " where run_id = $1 and step_no = $2",
                         4, params, err, errlen);
+}
+
+cp_status cp_pipeline_repo_step_end(PGconn *conn, long long run_id, int step_no, const char *status,
+                                    const char *detail, int attempts, char *err, size_t errlen)
+{
+    char id_text[32], step_text[16], attempts_text[16];
+    snprintf(id_text, sizeof id_text, "%lld", run_id);
+    snprintf(step_text, sizeof step_text, "%d", step_no);
+    snprintf(attempts_text, sizeof attempts_text, "%d", attempts);
+    const char *params[] = {id_text, step_text, status, detail, attempts_text};
+    return exec_command(conn,
+                        "update etl.pipeline_step set status = $3, detail = $4, attempts = $5,"
+                        " started_at = coalesce(started_at, now()), finished_at = now()"
+                        " where run_id = $1 and step_no = $2",
+                        5, params, err, errlen);
 }
 
 cp_status cp_pipeline_repo_finish(PGconn *conn, long long run_id, const char *status,
@@ -204,8 +265,10 @@ static const char LIST_SQL[] =
     "     'started_at', " TS("s.started_at") ","
     "     'finished_at', " TS("s.finished_at") ","
     "     'seconds', extract(epoch from s.finished_at - s.started_at)::float8,"
+    "     'attempts', s.attempts,"
     "     'detail', s.detail) order by s.step_no)"
-    "   from etl.pipeline_step s where s.run_id = r.run_id), '[]')::text"
+    "   from etl.pipeline_step s where s.run_id = r.run_id), '[]')::text,"
+    "  coalesce(r.resumed_from, 0)"
     " from etl.pipeline_run r, live"
     " where $2::bigint = 0 or r.run_id = $2::bigint"
     " order by r.run_id desc limit $1";
@@ -243,6 +306,7 @@ cp_status cp_pipeline_repo_list(PGconn *conn, int limit, long long only_run_id,
         run->status = opt_value(res, r, 4);
         run->error = opt_value(res, r, 5);
         run->steps_json = opt_value(res, r, 6);
+        run->resumed_from = strtoll(PQgetvalue(res, r, 7), NULL, 10);
     }
     PQclear(res);
     return CP_OK;
@@ -273,4 +337,35 @@ cp_status cp_pipeline_repo_pending_objects(PGconn *conn, long long *count, char 
     *count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return CP_OK;
+}
+
+cp_status cp_pipeline_repo_claim_slot(PGconn *conn, long long slot_epoch, const char *claimed_by,
+                                      bool *claimed, char *err, size_t errlen)
+{
+    char slot_text[32];
+    snprintf(slot_text, sizeof slot_text, "%lld", slot_epoch);
+    const char *params[] = {slot_text, claimed_by};
+    PGresult *res = PQexecParams(conn,
+                                 "insert into etl.pipeline_schedule_slot (slot, claimed_by)"
+                                 " values (to_timestamp($1::bigint), $2)"
+                                 " on conflict (slot) do nothing returning 1",
+                                 2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return db_error(res, err, errlen);
+    *claimed = PQntuples(res) == 1;
+    PQclear(res);
+    return CP_OK;
+}
+
+cp_status cp_pipeline_repo_slot_outcome(PGconn *conn, long long slot_epoch, long long run_id,
+                                        const char *note, char *err, size_t errlen)
+{
+    char slot_text[32], run_text[32];
+    snprintf(slot_text, sizeof slot_text, "%lld", slot_epoch);
+    snprintf(run_text, sizeof run_text, "%lld", run_id);
+    const char *params[] = {slot_text, run_id > 0 ? run_text : NULL, note};
+    return exec_command(conn,
+                        "update etl.pipeline_schedule_slot set run_id = $2, note = $3"
+                        " where slot = to_timestamp($1::bigint)",
+                        3, params, err, errlen);
 }

@@ -24,12 +24,23 @@
  * lock. On failure conn does not hold the lock. conn must not be a pooled connection. */
 cp_status cp_pipeline_repo_start(PGconn *conn, const char *trigger, const char *const *steps,
                                  long long *run_id, char *err, size_t errlen);
+/* As cp_pipeline_repo_start, for a run resuming run resume_of (`pipeline run --resume`):
+ * the steps before resume_of's first failed step are recorded skipped ("done in run N") and
+ * *first_step receives the step to start from. CP_ERR_NOT_FOUND when resume_of does not
+ * exist, CP_ERR_INVALID when it did not fail (it succeeded, or is still going). */
+cp_status cp_pipeline_repo_start_resume(PGconn *conn, const char *trigger, const char *const *steps,
+                                        long long resume_of, int *first_step, long long *run_id,
+                                        char *err, size_t errlen);
 /* Marks step step_no (0-based, in the order given to start) running, now. */
 cp_status cp_pipeline_repo_step_begin(PGconn *conn, long long run_id, int step_no, char *err,
                                       size_t errlen);
-/* Ends step step_no with status (succeeded | failed | skipped) and detail (NULL for none). */
+/* Records that attempt (1-based) of step step_no failed with detail and will be retried. */
+cp_status cp_pipeline_repo_step_retry(PGconn *conn, long long run_id, int step_no, int attempt,
+                                      const char *detail, char *err, size_t errlen);
+/* Ends step step_no with status (succeeded | failed | skipped), detail (NULL for none) and
+ * the attempts it took (0 when it never ran). */
 cp_status cp_pipeline_repo_step_end(PGconn *conn, long long run_id, int step_no, const char *status,
-                                    const char *detail, char *err, size_t errlen);
+                                    const char *detail, int attempts, char *err, size_t errlen);
 /* Ends the run with status (succeeded | failed) and error (NULL for none); steps still
  * pending are marked skipped. */
 cp_status cp_pipeline_repo_finish(PGconn *conn, long long run_id, const char *status,
@@ -42,8 +53,10 @@ struct cp_pipeline_run_row {
     char *started_at;  /* RFC 3339, UTC */
     char *finished_at; /* NULL while running */
     char *status;
-    char *error;      /* NULL for none */
-    char *steps_json; /* a JSON array of {name,status,started_at,finished_at,seconds,detail} */
+    char *error;            /* NULL for none */
+    long long resumed_from; /* the run this one resumes; 0 for none */
+    char *steps_json;       /* a JSON array of {name,status,started_at,finished_at,seconds,attempts,
+                               detail} */
 };
 
 struct cp_pipeline_run_list {
@@ -61,5 +74,13 @@ void cp_pipeline_run_list_cleanup(struct cp_pipeline_run_list *list);
  * failed: a load skips them until retried). */
 cp_status cp_pipeline_repo_pending_objects(PGconn *conn, long long *count, char *err,
                                            size_t errlen);
+
+/* Claims schedule slot slot_epoch (seconds since 1970, UTC) for claimed_by: *claimed is
+ * false when another server claimed it first. */
+cp_status cp_pipeline_repo_claim_slot(PGconn *conn, long long slot_epoch, const char *claimed_by,
+                                      bool *claimed, char *err, size_t errlen);
+/* Records what came of a claimed slot: the run it started (run_id > 0) or why none did. */
+cp_status cp_pipeline_repo_slot_outcome(PGconn *conn, long long slot_epoch, long long run_id,
+                                        const char *note, char *err, size_t errlen);
 
 #endif

@@ -1245,6 +1245,8 @@ export interface components {
              */
             status: "running" | "succeeded" | "failed";
             error?: string | null;
+            /** @description the failed run this one resumes (`pipeline run --resume RUN`) */
+            resumed_from?: number | null;
             steps: {
                 /** @enum {string} */
                 name: "ingest" | "load" | "enrich" | "refresh";
@@ -1255,11 +1257,20 @@ export interface components {
                 /** Format: date-time */
                 finished_at?: string | null;
                 seconds?: number | null;
+                /** @description tries so far (a failed step is retried CHARTPULSE_STEP_RETRIES times with backoff); 0 when it never ran */
+                attempts?: number;
                 detail?: string | null;
             }[];
         };
         PipelineRuns: {
             runs: components["schemas"]["PipelineRun"][];
+            /** @description this server's CHARTPULSE_SCHEDULE */
+            schedule?: string | null;
+            /**
+             * Format: date-time
+             * @description when this server's scheduler starts the next run (UTC); null without a schedule
+             */
+            next_scheduled_run?: string | null;
         };
         ChartDates: {
             region: components["schemas"]["RegionCode"];

@@ -5,6 +5,9 @@
 #include "db/pipeline_repo.h"
 #include "handlers/params.h"
 #include "pipeline/pipeline_run.h"
+#include "pipeline/scheduler.h"
+
+#include <time.h>
 
 /* Runs listed by default (the `limit` parameter's default is the API's usual 100). */
 #define RUNS_DEFAULT 20
@@ -25,6 +28,8 @@ static json_t *run_json(const struct cp_pipeline_run_row *run)
     json_object_set_new(obj, "finished_at", text_or_null(run->finished_at));
     json_object_set_new(obj, "status", text_or_null(run->status));
     json_object_set_new(obj, "error", text_or_null(run->error));
+    json_object_set_new(obj, "resumed_from",
+                        run->resumed_from > 0 ? json_integer(run->resumed_from) : json_null());
     json_object_set_new(obj, "steps", json_is_array(steps) ? steps : json_array());
     if (steps && !json_is_array(steps))
         json_decref(steps);
@@ -58,6 +63,19 @@ cp_status cp_pipeline_runs_index(const struct cp_request *req, struct cp_reply *
     cp_pipeline_run_list_cleanup(&list);
     json_t *body = json_object();
     json_object_set_new(body, "runs", runs);
+    /* this server's scheduler: another server with the same schedule may be the one that
+     * runs the slot (pipeline/scheduler.h), but the slot is the same */
+    time_t next = cp_scheduler_next_run();
+    json_t *next_json = json_null();
+    if (next > 0) {
+        struct tm tm;
+        char at[32];
+        gmtime_r(&next, &tm);
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        next_json = json_string(at);
+    }
+    json_object_set_new(body, "next_scheduled_run", next_json);
+    json_object_set_new(body, "schedule", text_or_null(req->config->schedule_text));
 
     /* respond */
     return cp_reply_json(reply, body);

@@ -10,11 +10,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -177,13 +179,68 @@ static cp_status run_child(const struct cp_config *cfg, const char *command, cha
 
 /* ---- a run ------------------------------------------------------------------------ */
 
+/* Set when the server stops: a step waiting to be retried is not retried (the run ends
+ * failed, to be resumed), so shutdown waits for the step going at most. */
+static atomic_bool stopping;
+
+void cp_pipeline_run_request_stop(void)
+{
+    atomic_store(&stopping, true);
+}
+
+void cp_pipeline_run_request_stop_reset(void)
+{
+    atomic_store(&stopping, false);
+}
+
+/* Waits seconds, or less when the server stops. Returns false when it stopped. */
+static bool backoff_wait(double seconds)
+{
+    double until = cp_now() + seconds;
+    while (!atomic_load(&stopping)) {
+        double left = until - cp_now();
+        if (left <= 0)
+            return true;
+        struct timespec slice = {0, (long)((left < 0.1 ? left : 0.1) * 1e9)};
+        nanosleep(&slice, NULL);
+    }
+    return false;
+}
+
+/* One attempt of a step; detail receives what it said. */
+static cp_status step_attempt(PGconn *conn, const struct cp_config *cfg, const char *step,
+                              const char **outcome, char *detail, size_t detail_len)
+{
+    if (!strcmp(step, "ingest")) {
+        long long pending = 0, failed = 0;
+        cp_status st = cp_pipeline_repo_pending_objects(conn, &pending, detail, detail_len);
+        if (st == CP_OK)
+            st = cp_catalog_count_failed(conn, &failed, detail, detail_len);
+        if (st == CP_OK && failed)
+            snprintf(detail, detail_len,
+                     "%lld raw object%s pending in the catalog, %lld failed (skipped until "
+                     "`chartpulse load --retry-failed`)",
+                     pending, pending == 1 ? "" : "s", failed);
+        else if (st == CP_OK)
+            snprintf(detail, detail_len, "%lld raw object%s pending in the catalog", pending,
+                     pending == 1 ? "" : "s");
+        return st;
+    }
+    if (!strcmp(step, "enrich") && (!cfg->spotify_client_id || !cfg->spotify_client_secret)) {
+        *outcome = "skipped";
+        snprintf(detail, detail_len, "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not set");
+        return CP_OK;
+    }
+    return run_child(cfg, step, detail, detail_len);
+}
+
 static cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *cfg,
-                                         long long run_id, char *err, size_t errlen)
+                                         long long run_id, int first_step, char *err, size_t errlen)
 {
     char dberr[512], detail[DETAIL_MAX + 1];
     char failure[DETAIL_MAX + 64] = "";
     cp_status st = CP_OK;
-    for (int i = 0; cp_pipeline_steps[i]; i++) {
+    for (int i = first_step; cp_pipeline_steps[i]; i++) {
         const char *step = cp_pipeline_steps[i];
         if (cp_pipeline_repo_step_begin(conn, run_id, i, dberr, sizeof dberr) != CP_OK) {
             snprintf(failure, sizeof failure, "%s: recording the step failed: %s", step, dberr);
@@ -193,26 +250,30 @@ static cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *c
         double started = cp_now();
         const char *outcome = "succeeded";
         cp_status step_st = CP_OK;
-        if (!strcmp(step, "ingest")) {
-            long long pending = 0, failed = 0;
-            step_st = cp_pipeline_repo_pending_objects(conn, &pending, detail, sizeof detail);
-            if (step_st == CP_OK)
-                step_st = cp_catalog_count_failed(conn, &failed, detail, sizeof detail);
-            if (step_st == CP_OK && failed)
-                snprintf(detail, sizeof detail,
-                         "%lld raw object%s pending in the catalog, %lld failed (skipped until "
-                         "`chartpulse load --retry-failed`)",
-                         pending, pending == 1 ? "" : "s", failed);
-            else if (step_st == CP_OK)
-                snprintf(detail, sizeof detail, "%lld raw object%s pending in the catalog", pending,
-                         pending == 1 ? "" : "s");
-        } else if (!strcmp(step, "enrich") &&
-                   (!cfg->spotify_client_id || !cfg->spotify_client_secret)) {
-            outcome = "skipped";
-            snprintf(detail, sizeof detail,
-                     "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not set");
-        } else {
-            step_st = run_child(cfg, step, detail, sizeof detail);
+        int attempt = 0;
+        double wait = cfg->step_backoff_s;
+        for (;;) {
+            attempt++;
+            detail[0] = '\0';
+            step_st = step_attempt(conn, cfg, step, &outcome, detail, sizeof detail);
+            if (step_st == CP_OK || attempt > (int)cfg->step_retries)
+                break;
+            /* a step fails on what is outside it (the database restarting, the network, the
+             * raw zone's store): worth another go after a while, longer each time */
+            char note[DETAIL_MAX + 1];
+            snprintf(note, sizeof note, "attempt %d failed, retrying in %.1f s: %.900s", attempt,
+                     wait, detail);
+            cp_log_warn("pipeline run %lld: %s %s", run_id, step, note);
+            if (cp_pipeline_repo_step_retry(conn, run_id, i, attempt, note, dberr, sizeof dberr) !=
+                CP_OK)
+                cp_log_warn("pipeline run %lld: recording a retry failed: %s", run_id, dberr);
+            if (!backoff_wait(wait)) {
+                char why[DETAIL_MAX + 1];
+                snprintf(why, sizeof why, "%.900s (not retried: the server is stopping)", detail);
+                snprintf(detail, sizeof detail, "%s", why);
+                break;
+            }
+            wait *= 2;
         }
         if (step_st != CP_OK) {
             outcome = "failed";
@@ -220,10 +281,11 @@ static cp_status cp_pipeline_run_execute(PGconn *conn, const struct cp_config *c
                 snprintf(failure, sizeof failure, "%s: %s", step, detail);
             st = step_st;
         }
-        cp_log_info("pipeline run %lld: %s %s in %.1f s%s%s", run_id, step, outcome,
-                    cp_now() - started, detail[0] ? ": " : "", detail);
-        if (cp_pipeline_repo_step_end(conn, run_id, i, outcome, detail[0] ? detail : NULL, dberr,
-                                      sizeof dberr) != CP_OK) {
+        cp_log_info("pipeline run %lld: %s %s in %.1f s after %d attempt%s%s%s", run_id, step,
+                    outcome, cp_now() - started, attempt, attempt == 1 ? "" : "s",
+                    detail[0] ? ": " : "", detail);
+        if (cp_pipeline_repo_step_end(conn, run_id, i, outcome, detail[0] ? detail : NULL, attempt,
+                                      dberr, sizeof dberr) != CP_OK) {
             snprintf(failure, sizeof failure, "%s: recording the step failed: %s", step, dberr);
             st = CP_ERR_DB;
             break;
@@ -259,11 +321,7 @@ static struct background background = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void config_free_copy(struct cp_config *cfg)
 {
-    free(cfg->database_url);
-    free(cfg->redis_url);
-    free(cfg->raw_uri);
-    free(cfg->spotify_client_id);
-    free(cfg->spotify_client_secret);
+    cp_config_cleanup(cfg);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -271,7 +329,7 @@ static void *background_main(void *arg)
 {
     (void)arg;
     char err[1024];
-    if (cp_pipeline_run_execute(background.conn, &background.cfg, background.run_id, err,
+    if (cp_pipeline_run_execute(background.conn, &background.cfg, background.run_id, 0, err,
                                 sizeof err) != CP_OK)
         cp_log_warn("pipeline run %lld failed: %s", background.run_id, err);
     PQfinish(background.conn); /* releases the run lock */
@@ -312,12 +370,8 @@ cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, const ch
         pthread_mutex_unlock(&background.lock);
         return st;
     }
-    /* only what the steps read; the thread owns these copies */
-    background.cfg.database_url = cp_strdup(cfg->database_url);
-    background.cfg.redis_url = cp_strdup(cfg->redis_url);
-    background.cfg.raw_uri = cp_strdup(cfg->raw_uri);
-    background.cfg.spotify_client_id = cp_strdup(cfg->spotify_client_id);
-    background.cfg.spotify_client_secret = cp_strdup(cfg->spotify_client_secret);
+    /* the thread owns this copy */
+    cp_config_copy(&background.cfg, cfg);
     background.conn = conn;
     background.run_id = *run_id;
     background.running = true;
@@ -355,16 +409,22 @@ void cp_pipeline_run_join_background(void)
 /* ---- chartpulse pipeline run ------------------------------------------------------ */
 
 static const char PIPELINE_USAGE[] =
-    "Usage: chartpulse pipeline run\n"
+    "Usage: chartpulse pipeline run [--resume RUN]\n"
     "\n"
     "Runs the pipeline once, tracked as one run (GET /v1/pipeline/runs):\n"
     "  ingest   counts the raw objects pending in the catalog (landed by ingest/uploads)\n"
     "  load     chartpulse load\n"
     "  enrich   chartpulse enrich, when SPOTIFY_CLIENT_ID/SECRET are set (else skipped)\n"
     "  refresh  chartpulse refresh\n"
+    "A failed step is retried CHARTPULSE_STEP_RETRIES times (default 2), after\n"
+    "CHARTPULSE_STEP_BACKOFF seconds (default 30), doubled for each next retry.\n"
     "Fails (exit 1) when a step fails, or when another run is going.\n"
     "\n"
-    "Settings: DATABASE_URL, REDIS_URL, CHARTPULSE_RAW_URI, SPOTIFY_CLIENT_ID/SECRET.\n";
+    "  --resume RUN  a new run that starts at failed run RUN's first failed step (the\n"
+    "                steps before it are recorded skipped, done in run RUN)\n"
+    "\n"
+    "Settings: DATABASE_URL, REDIS_URL, CHARTPULSE_RAW_URI, SPOTIFY_CLIENT_ID/SECRET,\n"
+    "CHARTPULSE_STEP_RETRIES, CHARTPULSE_STEP_BACKOFF.\n";
 
 int cp_pipeline_main(int argc, char **argv)
 {
@@ -378,10 +438,23 @@ int cp_pipeline_main(int argc, char **argv)
         return 2;
     }
     cmd = "pipeline run";
+    long long resume_of = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(PIPELINE_USAGE, stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--resume")) {
+            char *end = NULL;
+            errno = 0;
+            resume_of = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || errno || !end || *end || end == argv[i + 1] || resume_of <= 0) {
+                fprintf(stderr, "chartpulse %s: --resume needs a run id (a positive number)%s%s\n",
+                        cmd, i + 1 < argc ? ", got " : "", i + 1 < argc ? argv[i + 1] : "");
+                return 2;
+            }
+            i++;
+            continue;
         }
         fprintf(stderr, "chartpulse %s: unknown argument '%s' (try --help)\n", cmd, argv[i]);
         return 2;
@@ -398,9 +471,14 @@ int cp_pipeline_main(int argc, char **argv)
         return cp_cli_fail(cmd, "%s", err);
     }
     long long run_id = 0;
-    cp_status st = cp_pipeline_repo_start(conn, "cli", cp_pipeline_steps, &run_id, err, sizeof err);
+    int first_step = 0;
+    cp_status st = cp_pipeline_repo_start_resume(conn, "cli", cp_pipeline_steps, resume_of,
+                                                 &first_step, &run_id, err, sizeof err);
+    if (st == CP_OK && resume_of)
+        printf("pipeline run %lld resumes run %lld at its %s step\n", run_id, resume_of,
+               cp_pipeline_steps[first_step]);
     if (st == CP_OK)
-        st = cp_pipeline_run_execute(conn, &cfg, run_id, err, sizeof err);
+        st = cp_pipeline_run_execute(conn, &cfg, run_id, first_step, err, sizeof err);
     PQfinish(conn);
     cp_config_cleanup(&cfg);
     if (st != CP_OK)

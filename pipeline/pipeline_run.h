@@ -29,6 +29,11 @@ extern const char *const cp_pipeline_steps[];
  * started (the run is then recorded failed). */
 cp_status cp_pipeline_run_start_background(const struct cp_config *cfg, const char *trigger,
                                            long long *run_id, char *err, size_t errlen);
+/* Server shutdown: a step waiting for its retry is not retried (the step going finishes,
+ * the run ends failed and can be resumed). */
+void cp_pipeline_run_request_stop(void);
+/* A server starting (again, in tests): retries go on. */
+void cp_pipeline_run_request_stop_reset(void);
 /* Waits for the background run, if any (server shutdown). */
 void cp_pipeline_run_join_background(void);
 

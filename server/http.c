@@ -31,6 +31,7 @@
 #include "db/pool.h"
 #include "handlers/csv.h"
 #include "pipeline/pipeline_run.h"
+#include "pipeline/scheduler.h"
 #include "server/cache.h"
 #include "server/connguard.h"
 #include "server/guard.h"
@@ -1675,7 +1676,8 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     /* STRICT_FOR_CLIENT 1: an HTTP/1.1 request without Host, or with a space in its target,
      * is refused (400) instead of guessed at. The 400/413/414/431 pages libmicrohttpd writes
      * itself are fixed HTML in 0.9.75 (no option or callback replaces them): docs/security.md. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+    /* MHD_USE_ITC: cp_server_stop quiesces the daemon (stops accepting) while it runs */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | poll_flag() | (family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                      (cfg->tls_cert ? MHD_USE_TLS : 0);
     server->daemon = MHD_start_daemon(
@@ -1695,6 +1697,11 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
         server_free(server);
         return CP_ERR_INTERNAL;
     }
+    cp_pipeline_run_request_stop_reset();
+    if (cp_scheduler_start(cfg, err, errlen) != CP_OK) {
+        cp_server_stop(server);
+        return CP_ERR_INTERNAL;
+    }
     *out = server;
     return CP_OK;
 }
@@ -1708,11 +1715,22 @@ void cp_server_stop(struct cp_server *server)
 {
     if (!server)
         return;
+    /* No new slot starts, and a step waiting for a retry gives up (the run ends failed, to
+     * be resumed) instead of keeping the server up for its backoff. */
+    cp_scheduler_stop();
+    cp_pipeline_run_request_stop();
+    /* Stop accepting, then let the requests in flight finish before anything is torn down
+     * (SIGTERM loses no request that was accepted). */
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    for (int waited = 0; waited < 300 && cp_metrics_in_flight(server->metrics) > 0; waited++)
+        usleep(100 * 1000);
     /* Workers first: they answer and resume every suspended connection, and from now on
      * the HTTP threads answer database routes with 503 instead of suspending, so
      * libmicrohttpd never stops with a connection suspended. */
     stop_workers(server);
-    MHD_stop_daemon(server->daemon);   /* also closes the listening socket */
+    MHD_stop_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET) /* quiesced: the daemon no longer owns it */
+        close(listener);
     cp_pipeline_run_join_background(); /* a run POST /v1/pipeline/runs started */
     server_free(server);
 }
@@ -1762,12 +1780,13 @@ int cp_server_main(int argc, char **argv)
         return cp_cli_fail("serve", "--listen: %s", err);
     }
 
-    /* Block the stop signals before any thread starts, so every thread inherits the mask
-     * and only sigwait below receives them. */
+    /* Block the stop signals (and SIGHUP) before any thread starts, so every thread
+     * inherits the mask and only sigwait below receives them. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
     struct cp_server *server = NULL;
@@ -1782,7 +1801,8 @@ int cp_server_main(int argc, char **argv)
                 cp_server_port(server));
 
     int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP)
+        cp_log_reopen();
     cp_log_info("received %s, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
     cp_guard_stop(guard);
     cp_server_stop(server);

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "pipeline/scheduler.h"
 
 #ifndef CHARTPULSE_VERSION
 #define CHARTPULSE_VERSION "unknown"
@@ -141,6 +142,11 @@ void cp_metrics_request_begin(struct cp_metrics *m)
 {
     if (m)
         atomic_fetch_add_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
+long long cp_metrics_in_flight(struct cp_metrics *m)
+{
+    return m ? (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed) : 0;
 }
 
 void cp_metrics_request_end(struct cp_metrics *m)
@@ -487,6 +493,14 @@ cp_status cp_metrics_render(struct cp_metrics *m, struct cp_buf *out)
         st = render_cache(m, out);
     if (st == CP_OK)
         st = render_db(m, out);
+    if (st == CP_OK)
+        st = header(
+            out, "chartpulse_pipeline_next_run_timestamp_seconds", "gauge",
+            "When this server's scheduler starts the next pipeline run (CHARTPULSE_SCHEDULE),"
+            " since the Unix epoch; 0 when it has no schedule.");
+    if (st == CP_OK)
+        st = cp_buf_addf(out, "chartpulse_pipeline_next_run_timestamp_seconds %lld\n",
+                         (long long)cp_scheduler_next_run());
     if (st == CP_OK)
         st = header(out, "chartpulse_http_refused_total", "counter",
                     "Clients turned away by the server's defences, by reason.");

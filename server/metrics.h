@@ -45,6 +45,8 @@ void cp_metrics_free(struct cp_metrics *m);
 
 /* A request started / ended (the in-flight gauge). */
 void cp_metrics_request_begin(struct cp_metrics *m);
+/* Requests begun and not ended yet. */
+long long cp_metrics_in_flight(struct cp_metrics *m);
 void cp_metrics_request_end(struct cp_metrics *m);
 /* One answered request: route is the matched route (NULL when none matched: 404, 405,
  * 413, OPTIONS), http_status the status sent, seconds the time from the first byte to the
