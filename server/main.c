@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "db/migrate.h"
+#include "pipeline/catalog_export.h"
 #include "pipeline/enrich.h"
 #include "pipeline/generate.h"
 #include "pipeline/ingest.h"
@@ -27,6 +28,7 @@ static const struct command commands[] = {
     {"enrich", cp_enrich_main, "fetch track/artist/album metadata for ids not yet enriched"},
     {"pipeline", cp_pipeline_main, "`pipeline run`: load -> enrich -> refresh, tracked as one run"},
     {"model", cp_model_main, "`model backtest`: compare the forecast models on a chart series"},
+    {"catalog", cp_catalog_main, "`catalog export`: Glue / Athena tables over the raw zone"},
     {"generate", cp_generate_main, "synthetic charts in the charts.spotify.com format"},
 };
 
