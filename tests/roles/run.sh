@@ -74,6 +74,11 @@ if grep -q 'canceling statement due to user request' <<<"$out" && [ "$took" -le 
 else
     fail "chartpulse_bi's statement with statement_timeout = 0 ran ${took}s: $out"
 fi
+# the guard writes its line after the cancel returns, which may be after psql has gone
+for _ in $(seq 50); do
+    grep -q 'guard: cancelled the statement of chartpulse_bi' "$listen_log" && break
+    sleep 0.1
+done
 grep -q 'guard: cancelled the statement of chartpulse_bi' "$listen_log" &&
     pass "the guard logs what it cancelled" || fail "the guard logged no cancellation: $(cat "$listen_log")"
 admin -c "alter role chartpulse_bi in database $DB reset statement_timeout"
