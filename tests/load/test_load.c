@@ -937,6 +937,150 @@ START_TEST(a_thousand_connections_through_a_refresh_get_right_answers)
 }
 END_TEST
 
+/* ---- slow connections from one address ---------------------------------------------- */
+
+/* One request from a client at src, on a connection of its own: the status, or 0 when no
+ * complete status line came within timeout_s; *took receives the time it took. */
+static int exchange_from(const char *src, int port, const char *path, double timeout_s,
+                         double *took)
+{
+    double started = now_s();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &from.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
+    struct timeval tv = {.tv_sec = (time_t)timeout_s,
+                         .tv_usec = (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6)};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int status = 0;
+    if (connect(fd, (struct sockaddr *)&dst, sizeof dst) == 0) {
+        char *request =
+            cp_asprintf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+        if (send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request)) {
+            char answer[256];
+            size_t got = 0;
+            while (got < sizeof answer - 1) {
+                int left_ms = (int)((started + timeout_s - now_s()) * 1000);
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0)
+                    break;
+                ssize_t n = recv(fd, answer + got, sizeof answer - 1 - got, 0);
+                if (n <= 0)
+                    break;
+                got += (size_t)n;
+                answer[got] = '\0';
+                if (strstr(answer, "\r\n")) {
+                    sscanf(answer, "HTTP/1.1 %d", &status);
+                    break;
+                }
+            }
+        }
+        free(request);
+    }
+    close(fd);
+    *took = now_s() - started;
+    return status;
+}
+
+/* 1,000 sockets from one address each sending one header byte every two seconds, for longer
+ * than the head deadline: a client from another address still gets every answer within a
+ * second, from a `chartpulse serve` with its default defences. */
+#define SLOW_CONNECTIONS 1000
+#define SLOW_SECONDS     14.0
+#define SLOW_BYTE_EVERY  2.0
+START_TEST(slow_connections_from_one_address_leave_others_served)
+{
+    struct rlimit nofile;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    if (nofile.rlim_cur < 4096) {
+        nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    ck_assert_msg(nofile.rlim_cur >= SLOW_CONNECTIONS + 200,
+                  "cannot open %d sockets (RLIMIT_NOFILE %llu)", SLOW_CONNECTIONS,
+                  (unsigned long long)nofile.rlim_cur);
+    char *owner_url = tu_serve_fresh_database(DATABASE "_slow");
+    char *server_log = log_path("serve-slow");
+    int server_errfd = open(server_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(server_errfd, 0);
+    const char *serve[] = {"serve", "--listen", "127.0.0.1:0", NULL};
+    const char *serve_env[] = {"CHARTPULSE_LOG_FORMAT=text", NULL};
+    pid_t server = tu_spawn_cli(serve, serve_env, server_errfd);
+    close(server_errfd);
+    int port = server_port(server, server_log);
+
+    static int slow[SLOW_CONNECTIONS];
+    for (int i = 0; i < SLOW_CONNECTIONS; i++) {
+        slow[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(slow[i], 0);
+        struct sockaddr_in from = {.sin_family = AF_INET};
+        from.sin_addr.s_addr = htonl(0x7f000002u);
+        ck_assert_int_eq(bind(slow[i], (struct sockaddr *)&from, sizeof from), 0);
+        struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connect(slow[i], (struct sockaddr *)&dst, sizeof dst); /* EINPROGRESS */
+    }
+    static const char drip[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    static const char *const paths[] = {"/healthz", "/v1/regions", "/v1/catalog?limit=5"};
+    double started = now_s(), next_drip = started;
+    size_t drip_at = 0;
+    int asked = 0, late = 0, open_at_end = 0;
+    double slowest = 0;
+    char first_late[256] = "";
+    while (now_s() - started < SLOW_SECONDS) {
+        if (now_s() >= next_drip) {
+            char byte = drip[drip_at < sizeof drip - 1 ? drip_at : sizeof drip - 2];
+            drip_at++;
+            for (int i = 0; i < SLOW_CONNECTIONS; i++)
+                if (slow[i] >= 0 && send(slow[i], &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1 &&
+                    errno != EAGAIN && errno != ENOTCONN) {
+                    close(slow[i]);
+                    slow[i] = -1;
+                }
+            next_drip += SLOW_BYTE_EVERY;
+        }
+        double took = 0;
+        const char *path = paths[asked % 3];
+        int status = exchange_from("127.0.0.1", port, path, 1.0, &took);
+        asked++;
+        if (took > slowest)
+            slowest = took;
+        if (status != 200 || took >= 1.0) {
+            if (!late++)
+                snprintf(first_late, sizeof first_late, "%s at %.1f s: status %d after %.2f s",
+                         path, now_s() - started, status, took);
+        }
+        usleep(200 * 1000);
+    }
+    for (int i = 0; i < SLOW_CONNECTIONS; i++)
+        if (slow[i] >= 0) {
+            char c;
+            ssize_t n = recv(slow[i], &c, 1, MSG_DONTWAIT);
+            open_at_end += n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            close(slow[i]);
+        }
+    kill(server, SIGTERM);
+    int wstatus;
+    waitpid(server, &wstatus, 0);
+    printf("slow: %d slow connections from 127.0.0.2 for %.0f s; %d requests from 127.0.0.1, "
+           "%d late or failed, slowest %.0f ms; %d slow connections still open at the end\n",
+           SLOW_CONNECTIONS, SLOW_SECONDS, asked, late, slowest * 1000, open_at_end);
+    fflush(stdout);
+    ck_assert_msg(late == 0,
+                  "%d of %d requests from another address were not answered within "
+                  "1 s; first: %s",
+                  late, asked, first_late);
+    ck_assert_msg(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0,
+                  "chartpulse serve did not stop cleanly (see %s)", server_log);
+    unlink(server_log);
+    free(server_log);
+    free(owner_url);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("load");
@@ -944,5 +1088,9 @@ int main(void)
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, a_thousand_connections_through_a_refresh_get_right_answers);
     suite_add_tcase(s, tc);
+    TCase *slow = tcase_create("slow");
+    tcase_set_timeout(slow, 60);
+    tcase_add_test(slow, slow_connections_from_one_address_leave_others_served);
+    suite_add_tcase(s, slow);
     return tu_run_suite(s);
 }
