@@ -5,6 +5,7 @@
 #   scripts/env.sh deps     install missing Debian and npm packages
 #   scripts/env.sh up       deps + start PostgreSQL (127.0.0.1:$CHARTPULSE_PG_PORT) and Redis
 #   scripts/env.sh down     stop both (data is kept under var/)
+#   scripts/env.sh pg-stop | pg-restart   stop or restart PostgreSQL alone (tests/faults)
 #   scripts/env.sh status   say what is running and where PostgreSQL keeps its data
 #   scripts/env.sh createdb NAME [--fresh]   create (or drop and recreate) a database
 #   scripts/env.sh urls [DBNAME [REDIS_DB]]  print `export DATABASE_URL=...` lines for the
@@ -311,10 +312,22 @@ redis_up() {
     say "Redis on 127.0.0.1:$REDIS_PORT"
 }
 
-down() {
+pg_stop() {
     if pg_running; then
         as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null && say "PostgreSQL stopped"
     fi
+}
+
+# With the same log and port as pg_up: the log may live outside the checkout (pg_place).
+pg_restart() {
+    pg_running || die "PostgreSQL is not running on 127.0.0.1:$PG_PORT"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -m fast -w -t 60 restart \
+        >/dev/null || die "PostgreSQL did not restart: see $PG_LOG"
+    say "PostgreSQL restarted on 127.0.0.1:$PG_PORT"
+}
+
+down() {
+    pg_stop
     local pid
     if [ -f "$REDIS_DIR/redis.pid" ] && pid=$(cat "$REDIS_DIR/redis.pid") && kill -0 "$pid" 2>/dev/null; then
         kill "$pid"
@@ -346,6 +359,8 @@ up)
     redis_up
     ;;
 down) down ;;
+pg-stop) pg_stop ;;
+pg-restart) pg_restart ;;
 status) status ;;
 createdb)
     [ $# -ge 2 ] || die "usage: env.sh createdb NAME [--fresh]"
@@ -353,7 +368,7 @@ createdb)
     ;;
 urls) urls "${2:-}" "${3:-}" ;;
 *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

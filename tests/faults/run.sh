@@ -46,9 +46,6 @@ unset DATABASE_READ_URL
 "$BIN" migrate >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log"; exit 1; }
 
 PG_DATA=$(readlink -f "$CHARTPULSE_VAR_DIR/pg")/data
-pg_user() { stat -c %U "$PG_DATA"; }
-as_pg() { if [ "$(id -un)" = "$(pg_user)" ]; then "$@"; else (cd / && runuser -u "$(pg_user)" -- "$@"); fi; }
-PG_CTL=/usr/lib/postgresql/15/bin/pg_ctl
 postmaster_pid() { head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null; }
 # the postmaster and every backend: a hung server, not one that refuses connections
 pg_pids() {
@@ -122,7 +119,7 @@ curl -s -D "$WORK/h" -o /dev/null "$BASE/readyz"
 # ---- PostgreSQL stopped: fast 503s, bounded connection attempts, then recovery ----------
 say "PostgreSQL stopped"
 burst '/v1/catalog?limit=@' 8 4 "$WORK/warm" # the pool holds open connections now
-as_pg "$PG_CTL" -D "$PG_DATA" -m fast -w stop >/dev/null
+"$ROOT/scripts/env.sh" pg-stop >>"$WORK/env.log" 2>&1
 burst /readyz 30 6 "$WORK/down"
 check_answers "$WORK/down" 503 1.5 "PostgreSQL stopped: /readyz"
 curl -s -D "$WORK/h" -o "$WORK/body" "$BASE/readyz"
@@ -161,7 +158,7 @@ grep -q 'database reachable again' "$LOG" && ok "recovery logged" || fail "recov
 # ---- PostgreSQL restarted: dead pooled connections are replaced, no request fails -------
 say "PostgreSQL restarted"
 burst '/v1/catalog?limit=@' 8 4 "$WORK/warm"
-as_pg "$PG_CTL" -D "$PG_DATA" -m fast -w restart -l "$CHARTPULSE_VAR_DIR/log/postgresql.log" >/dev/null
+"$ROOT/scripts/env.sh" pg-restart >>"$WORK/env.log" 2>&1
 burst '/v1/catalog?limit=@' 12 4 "$WORK/restart"
 check_answers "$WORK/restart" 200 2 "first requests on the pooled connections after a restart"
 
