@@ -7,6 +7,7 @@
 
 #include "core/mem.h"
 #include "core/text.h"
+#include "db/pgresult.h"
 
 static cp_status db_error(PGresult *res, char *err, size_t errlen)
 {
@@ -330,4 +331,34 @@ void cp_catalog_rejects_cleanup(struct cp_catalog_rejects *rejects)
     free(rejects->items);
     PQclear(rejects->result);
     memset(rejects, 0, sizeof *rejects);
+}
+
+cp_status cp_catalog_partitions(PGconn *conn, PGresult **out, char *err, size_t errlen)
+{
+    return cp_pg_rows(
+        conn,
+        "select format, "
+        "       string_agg(distinct p[1], ',' order by p[1]), "
+        "       string_agg(distinct p[2], ',' order by p[2]), "
+        "       string_agg(distinct p[3], ',' order by p[3]), "
+        "       string_agg(distinct p[4], ',' order by p[4]), "
+        "       coalesce(bool_and(p[4] ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'), false), "
+        "       min(p[4]), max(p[4]), count(*), count(*) filter (where p is null) "
+        "  from (select format, regexp_match(object_key, "
+        "               '^source=([^/]+)/chart=([^/]+)/region=([^/]+)/date=([^/]+)/') as p "
+        "          from catalog.raw_object) k "
+        " group by format order by format",
+        0, NULL, out, err, errlen);
+}
+
+cp_status cp_catalog_shared_partitions(PGconn *conn, PGresult **out, char *err, size_t errlen)
+{
+    return cp_pg_rows(conn,
+                      "select k, string_agg(distinct format, ', ' order by format) "
+                      "  from (select format, substring(object_key from "
+                      "               '^(source=[^/]+/chart=[^/]+/region=[^/]+/date=[^/]+/)') as k "
+                      "          from catalog.raw_object) o "
+                      " where k is not null group by k having count(distinct format) > 1 "
+                      " order by k limit 5",
+                      0, NULL, out, err, errlen);
 }

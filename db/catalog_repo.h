@@ -128,4 +128,14 @@ cp_status cp_catalog_list_rejects(PGconn *conn, long long object_id, int limit, 
                                   struct cp_catalog_rejects *rejects, char *err, size_t errlen);
 void cp_catalog_rejects_cleanup(struct cp_catalog_rejects *rejects);
 
+/* What `chartpulse catalog export` describes (pipeline/catalog_export.c): per format, the
+ * distinct values of each partition key of its object keys
+ * (source=/chart=/region=/date=, comma-joined), whether every date value is a date, the
+ * first and last date, the objects, and those whose key lacks the layout. As cp_pg_rows
+ * answers (CP_ERR_NOT_FOUND: an empty catalog). */
+cp_status cp_catalog_partitions(PGconn *conn, PGresult **out, char *err, size_t errlen);
+/* Up to five partitions holding objects of more than one format: the partition and the
+ * formats. As cp_pg_rows answers (CP_ERR_NOT_FOUND: none). */
+cp_status cp_catalog_shared_partitions(PGconn *conn, PGresult **out, char *err, size_t errlen);
+
 #endif

@@ -36,7 +36,7 @@ struct cp_chart_entry {
     struct cp_chart_run_values shown;   /* what the API shows */
     const char *run_source;             /* "source" | "derived": where shown comes from */
     struct cp_chart_run_values derived; /* counted over the loaded charts */
-    const char *song_id; /* the song the track id belongs to (relinked ids share one) */
+    const char *song_id;      /* the song the track id belongs to (relinked ids share one) */
     const char *credits_json; /* the track's credited artists: a JSON array of {id, name} */
 };
 

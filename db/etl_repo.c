@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/pgresult.h"
+
 static cp_status db_error_text(const char *message, char *err, size_t errlen)
 {
     snprintf(err, errlen, "%s", message);
@@ -234,4 +236,12 @@ cp_status cp_etl_commit(PGconn *conn, char *err, size_t errlen)
     if (st != CP_OK)
         cp_etl_rollback(conn);
     return st;
+}
+
+cp_status cp_etl_cancel_overrunning(PGconn *conn, PGresult **out, char *err, size_t errlen)
+{
+    return cp_pg_rows(conn,
+                      "select pid, role_name, running::text, role_limit::text"
+                      " from etl.cancel_overrunning()",
+                      0, NULL, out, err, errlen);
 }

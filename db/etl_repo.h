@@ -56,4 +56,10 @@ cp_status cp_etl_commit(PGconn *conn, char *err, size_t errlen);
 /* Rolls back an open transaction (after a failure). */
 void cp_etl_rollback(PGconn *conn);
 
+/* Cancels every running statement of the BI and API roles that has run past its role's own
+ * statement_timeout default, whatever the session set (etl.cancel_overrunning, migration
+ * 0015): one row per statement cancelled (pid, role_name, running, role_limit). As
+ * cp_pg_rows answers (CP_ERR_NOT_FOUND: nothing to cancel). */
+cp_status cp_etl_cancel_overrunning(PGconn *conn, PGresult **out, char *err, size_t errlen);
+
 #endif

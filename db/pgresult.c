@@ -50,3 +50,14 @@ cp_status cp_pg_rows(PGconn *db, const char *sql, int nparams, const char *const
     *out = res;
     return CP_OK;
 }
+
+cp_status cp_pg_exec(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+                     size_t errlen)
+{
+    PGresult *res = PQexecParams(db, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+        return cp_pg_failed(res, err, errlen);
+    PQclear(res);
+    return CP_OK;
+}

@@ -22,5 +22,9 @@ cp_status cp_pg_failed(PGresult *res, char *err, size_t errlen);
  * PQclears it), CP_ERR_NOT_FOUND when there are none, CP_ERR_DB with the message in err. */
 cp_status cp_pg_rows(PGconn *db, const char *sql, int nparams, const char *const *params,
                      PGresult **out, char *err, size_t errlen);
+/* Runs sql with nparams text params (0: none) for its effect, ignoring any rows it returns:
+ * CP_OK, or CP_ERR_DB with the message in err. */
+cp_status cp_pg_exec(PGconn *db, const char *sql, int nparams, const char *const *params, char *err,
+                     size_t errlen);
 
 #endif

@@ -2,37 +2,8 @@
 #include "handlers/survival.h"
 
 #include "core/log.h"
+#include "db/survival_repo.h"
 #include "handlers/params.h"
-
-/* The whole body in one statement, built by PostgreSQL: the curves are a few hundred rows
- * at most and every number is already stored. */
-static const char SURVIVAL_SQL[] =
-    "with w as (select window_from, window_to from reporting.series_window "
-    "           where chart_kind = $1 and region = $2 and period = $3), "
-    "bands as ("
-    "  select debut_band, sum(events) as events, max(at_risk) as spells, "
-    "         sum(censored) as censored, "
-    "         min(charts) filter (where survival <= 0.5) as median_charts, "
-    "         json_agg(json_build_object('charts', charts, 'at_risk', at_risk, 'events', events,"
-    "                  'censored', censored, 'survival', round(survival::numeric, 6)) "
-    "                  order by charts) as curve "
-    "  from reporting.survival_curves where chart_kind = $1 and region = $2 and period = $3 "
-    "  group by debut_band), "
-    "rem as ("
-    "  select json_agg(json_build_object('track', json_build_object('id', track_id, "
-    "                  'name', track_name), 'artists', artist_names, 'debut_band', debut_band,"
-    "                  'charts_so_far', charts_so_far, 'expected_remaining', "
-    "                  round(expected_remaining::numeric, 3), 'restricted', restricted) "
-    "                  order by expected_remaining desc nulls last, track_id) as rows "
-    "  from reporting.survival_remaining where chart_kind = $1 and region = $2 and period = $3)"
-    "select json_build_object('window_from', w.window_from, 'window_to', w.window_to, "
-    "  'bands', coalesce((select json_agg(json_build_object('debut_band', debut_band, "
-    "           'spells', spells, 'events', events, 'censored', censored, "
-    "           'median_charts', median_charts, 'curve', curve) "
-    "           order by case debut_band when '1-10' then 1 when '11-50' then 2 else 3 end) "
-    "           from bands), '[]'), "
-    "  'remaining', coalesce((select rows from rem), '[]'))::text "
-    "from w";
 
 cp_status cp_survival_show(const struct cp_request *req, struct cp_reply *reply)
 {
@@ -48,19 +19,17 @@ cp_status cp_survival_show(const struct cp_request *req, struct cp_reply *reply)
     PGconn *db = cp_request_db(req);
     if (!db)
         return cp_reply_problem(reply, CP_ERR_DB, "the database is unavailable");
-    const char *params[] = {kind, region, period};
-    PGresult *res = PQexecParams(db, SURVIVAL_SQL, 3, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        cp_log_error("survival query failed: %s", PQresultErrorMessage(res));
-        PQclear(res);
-        return cp_reply_problem(reply, CP_ERR_DB,
-                                "the survival curves could not be read from the database");
-    }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
+    PGresult *res;
+    char err[512];
+    st = cp_survival_repo_show(db, kind, region, period, &res, err, sizeof err);
+    if (st == CP_ERR_NOT_FOUND)
         return cp_reply_problem(reply, CP_ERR_NOT_FOUND,
                                 "no %s %s chart for region '%s' has been loaded", kind, period,
                                 region);
+    if (st != CP_OK) {
+        cp_log_error("survival query failed: %s", err);
+        return cp_reply_problem(reply, CP_ERR_DB,
+                                "the survival curves could not be read from the database");
     }
 
     /* build */

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "core/cli.h"
+#include "core/mem.h"
+#include "db/catalog_repo.h"
 #include "db/pool.h"
 #include "pipeline/spotify_ingest.h"
 
@@ -301,38 +303,21 @@ static char *glue_table(const struct table_spec *spec, const struct partitions *
     return text;
 }
 
-#define PARTITIONS_SQL                                                                             \
-    "select format, "                                                                              \
-    "       string_agg(distinct p[1], ',' order by p[1]), "                                        \
-    "       string_agg(distinct p[2], ',' order by p[2]), "                                        \
-    "       string_agg(distinct p[3], ',' order by p[3]), "                                        \
-    "       string_agg(distinct p[4], ',' order by p[4]), "                                        \
-    "       coalesce(bool_and(p[4] ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'), false), "                    \
-    "       min(p[4]), max(p[4]), count(*), count(*) filter (where p is null) "                    \
-    "  from (select format, regexp_match(object_key, "                                             \
-    "               '^source=([^/]+)/chart=([^/]+)/region=([^/]+)/date=([^/]+)/') as p "           \
-    "          from catalog.raw_object) k "                                                        \
-    " group by format order by format"
-
 cp_status cp_catalog_export(PGconn *conn, enum cp_catalog_dialect dialect, const char *location,
                             const char *database, struct cp_catalog_table **tables, size_t *count,
                             struct cp_buf *warnings, char *err, size_t errlen)
 {
     *tables = NULL;
     *count = 0;
-    PGresult *res = PQexec(conn, PARTITIONS_SQL);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "reading catalog.raw_object: %s", PQerrorMessage(conn));
-        PQclear(res);
+    PGresult *res = NULL;
+    char why[512];
+    cp_status read = cp_catalog_partitions(conn, &res, why, sizeof why);
+    if (read == CP_ERR_DB) {
+        snprintf(err, errlen, "reading catalog.raw_object: %s", why);
         return CP_ERR_DB;
     }
-    int n = PQntuples(res);
-    struct cp_catalog_table *out = calloc((size_t)n + 1, sizeof *out);
-    if (!out) {
-        PQclear(res);
-        snprintf(err, errlen, "out of memory");
-        return CP_ERR_INTERNAL;
-    }
+    int n = res ? PQntuples(res) : 0;
+    struct cp_catalog_table *out = cp_calloc((size_t)n + 1, sizeof *out);
     size_t made = 0;
     cp_status st = CP_OK;
     for (int r = 0; r < n && st == CP_OK; r++) {
@@ -381,22 +366,18 @@ cp_status cp_catalog_export(PGconn *conn, enum cp_catalog_dialect dialect, const
     /* Formats sharing a partition (both Kaggle sets land under source=kaggle/.../mixed/) put
      * each other's files in each other's tables: say so rather than let Athena mix them. */
     if (st == CP_OK && warnings && n > 1) {
-        PGresult *shared = PQexec(
-            conn, "select k, string_agg(distinct format, ', ' order by format) "
-                  "  from (select format, substring(object_key from "
-                  "               '^(source=[^/]+/chart=[^/]+/region=[^/]+/date=[^/]+/)') as k "
-                  "          from catalog.raw_object) o "
-                  " where k is not null group by k having count(distinct format) > 1 "
-                  " order by k limit 5");
-        if (PQresultStatus(shared) == PGRES_TUPLES_OK)
+        PGresult *shared = NULL;
+        if (cp_catalog_shared_partitions(conn, &shared, why, sizeof why) == CP_OK) {
             for (int r = 0; r < PQntuples(shared); r++)
                 cp_buf_addf(warnings,
                             "partition %s holds objects of several formats (%s): each of their "
                             "tables reads the others' files there too\n",
                             PQgetvalue(shared, r, 0), PQgetvalue(shared, r, 1));
-        PQclear(shared);
+            PQclear(shared);
+        }
     }
-    PQclear(res);
+    if (res)
+        PQclear(res);
     if (st != CP_OK) {
         cp_catalog_tables_free(out, made);
         return st;

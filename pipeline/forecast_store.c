@@ -8,39 +8,9 @@
 
 #include "analytics/backtest.h"
 #include "core/series.h"
-#include "db/pgresult.h"
+#include "db/etl_repo.h"
+#include "db/forecast_repo.h"
 #include "pipeline/series_panel.h"
-
-/* Regional series with enough charts for one origin (the 9th chart and one after it). */
-static const char SERIES_SQL[] = "select chart_kind, region, period from core.chart"
-                                 " where chart_kind = 'regional'"
-                                 " group by 1, 2, 3 having count(*) >= $1::int"
-                                 " order by 1, 2, 3";
-
-static const char ERROR_SQL[] =
-    "insert into core.forecast_error (chart_kind, region, period, model, horizon, rank_mae,"
-    " streams_mape, scored, rank_coverage, streams_coverage, origins_from, origins_to, stride)"
-    " values ($1, $2, $3, $4, $5::int, $6::float8, $7::float8, $8::int, $9::float8,"
-    " $10::float8, $11::date, $12::date, $13::int)";
-
-static const char FORECAST_SQL[] =
-    "insert into core.track_forecast (chart_kind, region, period, track_id, origin_date,"
-    " horizon, model, rank, rank_low, rank_high, streams, streams_low, streams_high)"
-    " values ($1, $2, $3, $4, $5::date, $6::int, $7, $8::float8, $9::float8, $10::float8,"
-    " $11::float8, $12::float8, $13::float8)";
-
-static bool exec(PGconn *conn, const char *sql, int n, const char *const *params, char *err,
-                 size_t errlen)
-{
-    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) {
-        snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-        err[strcspn(err, "\n")] = '\0';
-    }
-    PQclear(res);
-    return ok;
-}
 
 /* A number as text for a parameter, NULL (SQL null) when it is not finite. */
 static const char *num(char *buf, size_t len, double v)
@@ -90,7 +60,7 @@ static bool store_series(PGconn *conn, const char *kind, const char *region, con
             last,
             stride_text,
         };
-        ok = exec(conn, ERROR_SQL, 13, params, err, errlen);
+        ok = cp_forecast_repo_add_error(conn, params, err, errlen) == CP_OK;
     }
     for (size_t k = 0; ok && k < count; k++) {
         const struct cp_live_forecast *f = &live[k];
@@ -111,7 +81,7 @@ static bool store_series(PGconn *conn, const char *kind, const char *region, con
             num(v[4], sizeof v[4], f->streams_low),
             num(v[5], sizeof v[5], f->streams_high),
         };
-        ok = exec(conn, FORECAST_SQL, 13, params, err, errlen);
+        ok = cp_forecast_repo_add(conn, params, err, errlen) == CP_OK;
     }
     free(live);
     cp_series_panel_cleanup(&d);
@@ -121,16 +91,13 @@ static bool store_series(PGconn *conn, const char *kind, const char *region, con
 bool cp_forecast_store_refresh(PGconn *conn, size_t *series, char *err, size_t errlen)
 {
     *series = 0;
-    char min_charts[16];
-    snprintf(min_charts, sizeof min_charts, "%d", CP_BT_FIRST_ORIGIN + 2);
-    const char *params[] = {min_charts};
     PGresult *list = NULL;
-    cp_status st = cp_pg_rows(conn, SERIES_SQL, 1, params, &list, err, errlen);
+    cp_status st = cp_forecast_repo_series(conn, CP_BT_FIRST_ORIGIN + 2, &list, err, errlen);
     if (st != CP_OK && st != CP_ERR_NOT_FOUND)
         return false;
     /* no series long enough: the stale rows still go */
-    bool ok = exec(conn, "begin", 0, NULL, err, errlen) &&
-              exec(conn, "delete from core.forecast_error", 0, NULL, err, errlen);
+    bool ok = cp_etl_begin(conn, err, errlen) == CP_OK &&
+              cp_forecast_repo_clear(conn, err, errlen) == CP_OK;
     for (int r = 0; ok && list && r < PQntuples(list); r++) {
         ok = store_series(conn, PQgetvalue(list, r, 0), PQgetvalue(list, r, 1),
                           PQgetvalue(list, r, 2), err, errlen);
@@ -139,10 +106,8 @@ bool cp_forecast_store_refresh(PGconn *conn, size_t *series, char *err, size_t e
     if (list)
         PQclear(list);
     if (ok)
-        ok = exec(conn, "commit", 0, NULL, err, errlen);
-    if (!ok) {
-        PGresult *res = PQexec(conn, "rollback");
-        PQclear(res);
-    }
+        ok = cp_etl_commit(conn, err, errlen) == CP_OK; /* rolls back when it fails */
+    else
+        cp_etl_rollback(conn);
     return ok;
 }

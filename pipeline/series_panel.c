@@ -7,31 +7,16 @@
 
 #include "core/mem.h"
 #include "core/series.h"
+#include "db/forecast_repo.h"
 #include "db/pgresult.h"
-
-/* Every entry of the series' last $4 charts (null: all) with its chart's and track's index
- * (0-based, in date and id order) and the chart's ISO weekday (0 = Monday). */
-static const char PANEL_SQL[] =
-    "with charts as ("
-    "  select chart_date from core.chart"
-    "  where chart_kind = $1 and region = $2 and period = $3"
-    "  order by chart_date desc limit $4::bigint)"
-    "select (dense_rank() over (order by e.chart_date) - 1)::int,"
-    "       (dense_rank() over (order by e.track_id) - 1)::int,"
-    "       e.rank, e.streams, (extract(isodow from e.chart_date) - 1)::int,"
-    "       e.track_id, to_char(e.chart_date, 'YYYY-MM-DD')"
-    " from core.chart_entry e join charts using (chart_date)"
-    " where e.chart_kind = $1 and e.region = $2 and e.period = $3";
 
 bool cp_series_panel_read(PGconn *conn, const char *kind, const char *region, const char *period,
                           size_t max_charts, struct cp_series_panel *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    char limit[32];
-    snprintf(limit, sizeof limit, "%zu", max_charts);
-    const char *params[] = {kind, region, period, max_charts ? limit : NULL};
     PGresult *res;
-    cp_status st = cp_pg_rows(conn, PANEL_SQL, 4, params, &res, err, errlen);
+    cp_status st =
+        cp_forecast_repo_panel(conn, kind, region, period, max_charts, &res, err, errlen);
     if (st == CP_ERR_NOT_FOUND)
         snprintf(err, errlen, "no charts of the series are loaded");
     if (st != CP_OK)

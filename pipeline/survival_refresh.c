@@ -9,19 +9,11 @@
 #include "analytics/survival.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "db/etl_repo.h"
+#include "db/survival_repo.h"
 
 /* arrays of one series and band are sent as text; 64 MiB is far past any real series */
 #define SURVIVAL_SQL_MAX ((size_t)64 << 20)
-
-static bool exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
-{
-    PGresult *res = PQexec(conn, sql);
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-    PQclear(res);
-    return ok;
-}
 
 /* a text[] literal element: quoted, with " and \ escaped */
 static void add_quoted(struct cp_buf *b, const char *s)
@@ -105,47 +97,11 @@ static bool store_group(PGconn *conn, PGresult *sp, int from, int to, char *err,
                  PQgetvalue(sp, from, 0), PQgetvalue(sp, from, 1), PQgetvalue(sp, from, 2),
                  SURVIVAL_SQL_MAX);
     } else {
-        const char *p1[] = {PQgetvalue(sp, from, 0),
-                            PQgetvalue(sp, from, 1),
-                            PQgetvalue(sp, from, 2),
-                            PQgetvalue(sp, from, 3),
-                            a[0].data,
-                            a[1].data,
-                            a[2].data,
-                            a[3].data,
-                            a[4].data};
-        PGresult *res = PQexecParams(
-            conn,
-            "insert into core.survival_curve (chart_kind, region, period, debut_band, charts, "
-            "at_risk, events, censored, survival) "
-            "select $1, $2, $3, $4, * from unnest($5::int[], $6::int[], $7::int[], $8::int[], "
-            "$9::float8[])",
-            9, NULL, p1, NULL, NULL, 0);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-        PQclear(res);
-        if (ok) {
-            const char *p2[] = {PQgetvalue(sp, from, 0),
-                                PQgetvalue(sp, from, 1),
-                                PQgetvalue(sp, from, 2),
-                                PQgetvalue(sp, from, 3),
-                                ids.data,
-                                so_far.data,
-                                rem.data,
-                                restr.data};
-            res = PQexecParams(
-                conn,
-                "insert into core.survival_remaining (chart_kind, region, period, debut_band, "
-                "track_id, charts_so_far, expected_remaining, restricted) "
-                "select $1, $2, $3, $4, * from unnest($5::text[], $6::int[], $7::float8[], "
-                "$8::bool[])",
-                8, NULL, p2, NULL, NULL, 0);
-            ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-            if (!ok)
-                snprintf(err, errlen, "%s", PQresultErrorMessage(res));
-            PQclear(res);
-        }
+        const char *series[] = {PQgetvalue(sp, from, 0), PQgetvalue(sp, from, 1),
+                                PQgetvalue(sp, from, 2), PQgetvalue(sp, from, 3)};
+        const char *curve[] = {a[0].data, a[1].data, a[2].data, a[3].data, a[4].data};
+        const char *remaining[] = {ids.data, so_far.data, rem.data, restr.data};
+        ok = cp_survival_repo_store(conn, series, curve, remaining, err, errlen) == CP_OK;
     }
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         cp_buf_free(all[i]);
@@ -157,22 +113,14 @@ out:
 
 cp_status cp_survival_refresh(PGconn *conn, char *err, size_t errlen)
 {
-    if (!exec_ok(conn, "begin", err, errlen))
+    if (cp_etl_begin(conn, err, errlen) != CP_OK)
         return CP_ERR_DB;
-    bool ok = exec_ok(conn, "delete from core.survival_curve; delete from core.survival_remaining",
-                      err, errlen);
     PGresult *sp = NULL;
-    if (ok) {
-        /* debut spells only, whose start is inside the window (see the methodology) */
-        sp = PQexec(conn, "select chart_kind, region, period, debut_band, track_id, charts, "
-                          "ongoing, censored from reporting.chart_spells "
-                          "where spell_no = 1 and not left_truncated and debut_band is not null "
-                          "order by chart_kind, region, period, debut_band");
-        ok = PQresultStatus(sp) == PGRES_TUPLES_OK;
-        if (!ok)
-            snprintf(err, errlen, "%s", PQresultErrorMessage(sp));
-    }
-    int rows = ok ? PQntuples(sp) : 0;
+    cp_status st = cp_survival_repo_clear(conn, err, errlen);
+    if (st == CP_OK)
+        st = cp_survival_repo_spells(conn, &sp, err, errlen);
+    bool ok = st == CP_OK || st == CP_ERR_NOT_FOUND; /* no spells: the stale rows still go */
+    int rows = st == CP_OK ? PQntuples(sp) : 0;
     for (int from = 0; ok && from < rows;) {
         int to = from + 1;
         while (to < rows && !strcmp(PQgetvalue(sp, to, 0), PQgetvalue(sp, from, 0)) &&
@@ -183,13 +131,11 @@ cp_status cp_survival_refresh(PGconn *conn, char *err, size_t errlen)
         ok = store_group(conn, sp, from, to, err, errlen);
         from = to;
     }
-    PQclear(sp);
-    if (ok)
-        ok = exec_ok(conn, "commit", err, errlen);
-    if (!ok) {
-        char ignored[256];
-        exec_ok(conn, "rollback", ignored, sizeof ignored);
-        return CP_ERR_DB;
-    }
-    return CP_OK;
+    if (sp)
+        PQclear(sp);
+    if (ok && cp_etl_commit(conn, err, errlen) == CP_OK) /* rolls back when it fails */
+        return CP_OK;
+    if (!ok)
+        cp_etl_rollback(conn);
+    return CP_ERR_DB;
 }

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "db/etl_repo.h"
 #include "db/pool.h"
 
 /* A statement overrunning its limit is cancelled at most this late. */
@@ -26,20 +27,20 @@ struct cp_guard {
 /* One pass; false when the connection is unusable (it is reopened on the next pass). */
 static bool guard_pass(PGconn *conn)
 {
-    PGresult *res = PQexec(conn, "select pid, role_name, running::text, role_limit::text"
-                                 " from etl.cancel_overrunning()");
-    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    if (ok) {
+    PGresult *res = NULL;
+    char err[512];
+    cp_status st = cp_etl_cancel_overrunning(conn, &res, err, sizeof err);
+    if (st == CP_OK) {
         for (int i = 0; i < PQntuples(res); i++)
             cp_log_warn("guard: cancelled the statement of %s (pid %s) after %s, past its "
                         "role's statement_timeout %s",
                         PQgetvalue(res, i, 1), PQgetvalue(res, i, 0), PQgetvalue(res, i, 2),
                         PQgetvalue(res, i, 3));
-    } else if (PQstatus(conn) == CONNECTION_OK) {
+        PQclear(res);
+    } else if (st == CP_ERR_DB && PQstatus(conn) == CONNECTION_OK) {
         /* the function is missing (not migrated) or the owner lacks the memberships */
-        cp_log_warn("guard: %s", PQresultErrorMessage(res));
+        cp_log_warn("guard: %s", err);
     }
-    PQclear(res);
     return PQstatus(conn) == CONNECTION_OK;
 }
 
