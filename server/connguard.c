@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/mem.h"
+#include "core/ticker.h"
 
 #define SWEEP_MS 500
 
@@ -25,11 +26,9 @@ struct cp_connguard {
     long long deadline_ms;
     void (*on_expire)(void *, unsigned);
     void *cls;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    pthread_mutex_t lock; /* the list, and each record's `shut` */
     struct cp_connguard_conn *head;
-    pthread_t thread;
+    struct cp_ticker *ticker;
 };
 
 static long long now_ms(void)
@@ -39,40 +38,25 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *sweeper(void *arg)
+/* One sweep: shuts every connection whose head is late. */
+static void sweep(void *arg)
 {
     struct cp_connguard *guard = arg;
+    long long now = now_ms();
+    unsigned expired = 0;
     pthread_mutex_lock(&guard->lock);
-    while (!guard->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += SWEEP_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&guard->wake, &guard->lock, &until);
-        if (guard->stopping)
-            break;
-        long long now = now_ms();
-        unsigned expired = 0;
-        for (struct cp_connguard_conn *c = guard->head; c; c = c->next) {
-            if (c->shut || atomic_load(&c->in_request))
-                continue;
-            if (now - atomic_load(&c->head_from_ms) >= guard->deadline_ms) {
-                shutdown(c->fd, SHUT_RDWR);
-                c->shut = true;
-                expired++;
-            }
-        }
-        if (expired && guard->on_expire) {
-            pthread_mutex_unlock(&guard->lock);
-            guard->on_expire(guard->cls, expired);
-            pthread_mutex_lock(&guard->lock);
+    for (struct cp_connguard_conn *c = guard->head; c; c = c->next) {
+        if (c->shut || atomic_load(&c->in_request))
+            continue;
+        if (now - atomic_load(&c->head_from_ms) >= guard->deadline_ms) {
+            shutdown(c->fd, SHUT_RDWR);
+            c->shut = true;
+            expired++;
         }
     }
     pthread_mutex_unlock(&guard->lock);
-    return NULL;
+    if (expired && guard->on_expire)
+        guard->on_expire(guard->cls, expired);
 }
 
 struct cp_connguard *cp_connguard_new(unsigned deadline_s, void (*on_expire)(void *, unsigned),
@@ -83,12 +67,11 @@ struct cp_connguard *cp_connguard_new(unsigned deadline_s, void (*on_expire)(voi
     guard->on_expire = on_expire;
     guard->cls = cls;
     pthread_mutex_init(&guard->lock, NULL);
-    pthread_cond_init(&guard->wake, NULL);
-    int rc = pthread_create(&guard->thread, NULL, sweeper, guard);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot start the request-head guard: %s", strerror(rc));
+    char why[128];
+    guard->ticker = cp_ticker_start(SWEEP_MS, sweep, guard, why, sizeof why);
+    if (!guard->ticker) {
+        snprintf(err, errlen, "cannot start the request-head guard: %s", why);
         pthread_mutex_destroy(&guard->lock);
-        pthread_cond_destroy(&guard->wake);
         free(guard);
         return NULL;
     }
@@ -99,18 +82,13 @@ void cp_connguard_free(struct cp_connguard *guard)
 {
     if (!guard)
         return;
-    pthread_mutex_lock(&guard->lock);
-    guard->stopping = true;
-    pthread_cond_signal(&guard->wake);
-    pthread_mutex_unlock(&guard->lock);
-    pthread_join(guard->thread, NULL);
+    cp_ticker_stop(guard->ticker);
     while (guard->head) {
         struct cp_connguard_conn *next = guard->head->next;
         free(guard->head);
         guard->head = next;
     }
     pthread_mutex_destroy(&guard->lock);
-    pthread_cond_destroy(&guard->wake);
     free(guard);
 }
 

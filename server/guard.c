@@ -1,15 +1,13 @@
 #include "server/guard.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/ticker.h"
 #include "db/etl_repo.h"
 #include "db/pool.h"
 
@@ -18,10 +16,9 @@
 
 struct cp_guard {
     char *conninfo;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct cp_ticker *ticker;
+    PGconn *conn;  /* the ticker's own; reopened on a pass after it broke */
+    bool reported; /* the database being down is logged once, not every pass */
 };
 
 /* One pass; false when the connection is unusable (it is reopened on the next pass). */
@@ -44,59 +41,33 @@ static bool guard_pass(PGconn *conn)
     return PQstatus(conn) == CONNECTION_OK;
 }
 
-static void *guard_main(void *arg)
+static void guard_tick(void *arg)
 {
     struct cp_guard *guard = arg;
-    PGconn *conn = NULL;
-    bool reported = false; /* the database being down is logged once, not every pass */
-    pthread_mutex_lock(&guard->lock);
-    while (!guard->stopping) {
-        pthread_mutex_unlock(&guard->lock);
-        if (!conn) {
-            char err[256];
-            conn = cp_db_connect(guard->conninfo, err, sizeof err);
-            if (!conn && !reported) {
-                cp_log_warn("guard: cannot connect (retrying every %d ms): %s", GUARD_INTERVAL_MS,
-                            err);
-                reported = true;
-            }
-        }
-        if (conn && guard_pass(conn)) {
-            reported = false;
-        } else if (conn) {
-            PQfinish(conn);
-            conn = NULL;
-        }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += GUARD_INTERVAL_MS / 1000;
-        until.tv_nsec += (long)(GUARD_INTERVAL_MS % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&guard->lock);
-        while (!guard->stopping &&
-               pthread_cond_timedwait(&guard->wake, &guard->lock, &until) == 0) {
+    if (!guard->conn) {
+        char err[256];
+        guard->conn = cp_db_connect(guard->conninfo, err, sizeof err);
+        if (!guard->conn && !guard->reported) {
+            cp_log_warn("guard: cannot connect (retrying every %d ms): %s", GUARD_INTERVAL_MS, err);
+            guard->reported = true;
         }
     }
-    pthread_mutex_unlock(&guard->lock);
-    if (conn)
-        PQfinish(conn);
-    return NULL;
+    if (guard->conn && guard_pass(guard->conn)) {
+        guard->reported = false;
+    } else if (guard->conn) {
+        PQfinish(guard->conn);
+        guard->conn = NULL;
+    }
 }
 
 struct cp_guard *cp_guard_start(const char *conninfo)
 {
     struct cp_guard *guard = cp_calloc(1, sizeof *guard);
     guard->conninfo = cp_strdup(conninfo);
-    pthread_mutex_init(&guard->lock, NULL);
-    pthread_cond_init(&guard->wake, NULL);
-    if (pthread_create(&guard->thread, NULL, guard_main, guard) != 0) {
-        cp_log_error("guard: cannot start its thread; statements past their role's limit "
-                     "are not cancelled");
-        pthread_cond_destroy(&guard->wake);
-        pthread_mutex_destroy(&guard->lock);
+    char err[128];
+    guard->ticker = cp_ticker_start(GUARD_INTERVAL_MS, guard_tick, guard, err, sizeof err);
+    if (!guard->ticker) {
+        cp_log_error("guard: %s; statements past their role's limit are not cancelled", err);
         free(guard->conninfo);
         free(guard);
         return NULL;
@@ -108,13 +79,9 @@ void cp_guard_stop(struct cp_guard *guard)
 {
     if (!guard)
         return;
-    pthread_mutex_lock(&guard->lock);
-    guard->stopping = true;
-    pthread_cond_signal(&guard->wake);
-    pthread_mutex_unlock(&guard->lock);
-    pthread_join(guard->thread, NULL);
-    pthread_cond_destroy(&guard->wake);
-    pthread_mutex_destroy(&guard->lock);
+    cp_ticker_stop(guard->ticker);
+    if (guard->conn)
+        PQfinish(guard->conn);
     free(guard->conninfo);
     free(guard);
 }

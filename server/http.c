@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/text.h"
+#include "core/ticker.h"
 #include "db/pool.h"
 #include "handlers/csv.h"
 #include "pipeline/pipeline_run.h"
@@ -113,9 +114,7 @@ struct cp_server {
     struct work_queue writes;
     /* answers reads that waited past the budget and ends database calls past their
      * deadline, even when every worker is stuck */
-    pthread_t watchdog;
-    bool watchdog_started;
-    atomic_bool watchdog_stop;
+    struct cp_ticker *watchdog;
 
     char *tls_cert, *tls_key;     /* PEM texts libmicrohttpd reads from while it runs */
     pthread_mutex_t mhd_log_lock; /* on_mhd_log's budget of lines per second */
@@ -769,47 +768,42 @@ static bool queue_start(struct work_queue *queue, int count, char *err, size_t e
 
 /* Answers the reads that have waited past the budget (a worker would only refuse them when it
  * got free, which a hung database delays) and ends database calls past their deadline. */
-static void *watchdog_main(void *arg)
+static void watchdog_tick(void *arg)
 {
     struct cp_server *server = arg;
     struct work_queue *queue = &server->reads;
-    const struct timespec period = {0, WATCHDOG_PERIOD_MS * 1000000L};
-    while (!atomic_load(&server->watchdog_stop)) {
-        nanosleep(&period, NULL);
-        cp_pool_watchdog(server->api_db.pool);
-        cp_pool_watchdog(server->read_db.pool);
-        cp_pool_watchdog(server->write_db.pool);
-        if (!queue->budget_ms)
-            continue;
-        struct request_ctx *expired = NULL, **tail = &expired;
-        pthread_mutex_lock(&queue->lock);
-        struct request_ctx **link = &queue->head, *prev = NULL;
-        while (*link) {
-            struct request_ctx *ctx = *link;
-            if (elapsed_ms(&ctx->enqueued) > queue->budget_ms) {
-                *link = ctx->next;
-                if (queue->tail == ctx)
-                    queue->tail = prev;
-                queue->length--;
-                ctx->next = NULL;
-                *tail = ctx;
-                tail = &ctx->next;
-            } else {
-                prev = ctx;
-                link = &ctx->next;
-            }
-        }
-        pthread_mutex_unlock(&queue->lock);
-        while (expired) {
-            struct request_ctx *ctx = expired;
-            expired = ctx->next;
-            cp_log_set_request_id(ctx->request_id);
-            answer_over_budget(ctx, queue, elapsed_ms(&ctx->enqueued));
-            cp_log_set_request_id(NULL);
-            MHD_resume_connection(ctx->connection);
+    cp_pool_watchdog(server->api_db.pool);
+    cp_pool_watchdog(server->read_db.pool);
+    cp_pool_watchdog(server->write_db.pool);
+    if (!queue->budget_ms)
+        return;
+    struct request_ctx *expired = NULL, **tail = &expired;
+    pthread_mutex_lock(&queue->lock);
+    struct request_ctx **link = &queue->head, *prev = NULL;
+    while (*link) {
+        struct request_ctx *ctx = *link;
+        if (elapsed_ms(&ctx->enqueued) > queue->budget_ms) {
+            *link = ctx->next;
+            if (queue->tail == ctx)
+                queue->tail = prev;
+            queue->length--;
+            ctx->next = NULL;
+            *tail = ctx;
+            tail = &ctx->next;
+        } else {
+            prev = ctx;
+            link = &ctx->next;
         }
     }
-    return NULL;
+    pthread_mutex_unlock(&queue->lock);
+    while (expired) {
+        struct request_ctx *ctx = expired;
+        expired = ctx->next;
+        cp_log_set_request_id(ctx->request_id);
+        answer_over_budget(ctx, queue, elapsed_ms(&ctx->enqueued));
+        cp_log_set_request_id(NULL);
+        MHD_resume_connection(ctx->connection);
+    }
 }
 
 /* Stops and joins queue's workers after they drained it. */
@@ -1494,11 +1488,8 @@ static void stop_workers(struct cp_server *server)
     queue_stop(&server->reads);
     queue_stop(&server->writes);
     /* last: a worker stuck on a hung database is freed by it */
-    if (server->watchdog_started) {
-        atomic_store(&server->watchdog_stop, true);
-        pthread_join(server->watchdog, NULL);
-        server->watchdog_started = false;
-    }
+    cp_ticker_stop(server->watchdog);
+    server->watchdog = NULL;
 }
 
 static void server_free(struct cp_server *server)
@@ -1605,7 +1596,6 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     queue_init(&server->reads, server, "database", opts.db_workers, 0, opts.queue_budget_ms);
     queue_init(&server->writes, server, "upload and pipeline-start", opts.write_workers,
                opts.write_queue_max, 0);
-    atomic_init(&server->watchdog_stop, false);
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -1660,12 +1650,10 @@ cp_status cp_server_start(const struct cp_config *cfg, const struct cp_server_op
     }
     server->guard = cp_connguard_new(cfg->header_timeout_s ? cfg->header_timeout_s : 10,
                                      on_heads_expired, server, err, errlen);
-    int rc = pthread_create(&server->watchdog, NULL, watchdog_main, server);
-    if (rc == 0)
-        server->watchdog_started = true;
-    else
-        snprintf(err, errlen, "cannot start the database watchdog: %s", strerror(rc));
-    if (rc != 0 || !server->guard || !queue_start(&server->reads, opts.db_workers, err, errlen) ||
+    if (server->guard)
+        server->watchdog = cp_ticker_start(WATCHDOG_PERIOD_MS, watchdog_tick, server, err, errlen);
+    if (!server->watchdog || !server->guard ||
+        !queue_start(&server->reads, opts.db_workers, err, errlen) ||
         !queue_start(&server->writes, opts.write_workers, err, errlen)) {
         close(fd);
         stop_workers(server);
