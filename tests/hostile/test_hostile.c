@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -559,64 +558,6 @@ START_TEST(a_request_head_has_a_deadline)
 }
 END_TEST
 
-/* 1,000 sockets each sending a header byte now and then locked every other client out.
- * Under 1,000 of them from one address, a client from another still gets its answers
- * within a second; the one address keeps at most CHARTPULSE_CONNECTIONS_PER_IP (64) open. */
-START_TEST(slow_connections_from_one_address_leave_others_served)
-{
-    struct rlimit nofile;
-    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
-    if (nofile.rlim_cur < 2048) {
-        nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
-        setrlimit(RLIMIT_NOFILE, &nofile);
-    }
-    ck_assert_msg(nofile.rlim_cur >= 1100, "cannot open 1,000 sockets (RLIMIT_NOFILE %llu)",
-                  (unsigned long long)nofile.rlim_cur);
-    tu_server_start(&own, NULL, NULL);
-    int port = cp_server_port(own.server);
-    enum { SLOW = 1000 };
-    static int slow[SLOW];
-    for (int i = 0; i < SLOW; i++) {
-        slow[i] = connect_from("127.0.0.2", port);
-        if (slow[i] >= 0 && send(slow[i], "G", 1, MSG_NOSIGNAL) != 1) {
-            close(slow[i]);
-            slow[i] = -1;
-        }
-    }
-    static const char *const targets[] = {"/healthz", "/v1/regions", "/v1/catalog?limit=5"};
-    for (int round = 0; round < 3; round++) {
-        for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
-            char *request = cp_asprintf(
-                "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", targets[t]);
-            double started = now_s();
-            int fd = connect_from("127.0.0.1", port);
-            ck_assert_int_ge(fd, 0);
-            char *answer = exchange_on(fd, request, strlen(request), 1.0);
-            double took = now_s() - started;
-            ck_assert_msg(answer[0] && tu_raw_status(answer) == 200, "%s: no answer in %.2f s",
-                          targets[t], took);
-            ck_assert_msg(took < 1.0, "%s took %.2f s", targets[t], took);
-            free(answer);
-            free(request);
-            close(fd);
-        }
-        for (int i = 0; i < SLOW; i++) /* the slow ones keep dripping */
-            if (slow[i] >= 0 && send(slow[i], "E", 1, MSG_NOSIGNAL) != 1) {
-                close(slow[i]);
-                slow[i] = -1;
-            }
-    }
-    int open = 0;
-    for (int i = 0; i < SLOW; i++) {
-        if (slow[i] >= 0 && !closed_by_server(slow[i], 0.001))
-            open++;
-        if (slow[i] >= 0)
-            close(slow[i]);
-    }
-    ck_assert_msg(open <= 64, "%d slow connections from one address are open", open);
-}
-END_TEST
-
 /* One client's flood of database requests is its own problem: it gets 429 with Retry-After
  * past its share, and a client at another address is served as before. */
 START_TEST(a_client_over_its_rate_gets_429)
@@ -746,7 +687,6 @@ static Suite *hostile_suite(void)
     tcase_add_test(conn, a_body_is_refused_before_it_is_read);
     tcase_add_test(conn, a_chunked_body_past_the_cap_is_not_read_to_its_end);
     tcase_add_test(conn, a_request_head_has_a_deadline);
-    tcase_add_test(conn, slow_connections_from_one_address_leave_others_served);
     tcase_add_test(conn, a_client_over_its_rate_gets_429);
     tcase_add_test(conn, tls_when_a_certificate_is_configured);
     suite_add_tcase(s, conn);

@@ -662,7 +662,8 @@ static struct etag_slot *etag_find(struct etag_slot *slots, uint32_t target, uin
         }
 }
 
-START_TEST(a_thousand_connections_through_a_refresh_get_right_answers)
+/* Lets the test open sockets sockets (and the server's share of the limit beside them). */
+static void raise_nofile(int sockets)
 {
     struct rlimit nofile;
     ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
@@ -670,9 +671,14 @@ START_TEST(a_thousand_connections_through_a_refresh_get_right_answers)
         nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    ck_assert_msg(nofile.rlim_cur >= CONNECTIONS + 200,
-                  "cannot open %d sockets (RLIMIT_NOFILE %llu)", CONNECTIONS,
+    ck_assert_msg(nofile.rlim_cur >= (rlim_t)sockets + 200,
+                  "cannot open %d sockets (RLIMIT_NOFILE %llu)", sockets,
                   (unsigned long long)nofile.rlim_cur);
+}
+
+START_TEST(a_thousand_connections_through_a_refresh_get_right_answers)
+{
+    raise_nofile(CONNECTIONS);
 
     /* data: generated charts, the newest day held back for the refresh */
     char *owner_url = tu_serve_fresh_database(DATABASE);
@@ -996,15 +1002,7 @@ static int exchange_from(const char *src, int port, const char *path, double tim
 #define SLOW_BYTE_EVERY  2.0
 START_TEST(slow_connections_from_one_address_leave_others_served)
 {
-    struct rlimit nofile;
-    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &nofile), 0);
-    if (nofile.rlim_cur < 4096) {
-        nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
-        setrlimit(RLIMIT_NOFILE, &nofile);
-    }
-    ck_assert_msg(nofile.rlim_cur >= SLOW_CONNECTIONS + 200,
-                  "cannot open %d sockets (RLIMIT_NOFILE %llu)", SLOW_CONNECTIONS,
-                  (unsigned long long)nofile.rlim_cur);
+    raise_nofile(SLOW_CONNECTIONS);
     char *owner_url = tu_serve_fresh_database(DATABASE "_slow");
     char *server_log = log_path("serve-slow");
     int server_errfd = open(server_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
