@@ -245,6 +245,28 @@ char *tu_query_value(struct pg_conn *conn, const char *sql)
     return v;
 }
 
+void tu_exec_sql(struct pg_conn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType rs = PQresultStatus(res);
+    ck_assert_msg(rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK, "%s: %s", sql,
+                  PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+void tu_wait_until(struct pg_conn *conn, const char *sql, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        char *v = tu_query_value(conn, sql);
+        bool done = !strcmp(v, "t");
+        free(v);
+        if (done)
+            return;
+        usleep(100 * 1000);
+    }
+    ck_abort_msg("still not true after %d s: %s", seconds, sql);
+}
+
 char *tu_pipeline_checksum(struct pg_conn *conn)
 {
     return tu_query_value(

@@ -66,6 +66,10 @@ pid_t tu_spawn_cli(const char *const *args, const char *const *env, int errfd);
  * Fails the test on an error or a row count other than one. */
 struct pg_conn;
 char *tu_query_value(struct pg_conn *conn, const char *sql);
+/* Runs sql on conn, failing the test on an error. */
+void tu_exec_sql(struct pg_conn *conn, const char *sql);
+/* Waits up to seconds for sql (one value) to return "t" on conn, failing the test after. */
+void tu_wait_until(struct pg_conn *conn, const char *sql, int seconds);
 /* A checksum over the content of every table the pipeline writes (core, catalog, rejects),
  * to show that a re-run changed nothing; caller frees. */
 char *tu_pipeline_checksum(struct pg_conn *conn);

@@ -45,6 +45,11 @@ static void env_add(const char *setting)
     cli_env[n + 1] = NULL;
 }
 
+static void wait_until(const char *sql)
+{
+    tu_wait_until(db, sql, 60);
+}
+
 static int run_cli(const char *const *args, char **stderr_text)
 {
     return tu_run_cli(args, (const char *const *)cli_env, stderr_text);
@@ -60,29 +65,6 @@ static void assert_scalar(const char *sql, const char *expected)
     char *v = scalar(sql);
     ck_assert_msg(!strcmp(v, expected), "%s\n  got:      %s\n  expected: %s", sql, v, expected);
     free(v);
-}
-
-static void exec_sql(PGconn *conn, const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-    ExecStatusType rs = PQresultStatus(res);
-    ck_assert_msg(rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK, "%s: %s", sql,
-                  PQresultErrorMessage(res));
-    PQclear(res);
-}
-
-/* Waits up to 60 s for sql to return "t". */
-static void wait_until(const char *sql)
-{
-    for (int i = 0; i < 600; i++) {
-        char *v = scalar(sql);
-        bool done = !strcmp(v, "t");
-        free(v);
-        if (done)
-            return;
-        usleep(100 * 1000);
-    }
-    ck_abort_msg("still not true after 60 s: %s", sql);
 }
 
 static void setup(void)
@@ -136,7 +118,7 @@ START_TEST(failing_step_retried_then_resumed)
     env_add("CHARTPULSE_STEP_RETRIES=2");
     env_add("CHARTPULSE_STEP_BACKOFF=0.3");
     /* the refresh step calls this procedure: without it, refresh fails every time */
-    exec_sql(db, "alter procedure etl.refresh_summaries() rename to refresh_summaries_away");
+    tu_exec_sql(db, "alter procedure etl.refresh_summaries() rename to refresh_summaries_away");
 
     const char *pipeline[] = {"pipeline", "run", NULL};
     char *out = NULL;
@@ -168,7 +150,7 @@ START_TEST(failing_step_retried_then_resumed)
     ck_assert_msg(strstr(out, "--resume needs a run id (a positive number), got x1"), "%s", out);
     free(out);
 
-    exec_sql(db, "alter procedure etl.refresh_summaries_away() rename to refresh_summaries");
+    tu_exec_sql(db, "alter procedure etl.refresh_summaries_away() rename to refresh_summaries");
     const char *resume[] = {"pipeline", "run", "--resume", failed, NULL};
     ck_assert_msg(run_cli(resume, &out) == 0, "resume failed: %s", out);
     free(out);
@@ -387,7 +369,7 @@ static PGconn *hold_series_lock(void)
 {
     PGconn *holder = PQconnectdb(db_url);
     ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
-    exec_sql(holder, "select pg_advisory_lock(hashtextextended('regional/global/daily', 0))");
+    tu_exec_sql(holder, "select pg_advisory_lock(hashtextextended('regional/global/daily', 0))");
     return holder;
 }
 
@@ -422,7 +404,7 @@ START_TEST(sigterm_during_load_loses_no_request_or_row)
     ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
     /* the server is stopping and must wait for the load: let it go on a moment later */
     usleep(1000 * 1000);
-    exec_sql(holder, "select pg_advisory_unlock_all()");
+    tu_exec_sql(holder, "select pg_advisory_unlock_all()");
     PQfinish(holder);
     int wstatus = 0;
     ck_assert_int_eq(waitpid(s.pid, &wstatus, 0), s.pid);

@@ -22,6 +22,11 @@ static PGconn *db;
 
 static char *cli_env[4];
 
+static void wait_until(const char *sql)
+{
+    tu_wait_until(db, sql, 30);
+}
+
 static int run_cli(const char *const *args, char **stderr_text)
 {
     return tu_run_cli(args, (const char *const *)cli_env, stderr_text);
@@ -698,30 +703,6 @@ END_TEST
 
 /* ---- run liveness ------------------------------------------------------------------ */
 
-/* Runs sql on conn, failing the test on an error. */
-static void exec_sql(PGconn *conn, const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-    ExecStatusType rs = PQresultStatus(res);
-    ck_assert_msg(rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK, "%s: %s", sql,
-                  PQresultErrorMessage(res));
-    PQclear(res);
-}
-
-/* Waits up to 30 s for sql to return "t". */
-static void wait_until(const char *sql)
-{
-    for (int i = 0; i < 300; i++) {
-        char *v = scalar(sql);
-        bool done = !strcmp(v, "t");
-        free(v);
-        if (done)
-            return;
-        usleep(100 * 1000);
-    }
-    ck_abort_msg("still not true after 30 s: %s", sql);
-}
-
 /* A session of this test's own, holding the global daily series' load lock (the advisory
  * lock every load of that series takes, db/etl_repo.c): a load of it waits until released,
  * which holds a run in its load step as long as the test needs. */
@@ -729,7 +710,7 @@ static PGconn *hold_series_lock(void)
 {
     PGconn *holder = PQconnectdb(db_url);
     ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
-    exec_sql(holder, "select pg_advisory_lock(hashtextextended('regional/global/daily', 0))");
+    tu_exec_sql(holder, "select pg_advisory_lock(hashtextextended('regional/global/daily', 0))");
     return holder;
 }
 
@@ -757,7 +738,7 @@ START_TEST(killed_run_does_not_block_the_next)
     int wstatus;
     ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
     ck_assert(WIFSIGNALED(wstatus));
-    exec_sql(holder, "select pg_advisory_unlock_all()");
+    tu_exec_sql(holder, "select pg_advisory_unlock_all()");
     PQfinish(holder);
 
     /* listed as failed as soon as its session is gone, before any new run */
@@ -811,7 +792,7 @@ START_TEST(live_run_refuses_a_second)
 {
     PGconn *holder = PQconnectdb(db_url);
     ck_assert_msg(PQstatus(holder) == CONNECTION_OK, "%s", PQerrorMessage(holder));
-    exec_sql(holder, "select pg_advisory_lock(etl.pipeline_run_lock_key())");
+    tu_exec_sql(holder, "select pg_advisory_lock(etl.pipeline_run_lock_key())");
     char *out = NULL;
     const char *pipeline[] = {"pipeline", "run", NULL};
     ck_assert_int_eq(run_cli(pipeline, &out), 1);
