@@ -133,6 +133,21 @@ static void deadline_after(struct timespec *ts, int ms)
     add_ms(ts, ms);
 }
 
+/* Under lock, while down: the periodic line saying what failed and was refused since the last
+ * one, when REPORT_INTERVAL_S has passed. */
+static void report_if_due(struct cp_pool *pool, const struct timespec *now, double t)
+{
+    if (t - ts_seconds(&pool->last_report) < REPORT_INTERVAL_S)
+        return;
+    cp_log_error("database still unavailable after %.0f s: %s (%lu attempts failed and %lu "
+                 "requests refused since the last report; next attempt in %d ms)",
+                 t - ts_seconds(&pool->down_since), pool->last_error, pool->failed_since_report,
+                 pool->refused_since_report, pool->backoff_ms);
+    pool->last_report = *now;
+    pool->failed_since_report = 0;
+    pool->refused_since_report = 0;
+}
+
 /* Under lock: the database failed (a connection attempt, or a query past its deadline).
  * Opens or widens the backoff window; the first failure is logged, later ones once per
  * REPORT_INTERVAL_S with what was suppressed. */
@@ -158,15 +173,7 @@ static void note_failure(struct cp_pool *pool, const char *why)
         pool->failed_since_report++;
         pool->backoff_ms =
             pool->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : pool->backoff_ms * 2;
-        if (t - ts_seconds(&pool->last_report) >= REPORT_INTERVAL_S) {
-            cp_log_error("database still unavailable after %.0f s: %s (%lu attempts failed and "
-                         "%lu requests refused since the last report; next attempt in %d ms)",
-                         t - ts_seconds(&pool->down_since), why, pool->failed_since_report,
-                         pool->refused_since_report, pool->backoff_ms);
-            pool->last_report = now;
-            pool->failed_since_report = 0;
-            pool->refused_since_report = 0;
-        }
+        report_if_due(pool, &now, t);
     }
     pool->retry_at = now;
     add_ms(&pool->retry_at, pool->backoff_ms);
@@ -196,15 +203,7 @@ static bool refuse_now(struct cp_pool *pool)
     if (pool->probing || t < ts_seconds(&pool->retry_at)) {
         pool->refused_since_report++;
         pool->refused_total++;
-        if (t - ts_seconds(&pool->last_report) >= REPORT_INTERVAL_S) {
-            cp_log_error("database still unavailable after %.0f s: %s (%lu attempts failed and "
-                         "%lu requests refused since the last report)",
-                         t - ts_seconds(&pool->down_since), pool->last_error,
-                         pool->failed_since_report, pool->refused_since_report);
-            pool->last_report = now;
-            pool->failed_since_report = 0;
-            pool->refused_since_report = 0;
-        }
+        report_if_due(pool, &now, t);
         return true;
     }
     return false;
