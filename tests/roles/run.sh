@@ -81,6 +81,20 @@ for _ in $(seq 50); do
 done
 grep -q 'guard: cancelled the statement of chartpulse_bi' "$listen_log" &&
     pass "the guard logs what it cancelled" || fail "the guard logged no cancellation: $(cat "$listen_log")"
+# A guard guards its own database: a statement in another database of the cluster, past the
+# limit that database sets, is not this server's to cancel (its own servers' guards are).
+OTHER="${DB}_other"
+admin -c "drop database if exists $OTHER" -c "create database $OTHER owner chartpulse"
+admin -c "alter role chartpulse_bi in database $OTHER set statement_timeout = '2s'"
+started=$SECONDS
+out=$(timeout 40 psql -X -w -h "$HOST" -p "$PORT" -U chartpulse_bi -d "$OTHER" \
+    -c 'set statement_timeout = 0' -c 'select pg_sleep(6)' 2>&1) || true
+if ! grep -q 'canceling statement' <<<"$out"; then
+    pass "a statement in another database ran its $((SECONDS - started))s: not this guard's"
+else
+    fail "the guard cancelled a statement in a database it does not serve: $out"
+fi
+admin -c "drop database if exists $OTHER with (force)"
 admin -c "alter role chartpulse_bi in database $DB reset statement_timeout"
 
 [ "$failures" -eq 0 ] || { echo "roles: $failures check(s) failed" >&2; exit 1; }
